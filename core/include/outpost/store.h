@@ -1,0 +1,174 @@
+// Store: the local SQLite database of one client.
+//
+// A Store holds the mirrored tables of a Schema, lets the application read and write them with
+// plain SQL, and records every local change in the outbox (DESIGN §4):
+//  - Triggers generated from the schema capture each INSERT/UPDATE/DELETE made through SQL into
+//    the outbox in the same SQLite transaction: operation, table, primary key, the changed
+//    columns' new values and their previous values, the client transaction id and a hybrid
+//    logical clock timestamp. A rolled-back transaction leaves nothing; a crash leaves either the
+//    whole transaction with its outbox entries or none of it.
+//  - One SQLite transaction is one client transaction (one tx id), however many statements it has.
+//  - Writes made inside RunAsEngine (the sync engine applying server state) are not captured.
+//
+// Threading: a Store is used from one thread at a time. Several Stores (even processes) may open
+// one file; SQLite serialises their writes and tx ids stay unique because they are allocated
+// under the write lock.
+//
+// Values cross the API as JSON (docs/types.md): numbers, strings, null; booleans are accepted for
+// INTEGER columns and boolean columns read back as true/false; {"$blob": "<base64>"} is a BLOB;
+// any other object or array is stored as its JSON text.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "outpost/env.h"
+#include "outpost/ids.h"
+#include "outpost/mirror.h"
+#include "outpost/schema.h"
+#include "outpost/status.h"
+#include "outpost/value.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace outpost {
+
+struct StoreOptions {
+  Env* env = nullptr;        // nullptr: Env::Default()
+  bool durable = true;       // synchronous=FULL (an OS crash loses no committed transaction)
+  bool wal = true;           // WAL journal (off for in-memory and browser file systems)
+};
+
+struct QueryResult {
+  std::vector<std::string> columns;
+  nlohmann::json rows = nlohmann::json::array();  // array of arrays, in column order
+  int64_t changes = 0;                            // rows changed by the last statement
+  int64_t last_insert_rowid = 0;
+};
+
+// One captured change. `pk` is a JSON array of the primary key values (before an update that
+// changes the key). For an insert, `new_values` has every column; for an update, exactly the
+// columns whose value changed, with `old_values` their previous values; for a delete,
+// `old_values` has every column of the deleted row.
+struct Mutation {
+  int64_t seq = 0;
+  int64_t tx_id = 0;
+  uint64_t hlc = 0;
+  enum class Op : char { kInsert = 'I', kUpdate = 'U', kDelete = 'D' } op = Op::kInsert;
+  std::string table;
+  nlohmann::json pk;
+  nlohmann::json new_values = nlohmann::json::object();
+  nlohmann::json old_values = nlohmann::json::object();
+};
+
+struct ClientTransaction {
+  int64_t tx_id = 0;
+  std::vector<Mutation> mutations;  // in the order they happened
+};
+
+// What ApplySchema did and what it could not mirror.
+struct MirrorReport {
+  std::string version;
+  std::vector<std::string> created;   // tables created
+  std::vector<std::string> migrated;  // tables rebuilt for a changed definition
+  std::vector<std::string> dropped;   // tables no longer in the schema
+  std::vector<NotMirrored> not_mirrored;
+};
+
+// A prepared statement over the store's connection. Move-only; must not outlive its Store.
+class Statement {
+ public:
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  int parameter_count() const;
+  // Binds 1-based parameter `index`.
+  Status Bind(int index, const Value& value);
+  Status BindNull(int index);
+  Status BindInt(int index, int64_t value);
+  Status BindDouble(int index, double value);
+  Status BindText(int index, std::string_view value);
+  // Runs one step: true when a row is available, false when done.
+  Result<bool> Step();
+  // Runs to completion, discarding rows.
+  Status Run();
+  Status Reset();  // and clears bindings
+
+  int column_count() const;
+  std::string column_name(int column) const;
+  Value column_value(int column) const;
+
+ private:
+  friend class Store;
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the database at `path` (":memory:" for a private in-memory one).
+  // If the database already holds a mirror, its schema is loaded and capture is active at once.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path,
+                                             const StoreOptions& options = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Creates the mirror of `schema`, or migrates an existing mirror to it: new tables are created,
+  // changed tables rebuilt keeping their rows (columns matched by name), removed tables dropped.
+  // Atomic: on any error (e.g. existing rows violate a new constraint) nothing changes. Refuses
+  // with kConflict to drop a table that has unsynced outbox entries. A no-op when the version is
+  // unchanged.
+  Result<MirrorReport> ApplySchema(const Schema& schema);
+  // The mirrored schema, or nullptr before the first ApplySchema.
+  const Schema* schema() const;
+
+  // Runs one or more SQL statements. `params` (a JSON array for ?, ?NNN, or an object for :name,
+  // @name, $name) binds the statement; with several statements only the last may take
+  // parameters. The result is that of the last statement.
+  Result<QueryResult> Execute(std::string_view sql,
+                              const nlohmann::json& params = nlohmann::json::array());
+  Result<Statement> Prepare(std::string_view sql);
+
+  // Runs `fn` in one IMMEDIATE transaction with change capture off: for the sync engine's own
+  // writes (applying server rows, key remapping, outbox cleanup). Commits if `fn` returns OK,
+  // otherwise rolls back and returns its status. Must not be nested inside an open transaction.
+  Status RunAsEngine(const std::function<Status()>& fn);
+
+  // Unsynced local transactions in commit order, each with its mutations in order. `max_tx` > 0
+  // limits how many transactions are returned.
+  Result<std::vector<ClientTransaction>> PendingTransactions(size_t max_tx = 0);
+  Result<int64_t> PendingMutationCount();
+  // Removes the outbox entries of transactions with tx_id <= `through_tx_id` (the server has
+  // durably applied them) and records the clock and tx id high-water marks.
+  Status RemoveConfirmed(int64_t through_tx_id);
+
+  // A new UUIDv7 (the same generator the outpost_uuid() SQL default uses).
+  std::string NewUuid();
+  HybridLogicalClock& clock();
+  Env* env() const;
+
+  // The raw connection, for the layers above core (sync session). Owned by the Store.
+  sqlite3* connection() const;
+
+  class Impl;
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Maps a SQLite result code and message to a Status (kConstraint, kBusy, kSqlError, ...).
+Status SqliteStatus(int rc, std::string_view message);
+
+}  // namespace outpost

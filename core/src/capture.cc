@@ -1,0 +1,297 @@
+// Change capture: the SQL functions the generated triggers call, and the triggers themselves.
+//
+// The triggers do the minimum in SQL (one INSERT into the outbox per changed row) and hand the
+// row's values to C functions that write the outbox JSON directly, which keeps capture cheap
+// (bench/capture_bench). Functions are registered per connection with the Store::Impl as user
+// data; they are not DETERMINISTIC, so SQLite never folds them into constants.
+#include <cmath>
+#include <cstring>
+
+#include "outpost/mirror.h"
+#include "store_impl.h"
+
+namespace outpost {
+namespace {
+
+Store::Impl* ImplOf(sqlite3_context* ctx) {
+  return static_cast<Store::Impl*>(sqlite3_user_data(ctx));
+}
+
+void AppendJsonString(std::string* out, const char* s, size_t n) {
+  out->push_back('"');
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          static const char* kHex = "0123456789abcdef";
+          *out += "\\u00";
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 15]);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+// The JSON encoding of a local value (docs/types.md): null, integer, real (non-finite as the
+// strings "Infinity"/"-Infinity"), string, {"$blob": base64}.
+void AppendJsonValue(std::string* out, sqlite3_value* v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_NULL: *out += "null"; break;
+    case SQLITE_INTEGER: *out += std::to_string(sqlite3_value_int64(v)); break;
+    case SQLITE_FLOAT: {
+      double d = sqlite3_value_double(v);
+      if (std::isinf(d)) {
+        *out += d > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+      } else {
+        char buf[40];
+        snprintf(buf, sizeof buf, "%.17g", d);
+        *out += buf;
+      }
+      break;
+    }
+    case SQLITE_TEXT:
+      AppendJsonString(out, reinterpret_cast<const char*>(sqlite3_value_text(v)),
+                       static_cast<size_t>(sqlite3_value_bytes(v)));
+      break;
+    default: {
+      const auto* p = static_cast<const uint8_t*>(sqlite3_value_blob(v));
+      *out += "{\"$blob\":\"" + Base64Encode(p, static_cast<size_t>(sqlite3_value_bytes(v))) +
+              "\"}";
+    }
+  }
+}
+
+// IS semantics: same storage class and same content.
+bool SameValue(sqlite3_value* a, sqlite3_value* b) {
+  int ta = sqlite3_value_type(a);
+  if (ta != sqlite3_value_type(b)) return false;
+  switch (ta) {
+    case SQLITE_NULL: return true;
+    case SQLITE_INTEGER: return sqlite3_value_int64(a) == sqlite3_value_int64(b);
+    case SQLITE_FLOAT: return sqlite3_value_double(a) == sqlite3_value_double(b);
+    default: {
+      int na = sqlite3_value_bytes(a);
+      if (na != sqlite3_value_bytes(b)) return false;
+      const void* pa = ta == SQLITE_TEXT ? static_cast<const void*>(sqlite3_value_text(a))
+                                         : sqlite3_value_blob(a);
+      const void* pb = ta == SQLITE_TEXT ? static_cast<const void*>(sqlite3_value_text(b))
+                                         : sqlite3_value_blob(b);
+      return na == 0 || std::memcmp(pa, pb, static_cast<size_t>(na)) == 0;
+    }
+  }
+}
+
+const Store::Impl::CapturedTable* TableArg(sqlite3_context* ctx, sqlite3_value* id, int argc,
+                                           int values_per_column) {
+  Store::Impl* impl = ImplOf(ctx);
+  int64_t i = sqlite3_value_int64(id);
+  if (i < 0 || static_cast<size_t>(i) >= impl->captured.size()) {
+    sqlite3_result_error(ctx, "outpost: capture trigger names an unknown table", -1);
+    return nullptr;
+  }
+  const auto& t = impl->captured[static_cast<size_t>(i)];
+  if (static_cast<size_t>(argc - 1) != t.json_keys.size() * values_per_column) {
+    sqlite3_result_error(ctx, "outpost: capture trigger does not match the schema", -1);
+    return nullptr;
+  }
+  return &t;
+}
+
+void ResultJson(sqlite3_context* ctx, std::string&& json) {
+  sqlite3_result_text64(ctx, json.data(), json.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+void FnCapturing(sqlite3_context* ctx, int, sqlite3_value**) {
+  sqlite3_result_int(ctx, ImplOf(ctx)->capturing ? 1 : 0);
+}
+
+void FnTxId(sqlite3_context* ctx, int, sqlite3_value**) {
+  auto tx = ImplOf(ctx)->CurrentTxId();
+  if (!tx.ok()) {
+    sqlite3_result_error(ctx, tx.status().ToString().c_str(), -1);
+    return;
+  }
+  sqlite3_result_int64(ctx, *tx);
+}
+
+void FnHlc(sqlite3_context* ctx, int, sqlite3_value**) {
+  sqlite3_result_int64(ctx, static_cast<int64_t>(ImplOf(ctx)->clock.Now()));
+}
+
+void FnUuid(sqlite3_context* ctx, int, sqlite3_value**) {
+  std::string u = ImplOf(ctx)->uuid.Next();
+  sqlite3_result_text(ctx, u.data(), static_cast<int>(u.size()), SQLITE_TRANSIENT);
+}
+
+void FnTempKey(sqlite3_context* ctx, int, sqlite3_value**) {
+  sqlite3_result_int64(ctx, ImplOf(ctx)->next_temp_key--);
+}
+
+// outpost_pk_json(v1, ...) -> [v1, ...]
+void FnPkJson(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  std::string out = "[";
+  for (int i = 0; i < argc; ++i) {
+    if (i) out.push_back(',');
+    AppendJsonValue(&out, argv[i]);
+  }
+  out.push_back(']');
+  ResultJson(ctx, std::move(out));
+}
+
+// outpost_row_json(table_id, key, v1, ..., vn) -> {key: {"c1": v1, ...}} for inserts ("new")
+// and deletes ("old").
+void RowJson(sqlite3_context* ctx, int argc, sqlite3_value** argv, const char* key) {
+  const auto* t = TableArg(ctx, argv[0], argc, 1);
+  if (!t) return;
+  std::string out = "{\"";
+  out += key;
+  out += "\":{";
+  for (size_t i = 0; i < t->json_keys.size(); ++i) {
+    if (i) out.push_back(',');
+    out += t->json_keys[i];
+    AppendJsonValue(&out, argv[i + 1]);
+  }
+  out += "}}";
+  ResultJson(ctx, std::move(out));
+}
+
+void FnInsertJson(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  RowJson(ctx, argc, argv, "new");
+}
+
+void FnDeleteJson(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  RowJson(ctx, argc, argv, "old");
+}
+
+// outpost_update_json(table_id, old1, new1, ..., oldn, newn) ->
+//   {"new": {changed columns}, "old": {their previous values}}, or NULL when nothing changed.
+void FnUpdateJson(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  const auto* t = TableArg(ctx, argv[0], argc, 2);
+  if (!t) return;
+  std::string new_part = "{\"new\":{";
+  std::string old_part = "\"old\":{";
+  bool any = false;
+  for (size_t i = 0; i < t->json_keys.size(); ++i) {
+    sqlite3_value* o = argv[1 + 2 * i];
+    sqlite3_value* n = argv[2 + 2 * i];
+    if (SameValue(o, n)) continue;
+    if (any) {
+      new_part.push_back(',');
+      old_part.push_back(',');
+    }
+    any = true;
+    new_part += t->json_keys[i];
+    AppendJsonValue(&new_part, n);
+    old_part += t->json_keys[i];
+    AppendJsonValue(&old_part, o);
+  }
+  if (!any) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  new_part += "},";
+  new_part += old_part;
+  new_part += "}}";
+  ResultJson(ctx, std::move(new_part));
+}
+
+std::string Refs(const Table& t, const char* prefix, const std::vector<std::string>& cols) {
+  std::string out;
+  for (size_t i = 0; i < cols.size(); ++i) {
+    if (i) out += ", ";
+    out += prefix;
+    out += QuoteIdent(cols[i]);
+  }
+  (void)t;
+  return out;
+}
+
+std::vector<std::string> ColumnNames(const Table& t) {
+  std::vector<std::string> names;
+  for (const auto& c : t.columns) names.push_back(c.name);
+  return names;
+}
+
+}  // namespace
+
+Status RegisterSqlFunctions(sqlite3* db, Store::Impl* impl) {
+  struct Fn {
+    const char* name;
+    int args;
+    void (*fn)(sqlite3_context*, int, sqlite3_value**);
+  };
+  const Fn fns[] = {
+      {"outpost_capturing", 0, FnCapturing},   {"outpost_tx_id", 0, FnTxId},
+      {"outpost_hlc", 0, FnHlc},               {"outpost_uuid", 0, FnUuid},
+      {"outpost_temp_key", 0, FnTempKey},      {"outpost_pk_json", -1, FnPkJson},
+      {"outpost_insert_json", -1, FnInsertJson}, {"outpost_delete_json", -1, FnDeleteJson},
+      {"outpost_update_json", -1, FnUpdateJson},
+  };
+  for (const auto& f : fns) {
+    int rc = sqlite3_create_function_v2(db, f.name, f.args, SQLITE_UTF8, impl, f.fn, nullptr,
+                                        nullptr, nullptr);
+    if (rc != SQLITE_OK) return SqliteStatus(rc, sqlite3_errmsg(db));
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> CaptureTriggerSql(const Table& t, int table_id) {
+  const std::string q = QuoteIdent(t.name);
+  const std::string lit = QuoteLiteral(t.name);
+  const std::string id = std::to_string(table_id);
+  const std::vector<std::string> cols = ColumnNames(t);
+  std::string interleaved;  // OLD."c1", NEW."c1", ...
+  for (size_t i = 0; i < cols.size(); ++i) {
+    if (i) interleaved += ", ";
+    interleaved += "OLD." + QuoteIdent(cols[i]) + ", NEW." + QuoteIdent(cols[i]);
+  }
+  const std::string insert_into =
+      "INSERT INTO _outpost_outbox (tx_id, hlc, op, tbl, pk, data) ";
+  std::vector<std::string> out;
+  out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_ai_" + t.name) + " AFTER INSERT ON " +
+                q + " WHEN outpost_capturing() BEGIN " + insert_into +
+                "VALUES (outpost_tx_id(), outpost_hlc(), 'I', " + lit + ", outpost_pk_json(" +
+                Refs(t, "NEW.", t.primary_key) + "), outpost_insert_json(" + id + ", " +
+                Refs(t, "NEW.", cols) + ")); END");
+  out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_au_" + t.name) + " AFTER UPDATE ON " +
+                q + " WHEN outpost_capturing() BEGIN " + insert_into +
+                "SELECT outpost_tx_id(), outpost_hlc(), 'U', " + lit + ", outpost_pk_json(" +
+                Refs(t, "OLD.", t.primary_key) + "), d FROM (SELECT outpost_update_json(" + id +
+                ", " + interleaved + ") AS d) WHERE d IS NOT NULL; END");
+  out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_ad_" + t.name) + " AFTER DELETE ON " +
+                q + " WHEN outpost_capturing() BEGIN " + insert_into +
+                "VALUES (outpost_tx_id(), outpost_hlc(), 'D', " + lit + ", outpost_pk_json(" +
+                Refs(t, "OLD.", t.primary_key) + "), outpost_delete_json(" + id + ", " +
+                Refs(t, "OLD.", cols) + ")); END");
+  if (t.has_serial_key()) {
+    // Keys >= 0 belong to the server (DESIGN §7); offline inserts take a negative temporary key
+    // from the column default, which the sync engine later replaces with the server's.
+    out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_bi_" + t.name) + " BEFORE INSERT ON " +
+                  q + " WHEN outpost_capturing() AND NEW." + QuoteIdent(t.primary_key[0]) +
+                  " >= 0 BEGIN SELECT RAISE(ABORT, " +
+                  QuoteLiteral("outpost: " + t.name + "." + t.primary_key[0] +
+                               " is assigned by the server; omit it to get a temporary key") +
+                  "); END");
+  }
+  // Global tables are read-only for clients: refuse local writes outright rather than queue
+  // mutations the server will reject.
+  if (t.sync.read_only()) {
+    for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
+      out.push_back("CREATE TRIGGER " + QuoteIdent(std::string("_outpost_ro_") + op + "_" + t.name) +
+                    " BEFORE " + op + " ON " + q + " WHEN outpost_capturing() BEGIN SELECT RAISE(ABORT, " +
+                    QuoteLiteral("outpost: " + t.name + " is read-only for clients") + "); END");
+    }
+  }
+  return out;
+}
+
+}  // namespace outpost

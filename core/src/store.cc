@@ -1,0 +1,723 @@
+// Store: opening, schema application and migration, SQL execution, the outbox.
+#include "outpost/store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "store_impl.h"
+
+namespace outpost {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kInternalDdl[] = {
+    "CREATE TABLE IF NOT EXISTS _outpost_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT",
+    // One row per captured change. seq orders changes; tx_id groups them into client
+    // transactions. data: {"new": {...}, "old": {...}} (see Mutation).
+    "CREATE TABLE IF NOT EXISTS _outpost_outbox ("
+    " seq INTEGER PRIMARY KEY,"
+    " tx_id INTEGER NOT NULL,"
+    " hlc INTEGER NOT NULL,"
+    " op TEXT NOT NULL CHECK (op IN ('I', 'U', 'D')),"
+    " tbl TEXT NOT NULL,"
+    " pk TEXT NOT NULL,"
+    " data TEXT NOT NULL) STRICT",
+    "CREATE INDEX IF NOT EXISTS _outpost_outbox_tx ON _outpost_outbox (tx_id)",
+    // The DDL each mirrored table was created with, to detect what a new schema changes.
+    "CREATE TABLE IF NOT EXISTS _outpost_tables (name TEXT PRIMARY KEY, ddl TEXT NOT NULL) STRICT",
+};
+
+int CommitHook(void* arg) {
+  static_cast<Store::Impl*>(arg)->current_tx = 0;
+  return 0;  // never veto
+}
+
+void RollbackHook(void* arg) { static_cast<Store::Impl*>(arg)->current_tx = 0; }
+
+// Scoped prepared statement for internal queries.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, std::string_view sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Status status() const {
+    return rc_ == SQLITE_OK ? Status::Ok() : SqliteStatus(rc_, sqlite3_errmsg(db_));
+  }
+  sqlite3_stmt* get() const { return stmt_; }
+  // SQLITE_ROW -> true, SQLITE_DONE -> false.
+  Result<bool> Step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return SqliteStatus(rc, sqlite3_errmsg(db_));
+  }
+  std::string Text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+Result<Value> JsonToValue(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null: return Value(Null{});
+    case json::value_t::boolean: return Value(int64_t{j.get<bool>() ? 1 : 0});
+    case json::value_t::number_integer: return Value(j.get<int64_t>());
+    case json::value_t::number_unsigned: {
+      uint64_t u = j.get<uint64_t>();
+      if (u > static_cast<uint64_t>(INT64_MAX)) {
+        return Status(Code::kInvalidArgument, "integer parameter out of the 64-bit range");
+      }
+      return Value(static_cast<int64_t>(u));
+    }
+    case json::value_t::number_float: return Value(j.get<double>());
+    case json::value_t::string: return Value(j.get<std::string>());
+    case json::value_t::object:
+      if (j.size() == 1 && j.contains("$blob")) {
+        if (!j["$blob"].is_string()) {
+          return Status(Code::kInvalidArgument, "\"$blob\" must be a base64 string");
+        }
+        OUTPOST_ASSIGN_OR_RETURN(auto bytes, Base64Decode(j["$blob"].get<std::string>()));
+        return Value(Blob{std::move(bytes)});
+      }
+      return Value(j.dump());
+    default: return Value(j.dump());
+  }
+}
+
+json SqliteColumnJson(sqlite3_stmt* stmt, int col, bool boolean) {
+  switch (sqlite3_column_type(stmt, col)) {
+    case SQLITE_NULL: return nullptr;
+    case SQLITE_INTEGER: {
+      int64_t n = sqlite3_column_int64(stmt, col);
+      if (boolean && (n == 0 || n == 1)) return n == 1;
+      return n;
+    }
+    case SQLITE_FLOAT: {
+      double d = sqlite3_column_double(stmt, col);
+      if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+      return d;
+    }
+    case SQLITE_TEXT:
+      return std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, col)),
+                         static_cast<size_t>(sqlite3_column_bytes(stmt, col)));
+    default: {
+      const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt, col));
+      return json{{"$blob", Base64Encode(p, static_cast<size_t>(sqlite3_column_bytes(stmt, col)))}};
+    }
+  }
+}
+
+Status BindValue(sqlite3* db, sqlite3_stmt* stmt, int index, const Value& v) {
+  int rc = SQLITE_OK;
+  switch (v.index()) {
+    case 0: rc = sqlite3_bind_null(stmt, index); break;
+    case 1: rc = sqlite3_bind_int64(stmt, index, std::get<int64_t>(v)); break;
+    case 2: rc = sqlite3_bind_double(stmt, index, std::get<double>(v)); break;
+    case 3: {
+      const auto& s = std::get<std::string>(v);
+      rc = sqlite3_bind_text64(stmt, index, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+      break;
+    }
+    default: {
+      const auto& b = std::get<Blob>(v).bytes;
+      rc = sqlite3_bind_blob64(stmt, index, b.data(), b.size(), SQLITE_TRANSIENT);
+    }
+  }
+  if (rc != SQLITE_OK) return SqliteStatus(rc, sqlite3_errmsg(db));
+  return Status::Ok();
+}
+
+Status BindParams(sqlite3* db, sqlite3_stmt* stmt, const json& params) {
+  int count = sqlite3_bind_parameter_count(stmt);
+  if (params.is_null() || (params.is_array() && params.empty() && count == 0)) {
+    if (count > 0) {
+      return Status(Code::kInvalidArgument,
+                    "statement has " + std::to_string(count) + " parameters but none were given");
+    }
+    return Status::Ok();
+  }
+  if (params.is_array()) {
+    if (static_cast<int>(params.size()) != count) {
+      return Status(Code::kInvalidArgument, "statement has " + std::to_string(count) +
+                                                " parameters, " + std::to_string(params.size()) +
+                                                " given");
+    }
+    for (int i = 0; i < count; ++i) {
+      OUTPOST_ASSIGN_OR_RETURN(Value v, JsonToValue(params[static_cast<size_t>(i)]));
+      OUTPOST_RETURN_IF_ERROR(BindValue(db, stmt, i + 1, v));
+    }
+    return Status::Ok();
+  }
+  if (params.is_object()) {
+    std::set<std::string> used;
+    for (int i = 1; i <= count; ++i) {
+      const char* name = sqlite3_bind_parameter_name(stmt, i);
+      if (!name) {
+        return Status(Code::kInvalidArgument,
+                      "positional parameter ?" + std::to_string(i) + " needs an array of params");
+      }
+      std::string bare(name + 1);
+      auto it = params.find(name);
+      if (it == params.end()) it = params.find(bare);
+      if (it == params.end()) {
+        return Status(Code::kInvalidArgument, std::string("no value for parameter ") + name);
+      }
+      used.insert(it.key());
+      OUTPOST_ASSIGN_OR_RETURN(Value v, JsonToValue(*it));
+      OUTPOST_RETURN_IF_ERROR(BindValue(db, stmt, i, v));
+    }
+    for (const auto& [k, v] : params.items()) {
+      if (!used.count(k)) {
+        return Status(Code::kInvalidArgument, "parameter \"" + k + "\" is not in the statement");
+      }
+    }
+    return Status::Ok();
+  }
+  return Status(Code::kInvalidArgument, "params must be a JSON array or object");
+}
+
+std::string CreateTableNamed(const TableDdl& ddl, const std::string& name) {
+  std::string prefix = "CREATE TABLE " + QuoteIdent(ddl.table) + " (";
+  return "CREATE TABLE " + QuoteIdent(name) + " (" + ddl.create_table.substr(prefix.size());
+}
+
+}  // namespace
+
+Status SqliteStatus(int rc, std::string_view message) {
+  int primary = rc & 0xff;
+  Code code = Code::kSqlError;
+  if (primary == SQLITE_CONSTRAINT) code = Code::kConstraint;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) code = Code::kBusy;
+  if (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN || primary == SQLITE_FULL ||
+      primary == SQLITE_READONLY || primary == SQLITE_PERM) {
+    code = Code::kIoError;
+  }
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) code = Code::kCorruption;
+  if (primary == SQLITE_NOMEM || primary == SQLITE_MISUSE || primary == SQLITE_INTERNAL) {
+    code = Code::kInternal;
+  }
+  return Status(code, std::string(message));
+}
+
+// --- Statement -----------------------------------------------------------------------------------
+
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+Statement& Statement::operator=(Statement&& o) noexcept {
+  if (this != &o) {
+    sqlite3_finalize(stmt_);
+    db_ = o.db_;
+    stmt_ = o.stmt_;
+    o.stmt_ = nullptr;
+  }
+  return *this;
+}
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+int Statement::parameter_count() const { return sqlite3_bind_parameter_count(stmt_); }
+Status Statement::Bind(int index, const Value& value) { return BindValue(db_, stmt_, index, value); }
+Status Statement::BindNull(int index) { return Bind(index, Value(Null{})); }
+Status Statement::BindInt(int index, int64_t value) {
+  int rc = sqlite3_bind_int64(stmt_, index, value);
+  return rc == SQLITE_OK ? Status::Ok() : SqliteStatus(rc, sqlite3_errmsg(db_));
+}
+Status Statement::BindDouble(int index, double value) {
+  int rc = sqlite3_bind_double(stmt_, index, value);
+  return rc == SQLITE_OK ? Status::Ok() : SqliteStatus(rc, sqlite3_errmsg(db_));
+}
+Status Statement::BindText(int index, std::string_view value) {
+  int rc = sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
+                               SQLITE_UTF8);
+  return rc == SQLITE_OK ? Status::Ok() : SqliteStatus(rc, sqlite3_errmsg(db_));
+}
+Result<bool> Statement::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Status s = SqliteStatus(rc, sqlite3_errmsg(db_));
+  sqlite3_reset(stmt_);
+  return s;
+}
+Status Statement::Run() {
+  while (true) {
+    OUTPOST_ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) return Status::Ok();
+  }
+}
+Status Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  return Status::Ok();
+}
+int Statement::column_count() const { return sqlite3_column_count(stmt_); }
+std::string Statement::column_name(int column) const {
+  const char* n = sqlite3_column_name(stmt_, column);
+  return n ? n : "";
+}
+Value Statement::column_value(int column) const {
+  switch (sqlite3_column_type(stmt_, column)) {
+    case SQLITE_NULL: return Null{};
+    case SQLITE_INTEGER: return sqlite3_column_int64(stmt_, column);
+    case SQLITE_FLOAT: return sqlite3_column_double(stmt_, column);
+    case SQLITE_TEXT:
+      return std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column)),
+                         static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+    default: {
+      const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_, column));
+      return Blob{std::vector<uint8_t>(p, p + sqlite3_column_bytes(stmt_, column))};
+    }
+  }
+}
+
+// --- Store::Impl ----------------------------------------------------------------------------
+
+Store::Impl::~Impl() {
+  if (db) sqlite3_close_v2(db);
+}
+
+Status Store::Impl::Exec(std::string_view sql) {
+  char* err = nullptr;
+  std::string s(sql);
+  int rc = sqlite3_exec(db, s.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    Status st = SqliteStatus(rc, err ? err : sqlite3_errmsg(db));
+    sqlite3_free(err);
+    return st;
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> Store::Impl::GetMeta(std::string_view key) {
+  Stmt q(db, "SELECT value FROM _outpost_meta WHERE key = ?");
+  OUTPOST_RETURN_IF_ERROR(q.status());
+  sqlite3_bind_text(q.get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+  OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(q.Text(0));
+}
+
+Status Store::Impl::SetMeta(std::string_view key, std::string_view value) {
+  Stmt q(db, "INSERT INTO _outpost_meta (key, value) VALUES (?, ?) "
+             "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  OUTPOST_RETURN_IF_ERROR(q.status());
+  sqlite3_bind_text(q.get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(q.get(), 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+  (void)row;
+  return Status::Ok();
+}
+
+Result<int64_t> Store::Impl::CurrentTxId() {
+  if (current_tx != 0) return current_tx;
+  // First captured change of this transaction: we hold the write lock, so the stored high-water
+  // marks are current even if another connection wrote since we last looked.
+  Stmt q(db,
+         "SELECT max(coalesce((SELECT max(tx_id) FROM _outpost_outbox), 0),"
+         "           coalesce((SELECT CAST(value AS INTEGER) FROM _outpost_meta"
+         "                     WHERE key = 'last_tx_id'), 0)),"
+         "       max(coalesce((SELECT max(hlc) FROM _outpost_outbox), 0),"
+         "           coalesce((SELECT CAST(value AS INTEGER) FROM _outpost_meta"
+         "                     WHERE key = 'last_hlc'), 0))");
+  OUTPOST_RETURN_IF_ERROR(q.status());
+  OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status(Code::kInternal, "tx id query returned no row");
+  current_tx = sqlite3_column_int64(q.get(), 0) + 1;
+  clock.Restore(static_cast<uint64_t>(sqlite3_column_int64(q.get(), 1)));
+  return current_tx;
+}
+
+Status Store::Impl::LoadCaptureState() {
+  captured.clear();
+  if (!schema) return Status::Ok();
+  for (const auto& t : schema->tables) {
+    CapturedTable ct;
+    ct.name = t.name;
+    for (const auto& c : t.columns) {
+      std::string key;
+      json::string_t name = c.name;
+      key = json(name).dump() + ":";
+      ct.json_keys.push_back(std::move(key));
+    }
+    captured.push_back(std::move(ct));
+  }
+  // Temporary keys continue below every key already in use, so they never collide locally.
+  int64_t lowest = 0;
+  for (const auto& t : schema->tables) {
+    if (!t.has_serial_key()) continue;
+    Stmt q(db, "SELECT min(" + QuoteIdent(t.primary_key[0]) + ") FROM " + QuoteIdent(t.name));
+    OUTPOST_RETURN_IF_ERROR(q.status());
+    OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row && sqlite3_column_type(q.get(), 0) == SQLITE_INTEGER) {
+      lowest = std::min<int64_t>(lowest, sqlite3_column_int64(q.get(), 0));
+    }
+  }
+  OUTPOST_ASSIGN_OR_RETURN(auto stored, GetMeta("last_temp_key"));
+  if (stored) lowest = std::min<int64_t>(lowest, std::stoll(*stored));
+  next_temp_key = lowest - 1;
+  return Status::Ok();
+}
+
+// --- Store -------------------------------------------------------------------------------------
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->env = options.env ? options.env : Env::Default();
+  impl->uuid = UuidV7Generator(impl->env);
+  impl->clock = HybridLogicalClock(impl->env);
+  int rc = sqlite3_open_v2(path.c_str(), &impl->db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = impl->db ? sqlite3_errmsg(impl->db) : "out of memory";
+    return SqliteStatus(rc, "cannot open " + path + ": " + msg);
+  }
+  sqlite3_extended_result_codes(impl->db, 1);
+  sqlite3_busy_timeout(impl->db, 5000);
+  OUTPOST_RETURN_IF_ERROR(RegisterSqlFunctions(impl->db, impl.get()));
+  sqlite3_commit_hook(impl->db, CommitHook, impl.get());
+  sqlite3_rollback_hook(impl->db, RollbackHook, impl.get());
+  std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA recursive_triggers = OFF;";
+  if (options.wal && path != ":memory:") pragmas += "PRAGMA journal_mode = WAL;";
+  pragmas += options.durable ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;";
+  OUTPOST_RETURN_IF_ERROR(impl->Exec(pragmas).WithContext("cannot configure " + path));
+  Status init = impl->Exec("BEGIN IMMEDIATE");
+  if (!init.ok()) return init.WithContext("cannot open " + path);
+  for (const char* ddl : kInternalDdl) {
+    Status s = impl->Exec(ddl);
+    if (!s.ok()) {
+      (void)impl->Exec("ROLLBACK");
+      return s.WithContext("cannot initialise " + path);
+    }
+  }
+  OUTPOST_RETURN_IF_ERROR(impl->Exec("COMMIT"));
+  OUTPOST_ASSIGN_OR_RETURN(auto stored, impl->GetMeta("schema"));
+  if (stored) {
+    auto schema = SchemaFromJson(*stored);
+    if (!schema.ok()) {
+      return Status(Code::kCorruption, "stored schema of " + path +
+                                           " is unreadable: " + schema.status().message());
+    }
+    impl->schema = std::move(schema).value();
+  }
+  OUTPOST_RETURN_IF_ERROR(impl->LoadCaptureState());
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+const Schema* Store::schema() const { return impl_->schema ? &*impl_->schema : nullptr; }
+sqlite3* Store::connection() const { return impl_->db; }
+std::string Store::NewUuid() { return impl_->uuid.Next(); }
+HybridLogicalClock& Store::clock() { return impl_->clock; }
+Env* Store::env() const { return impl_->env; }
+
+Result<MirrorReport> Store::ApplySchema(const Schema& schema) {
+  OUTPOST_RETURN_IF_ERROR(ValidateSchema(schema));
+  if (!sqlite3_get_autocommit(impl_->db)) {
+    return Status(Code::kInvalidArgument, "ApplySchema inside an open transaction");
+  }
+  MirrorReport report;
+  report.version = SchemaVersion(schema);
+  MirrorDdl ddl = GenerateMirrorDdl(schema);
+  report.not_mirrored = ddl.not_mirrored;
+  if (impl_->schema && SchemaVersion(*impl_->schema) == report.version) return report;
+
+  // Full definition per table: table, indexes and capture triggers. A table is rebuilt when any
+  // of it changed (the capture triggers depend on the column list and the table's position).
+  std::map<std::string, std::string> wanted;
+  std::map<std::string, std::vector<std::string>> statements;
+  for (size_t i = 0; i < ddl.tables.size(); ++i) {
+    const auto& td = ddl.tables[i];
+    std::vector<std::string> all = {td.create_table};
+    all.insert(all.end(), td.create_indexes.begin(), td.create_indexes.end());
+    auto triggers = CaptureTriggerSql(schema.tables[i], static_cast<int>(i));
+    all.insert(all.end(), triggers.begin(), triggers.end());
+    std::string joined;
+    for (const auto& s : all) joined += s + ";\n";
+    wanted[td.table] = joined;
+    statements[td.table] = std::move(all);
+  }
+
+  // Foreign keys must be off while tables are rebuilt (SQLite's documented ALTER procedure); the
+  // whole result is checked with foreign_key_check before commit.
+  OUTPOST_RETURN_IF_ERROR(impl_->Exec("PRAGMA foreign_keys = OFF"));
+  bool saved_capturing = impl_->capturing;
+  impl_->capturing = false;
+  auto body = [&]() -> Status {
+    OUTPOST_RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE"));
+    std::map<std::string, std::string> existing;
+    {
+      Stmt q(impl_->db, "SELECT name, ddl FROM _outpost_tables");
+      OUTPOST_RETURN_IF_ERROR(q.status());
+      while (true) {
+        OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        existing[q.Text(0)] = q.Text(1);
+      }
+    }
+    for (const auto& [name, old_ddl] : existing) {
+      if (wanted.count(name)) continue;
+      Stmt pending(impl_->db, "SELECT count(*) FROM _outpost_outbox WHERE tbl = ?");
+      OUTPOST_RETURN_IF_ERROR(pending.status());
+      sqlite3_bind_text(pending.get(), 1, name.c_str(), -1, SQLITE_TRANSIENT);
+      OUTPOST_ASSIGN_OR_RETURN(bool row, pending.Step());
+      int64_t n = row ? sqlite3_column_int64(pending.get(), 0) : 0;
+      if (n > 0) {
+        return Status(Code::kConflict, "the new schema drops table \"" + name + "\", which has " +
+                                           std::to_string(n) + " unsynced changes");
+      }
+      OUTPOST_RETURN_IF_ERROR(impl_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(name)));
+      report.dropped.push_back(name);
+    }
+    for (size_t i = 0; i < ddl.tables.size(); ++i) {
+      const auto& td = ddl.tables[i];
+      auto old = existing.find(td.table);
+      if (old != existing.end() && old->second == wanted[td.table]) continue;
+      const auto& stmts = statements[td.table];
+      if (old == existing.end()) {
+        for (const auto& s : stmts) {
+          OUTPOST_RETURN_IF_ERROR(impl_->Exec(s).WithContext("creating \"" + td.table + "\""));
+        }
+        report.created.push_back(td.table);
+      } else {
+        // Rebuild: new table under a temporary name, copy the common columns, swap.
+        const std::string tmp = "_outpost_rebuild";
+        OUTPOST_RETURN_IF_ERROR(impl_->Exec(CreateTableNamed(td, tmp)));
+        std::vector<std::string> old_cols;
+        {
+          Stmt q(impl_->db, "SELECT name FROM pragma_table_info(?)");
+          OUTPOST_RETURN_IF_ERROR(q.status());
+          sqlite3_bind_text(q.get(), 1, td.table.c_str(), -1, SQLITE_TRANSIENT);
+          while (true) {
+            OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+            if (!row) break;
+            old_cols.push_back(q.Text(0));
+          }
+        }
+        std::string cols;
+        for (const auto& c : schema.tables[i].columns) {
+          if (std::find(old_cols.begin(), old_cols.end(), c.name) == old_cols.end()) continue;
+          if (!cols.empty()) cols += ", ";
+          cols += QuoteIdent(c.name);
+        }
+        if (!cols.empty()) {
+          OUTPOST_RETURN_IF_ERROR(
+              impl_->Exec("INSERT INTO " + QuoteIdent(tmp) + " (" + cols + ") SELECT " + cols +
+                          " FROM " + QuoteIdent(td.table))
+                  .WithContext("migrating the rows of \"" + td.table + "\""));
+        }
+        OUTPOST_RETURN_IF_ERROR(impl_->Exec("DROP TABLE " + QuoteIdent(td.table)));
+        OUTPOST_RETURN_IF_ERROR(impl_->Exec("ALTER TABLE " + QuoteIdent(tmp) + " RENAME TO " +
+                                            QuoteIdent(td.table)));
+        for (size_t k = 1; k < stmts.size(); ++k) {
+          OUTPOST_RETURN_IF_ERROR(impl_->Exec(stmts[k]).WithContext("migrating \"" + td.table +
+                                                                    "\""));
+        }
+        report.migrated.push_back(td.table);
+      }
+      Stmt up(impl_->db,
+              "INSERT INTO _outpost_tables (name, ddl) VALUES (?, ?) "
+              "ON CONFLICT (name) DO UPDATE SET ddl = excluded.ddl");
+      OUTPOST_RETURN_IF_ERROR(up.status());
+      sqlite3_bind_text(up.get(), 1, td.table.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(up.get(), 2, wanted[td.table].c_str(), -1, SQLITE_TRANSIENT);
+      OUTPOST_ASSIGN_OR_RETURN(bool row, up.Step());
+      (void)row;
+    }
+    for (const auto& name : report.dropped) {
+      Stmt del(impl_->db, "DELETE FROM _outpost_tables WHERE name = ?");
+      OUTPOST_RETURN_IF_ERROR(del.status());
+      sqlite3_bind_text(del.get(), 1, name.c_str(), -1, SQLITE_TRANSIENT);
+      OUTPOST_ASSIGN_OR_RETURN(bool row, del.Step());
+      (void)row;
+    }
+    {
+      Stmt fk(impl_->db, "PRAGMA foreign_key_check");
+      OUTPOST_RETURN_IF_ERROR(fk.status());
+      OUTPOST_ASSIGN_OR_RETURN(bool row, fk.Step());
+      if (row) {
+        return Status(Code::kConstraint, "after migration, rows of \"" + fk.Text(0) +
+                                             "\" violate a foreign key to \"" + fk.Text(2) + "\"");
+      }
+    }
+    OUTPOST_RETURN_IF_ERROR(impl_->SetMeta("schema", SchemaToJson(schema)));
+    OUTPOST_RETURN_IF_ERROR(impl_->SetMeta("schema_version", report.version));
+    return impl_->Exec("COMMIT");
+  };
+  Status s = body();
+  if (!s.ok() && !sqlite3_get_autocommit(impl_->db)) (void)impl_->Exec("ROLLBACK");
+  impl_->capturing = saved_capturing;
+  Status fk_on = impl_->Exec("PRAGMA foreign_keys = ON");
+  OUTPOST_RETURN_IF_ERROR(s);
+  OUTPOST_RETURN_IF_ERROR(fk_on);
+  impl_->schema = schema;
+  OUTPOST_RETURN_IF_ERROR(impl_->LoadCaptureState());
+  return report;
+}
+
+Result<QueryResult> Store::Execute(std::string_view sql, const json& params) {
+  QueryResult result;
+  const char* tail = sql.data();
+  const char* end = sql.data() + sql.size();
+  bool ran_any = false;
+  while (tail < end) {
+    sqlite3_stmt* raw = nullptr;
+    const char* next = nullptr;
+    int rc = sqlite3_prepare_v2(impl_->db, tail, static_cast<int>(end - tail), &raw, &next);
+    if (rc != SQLITE_OK) return SqliteStatus(rc, sqlite3_errmsg(impl_->db));
+    tail = next;
+    if (!raw) continue;  // whitespace or comment
+    Statement stmt(impl_->db, raw);
+    // Parameters go to the last statement; earlier ones must not take any.
+    bool is_last = true;
+    for (const char* p = tail; p < end; ++p) {
+      if (!std::isspace(static_cast<unsigned char>(*p)) && *p != ';') {
+        is_last = false;
+        break;
+      }
+    }
+    OUTPOST_RETURN_IF_ERROR(BindParams(impl_->db, raw, is_last ? params : json(nullptr)));
+    result = QueryResult();
+    int ncol = sqlite3_column_count(raw);
+    std::vector<bool> boolean(static_cast<size_t>(ncol), false);
+    for (int c = 0; c < ncol; ++c) {
+      result.columns.push_back(stmt.column_name(c));
+      const char* table = sqlite3_column_table_name(raw, c);
+      const char* origin = sqlite3_column_origin_name(raw, c);
+      if (table && origin && impl_->schema) {
+        if (const Table* t = impl_->schema->FindTable(table)) {
+          const Column* col = t->FindColumn(origin);
+          boolean[static_cast<size_t>(c)] = col && col->type.kind == TypeKind::kBoolean;
+        }
+      }
+    }
+    while (true) {
+      OUTPOST_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      json r = json::array();
+      for (int c = 0; c < ncol; ++c) {
+        r.push_back(SqliteColumnJson(raw, c, boolean[static_cast<size_t>(c)]));
+      }
+      result.rows.push_back(std::move(r));
+    }
+    result.changes = sqlite3_changes64(impl_->db);
+    result.last_insert_rowid = sqlite3_last_insert_rowid(impl_->db);
+    ran_any = true;
+  }
+  if (!ran_any) return Status(Code::kInvalidArgument, "no SQL statement given");
+  return result;
+}
+
+Result<Statement> Store::Prepare(std::string_view sql) {
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v3(impl_->db, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+  if (rc != SQLITE_OK) return SqliteStatus(rc, sqlite3_errmsg(impl_->db));
+  if (!raw) return Status(Code::kInvalidArgument, "no SQL statement given");
+  Statement stmt(impl_->db, raw);
+  for (const char* p = tail; p && *p; ++p) {
+    if (!std::isspace(static_cast<unsigned char>(*p)) && *p != ';') {
+      return Status(Code::kInvalidArgument, "Prepare takes exactly one statement");
+    }
+  }
+  return stmt;
+}
+
+Status Store::RunAsEngine(const std::function<Status()>& fn) {
+  if (!sqlite3_get_autocommit(impl_->db)) {
+    return Status(Code::kInvalidArgument, "engine writes cannot join an open transaction");
+  }
+  OUTPOST_RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE"));
+  impl_->capturing = false;
+  Status s = fn();
+  impl_->capturing = true;
+  if (s.ok()) s = impl_->Exec("COMMIT");
+  if (!s.ok() && !sqlite3_get_autocommit(impl_->db)) (void)impl_->Exec("ROLLBACK");
+  return s;
+}
+
+Result<std::vector<ClientTransaction>> Store::PendingTransactions(size_t max_tx) {
+  std::vector<ClientTransaction> out;
+  Stmt q(impl_->db,
+         "SELECT seq, tx_id, hlc, op, tbl, pk, data FROM _outpost_outbox ORDER BY seq");
+  OUTPOST_RETURN_IF_ERROR(q.status());
+  std::map<int64_t, size_t> position;  // tx id -> index in out
+  while (true) {
+    OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    Mutation m;
+    m.seq = sqlite3_column_int64(q.get(), 0);
+    m.tx_id = sqlite3_column_int64(q.get(), 1);
+    m.hlc = static_cast<uint64_t>(sqlite3_column_int64(q.get(), 2));
+    m.op = static_cast<Mutation::Op>(q.Text(3)[0]);
+    m.table = q.Text(4);
+    m.pk = json::parse(q.Text(5), nullptr, false);
+    json data = json::parse(q.Text(6), nullptr, false);
+    if (m.pk.is_discarded() || data.is_discarded() || !data.is_object()) {
+      return Status(Code::kCorruption, "outbox entry " + std::to_string(m.seq) + " is unreadable");
+    }
+    if (data.contains("new")) m.new_values = std::move(data["new"]);
+    if (data.contains("old")) m.old_values = std::move(data["old"]);
+    auto it = position.find(m.tx_id);
+    if (it == position.end()) {
+      if (max_tx && out.size() == max_tx) break;
+      position[m.tx_id] = out.size();
+      out.push_back(ClientTransaction{m.tx_id, {}});
+      it = position.find(m.tx_id);
+    }
+    out[it->second].mutations.push_back(std::move(m));
+  }
+  return out;
+}
+
+Result<int64_t> Store::PendingMutationCount() {
+  Stmt q(impl_->db, "SELECT count(*) FROM _outpost_outbox");
+  OUTPOST_RETURN_IF_ERROR(q.status());
+  OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? sqlite3_column_int64(q.get(), 0) : 0;
+}
+
+Status Store::RemoveConfirmed(int64_t through_tx_id) {
+  return RunAsEngine([&]() -> Status {
+    Stmt marks(impl_->db,
+               "SELECT max(tx_id), max(hlc) FROM _outpost_outbox WHERE tx_id <= ?");
+    OUTPOST_RETURN_IF_ERROR(marks.status());
+    sqlite3_bind_int64(marks.get(), 1, through_tx_id);
+    OUTPOST_ASSIGN_OR_RETURN(bool row, marks.Step());
+    if (row && sqlite3_column_type(marks.get(), 0) != SQLITE_NULL) {
+      int64_t tx = sqlite3_column_int64(marks.get(), 0);
+      int64_t hlc = sqlite3_column_int64(marks.get(), 1);
+      OUTPOST_ASSIGN_OR_RETURN(auto last_tx, impl_->GetMeta("last_tx_id"));
+      OUTPOST_ASSIGN_OR_RETURN(auto last_hlc, impl_->GetMeta("last_hlc"));
+      if (!last_tx || std::stoll(*last_tx) < tx) {
+        OUTPOST_RETURN_IF_ERROR(impl_->SetMeta("last_tx_id", std::to_string(tx)));
+      }
+      if (!last_hlc || std::stoll(*last_hlc) < hlc) {
+        OUTPOST_RETURN_IF_ERROR(impl_->SetMeta("last_hlc", std::to_string(hlc)));
+      }
+    }
+    Stmt del(impl_->db, "DELETE FROM _outpost_outbox WHERE tx_id <= ?");
+    OUTPOST_RETURN_IF_ERROR(del.status());
+    sqlite3_bind_int64(del.get(), 1, through_tx_id);
+    OUTPOST_ASSIGN_OR_RETURN(bool more, del.Step());
+    (void)more;
+    return Status::Ok();
+  });
+}
+
+}  // namespace outpost

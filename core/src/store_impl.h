@@ -1,0 +1,55 @@
+// Internal state of a Store, shared by store.cc and capture.cc. Not a public header.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "outpost/ids.h"
+#include "outpost/store.h"
+
+namespace outpost {
+
+class Store::Impl {
+ public:
+  sqlite3* db = nullptr;
+  Env* env = nullptr;
+  StoreOptions options;
+  std::optional<Schema> schema;
+  UuidV7Generator uuid{nullptr};
+  HybridLogicalClock clock{nullptr};
+
+  // Change capture state. Invariant: current_tx != 0 exactly while a write transaction that has
+  // captured at least one change is open on this connection (reset by the commit/rollback hooks).
+  bool capturing = true;
+  int64_t current_tx = 0;
+  int64_t next_temp_key = -1;  // next temporary key for server-assigned integer keys (< 0)
+
+  // Per captured table, indexed by the id baked into its triggers: JSON keys ("\"col\":") in
+  // column order, and the number of primary key columns.
+  struct CapturedTable {
+    std::string name;
+    std::vector<std::string> json_keys;
+  };
+  std::vector<CapturedTable> captured;
+
+  ~Impl();
+
+  // Allocates the tx id of the current transaction on its first captured change. Reads the
+  // high-water marks from the database (under the write lock), so ids stay unique even when
+  // several connections write to the same file.
+  Result<int64_t> CurrentTxId();
+  Status Exec(std::string_view sql);
+  Result<std::optional<std::string>> GetMeta(std::string_view key);
+  Status SetMeta(std::string_view key, std::string_view value);
+  Status LoadCaptureState();
+};
+
+// capture.cc
+Status RegisterSqlFunctions(sqlite3* db, Store::Impl* impl);
+// The triggers that capture app writes to `table` (id = its index in Impl::captured).
+std::vector<std::string> CaptureTriggerSql(const Table& table, int table_id);
+
+}  // namespace outpost

@@ -1,0 +1,60 @@
+// DDL generation: the local SQLite tables that mirror a Schema.
+//
+// For every table the generator emits a STRICT table with the type mapping of DESIGN §2, its
+// primary key, NOT NULL, defaults, CHECK constraints (enum sets, booleans, JSON shape, and the
+// table's own CHECKs translated from PostgreSQL where SQLite can express them), foreign keys with
+// their ON DELETE / ON UPDATE actions, UNIQUE constraints and b-tree indexes (partial and
+// expression indexes included when their expressions translate). Everything it cannot mirror is
+// listed in MirrorDdl::not_mirrored by name with the reason; nothing is dropped silently.
+//
+// Generated defaults call three SQL functions that the local store registers on every connection:
+// outpost_uuid() (UUIDv7), outpost_temp_key() (a negative temporary key for server-assigned
+// integer keys, DESIGN §7) and none other; plain SQLite tools can read the database but inserting
+// rows that need those defaults requires the Outpost store.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "outpost/schema.h"
+#include "outpost/status.h"
+
+namespace outpost {
+
+struct NotMirrored {
+  std::string table;
+  std::string object;  // column, constraint or index name
+  std::string reason;
+};
+
+struct TableDdl {
+  std::string table;
+  std::string create_table;                 // CREATE TABLE ... STRICT
+  std::vector<std::string> create_indexes;  // CREATE [UNIQUE] INDEX ...
+};
+
+struct MirrorDdl {
+  std::vector<TableDdl> tables;  // in schema order
+  std::vector<NotMirrored> not_mirrored;
+};
+
+MirrorDdl GenerateMirrorDdl(const Schema& schema);
+
+// Translates a PostgreSQL expression (as pg_get_expr prints CHECK constraints, index predicates
+// and index expressions) into an equivalent SQLite expression over the local columns of `table`.
+// Supported: column references, literals and casts between text, numeric, boolean and enum types,
+// comparison, arithmetic and boolean operators, IS [NOT] NULL, IN lists, x = ANY (ARRAY[...]),
+// x <> ALL (ARRAY[...]), BETWEEN, CASE, and the functions lower, upper, length, char_length,
+// btrim, abs, coalesce, nullif. Anything else is kUnsupported with the offending token named.
+Result<std::string> TranslatePgExpression(std::string_view expression, const Table& table);
+
+// Column names a PostgreSQL expression refers to (best effort: identifiers that are not keywords,
+// function names or type names).
+std::vector<std::string> PgExpressionColumns(std::string_view expression);
+
+// SQLite quoting: "ident" with doubled quotes, 'literal' with doubled apostrophes.
+std::string QuoteIdent(std::string_view ident);
+std::string QuoteLiteral(std::string_view text);
+
+}  // namespace outpost

@@ -1,0 +1,57 @@
+// Values as Outpost stores them locally, and their conversion from and to PostgreSQL's text form.
+//
+// A Value is one SQLite value: NULL, INTEGER, REAL, TEXT or BLOB. For each TypeKind there is
+// exactly one local form (docs/types.md); PgTextToValue and ValueToPgText convert between that
+// form and the text PostgreSQL prints and parses, such that for every value PostgreSQL can produce
+//     ValueToPgText(t, PgTextToValue(t, text)) parses in PostgreSQL to a value
+//     IS NOT DISTINCT FROM the original.
+// PostgreSQL text is expected in the server session settings Outpost uses: DateStyle ISO, TimeZone
+// UTC, IntervalStyle postgres, bytea_output hex, extra_float_digits 1.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "outpost/schema.h"
+#include "outpost/status.h"
+
+namespace outpost {
+
+struct Blob {
+  std::vector<uint8_t> bytes;
+  bool operator==(const Blob&) const = default;
+};
+
+struct Null {
+  bool operator==(const Null&) const = default;
+};
+
+using Value = std::variant<Null, int64_t, double, std::string, Blob>;
+
+inline bool IsNull(const Value& v) { return std::holds_alternative<Null>(v); }
+
+// PostgreSQL text (as printed by the server) -> local value. Errors with kInvalidArgument when the
+// text is not a valid value of the type, or kUnsupported when it cannot be stored losslessly
+// (e.g. a double precision NaN, which SQLite turns into NULL).
+Result<Value> PgTextToValue(const ColumnType& type, std::string_view text);
+
+// Local value -> PostgreSQL input text. Null values must be handled by the caller (SQL NULL).
+// Errors with kInvalidArgument when the value has the wrong storage class or form for the type
+// (e.g. text in an integer column, a JSON array column holding an object).
+Result<std::string> ValueToPgText(const ColumnType& type, const Value& value);
+
+// Lowercase hex and standard base64 helpers shared by the text and JSON encodings.
+std::string HexEncode(const uint8_t* data, size_t size);
+std::string Base64Encode(const uint8_t* data, size_t size);
+Result<std::vector<uint8_t>> Base64Decode(std::string_view text);
+
+// Parses a PostgreSQL array literal ('{a,"b c",NULL}', nested for more dimensions) into a JSON
+// array text, converting each element with the element kind: numbers stay numbers, booleans become
+// true/false, everything else a JSON string. The inverse builds a PostgreSQL array literal.
+Result<std::string> PgArrayToJson(const ColumnType& type, std::string_view literal);
+Result<std::string> JsonToPgArray(const ColumnType& type, std::string_view json_text);
+
+}  // namespace outpost

@@ -1,0 +1,496 @@
+// Conversion between PostgreSQL text and Outpost's local values (see value.h and docs/types.md).
+#include "outpost/value.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace outpost {
+namespace {
+
+using nlohmann::json;
+
+Status Invalid(const ColumnType& type, std::string_view text, std::string_view why) {
+  std::string shown(text.substr(0, 80));
+  if (text.size() > 80) shown += "...";
+  return Status(Code::kInvalidArgument,
+                "invalid " + type.pg_type + " value \"" + shown + "\": " + std::string(why));
+}
+
+bool IsHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return c - 'A' + 10;
+}
+
+// Canonical lowercase 8-4-4-4-12, or empty when `text` is not a UUID in that layout.
+std::string CanonicalUuid(std::string_view text) {
+  if (text.size() != 36) return {};
+  std::string out(text);
+  for (size_t i = 0; i < 36; ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? text[i] != '-' : !IsHex(text[i])) return {};
+    out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+  }
+  return out;
+}
+
+bool ParseInt64(std::string_view text, int64_t* out) {
+  if (text.empty()) return false;
+  const char* b = text.data();
+  const char* e = b + text.size();
+  if (*b == '+') ++b;
+  auto r = std::from_chars(b, e, *out);
+  return r.ec == std::errc() && r.ptr == e;
+}
+
+bool IsNumericText(std::string_view t) {
+  if (t == "NaN" || t == "Infinity" || t == "-Infinity") return true;
+  size_t i = 0;
+  if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+  size_t digits = 0;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i, ++digits;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+    size_t exp = 0;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i, ++exp;
+    if (exp == 0) return false;
+  }
+  return i == t.size();
+}
+
+std::string DoubleToText(double d) {
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, r.ptr);
+}
+
+Result<double> ParseDouble(const ColumnType& type, std::string_view text) {
+  if (text == "Infinity" || text == "inf") return HUGE_VAL;
+  if (text == "-Infinity" || text == "-inf") return -HUGE_VAL;
+  if (text == "NaN") {
+    return Status(Code::kUnsupported, "NaN in " + type.pg_type +
+                                          " cannot be stored locally (SQLite stores NaN as NULL)");
+  }
+  double d = 0;
+  const char* b = text.data();
+  const char* e = b + text.size();
+  if (b != e && *b == '+') ++b;
+  auto r = std::from_chars(b, e, d);
+  if (r.ec != std::errc() || r.ptr != e) return Invalid(type, text, "not a number");
+  return d;
+}
+
+// "YYYY-MM-DD HH:MM:SS[.f]" (PostgreSQL ISO output) -> "YYYY-MM-DDTHH:MM:SS[.f]"; the optional
+// " BC" suffix is kept. With `utc`, a "+00" offset becomes "Z".
+Result<std::string> TimestampFromPg(const ColumnType& type, std::string_view text, bool utc) {
+  if (text == "infinity" || text == "-infinity") return std::string(text);
+  std::string s(text);
+  std::string bc;
+  if (s.size() > 3 && s.compare(s.size() - 3, 3, " BC") == 0) {
+    bc = " BC";
+    s.resize(s.size() - 3);
+  }
+  auto space = s.find(' ');
+  if (space == std::string::npos || space < 10) {
+    return Invalid(type, text, "expected ISO date and time");
+  }
+  s[space] = 'T';
+  if (utc) {
+    if (s.size() > 3 && s.compare(s.size() - 3, 3, "+00") == 0) {
+      s.resize(s.size() - 3);
+      s += 'Z';
+    } else if (s.empty() || s.back() != 'Z') {
+      return Invalid(type, text, "expected a UTC timestamp (server TimeZone must be UTC)");
+    }
+  }
+  return s + bc;
+}
+
+Result<std::vector<uint8_t>> ByteaFromPg(const ColumnType& type, std::string_view text) {
+  if (text.size() < 2 || text[0] != '\\' || text[1] != 'x' || text.size() % 2 != 0) {
+    return Invalid(type, text, "expected hex bytea output (\\x...)");
+  }
+  std::vector<uint8_t> out;
+  out.reserve((text.size() - 2) / 2);
+  for (size_t i = 2; i < text.size(); i += 2) {
+    if (!IsHex(text[i]) || !IsHex(text[i + 1])) return Invalid(type, text, "bad hex digit");
+    out.push_back(static_cast<uint8_t>(HexVal(text[i]) * 16 + HexVal(text[i + 1])));
+  }
+  return out;
+}
+
+ColumnType ElementType(const ColumnType& array) {
+  ColumnType e;
+  e.kind = array.element;
+  e.pg_type = array.pg_type;
+  if (e.pg_type.size() > 2 && e.pg_type.compare(e.pg_type.size() - 2, 2, "[]") == 0) {
+    e.pg_type.resize(e.pg_type.size() - 2);
+  }
+  e.enum_values = array.enum_values;
+  return e;
+}
+
+Result<json> ValueToJson(const Value& v) {
+  switch (v.index()) {
+    case 0: return json(nullptr);
+    case 1: return json(std::get<int64_t>(v));
+    case 2: {
+      double d = std::get<double>(v);
+      if (std::isinf(d)) return json(DoubleToText(d));
+      return json(d);
+    }
+    case 3: return json(std::get<std::string>(v));
+    default: {
+      const auto& b = std::get<Blob>(v).bytes;
+      return json("\\x" + HexEncode(b.data(), b.size()));
+    }
+  }
+}
+
+// Parses one level of a PostgreSQL array literal starting at text[*pos] == '{'.
+Result<json> ParseArrayLevel(const ColumnType& element, std::string_view text, size_t* pos) {
+  json out = json::array();
+  size_t& i = *pos;
+  ++i;  // '{'
+  auto fail = [&](const char* why) {
+    return Status(Code::kInvalidArgument,
+                  "invalid array literal \"" + std::string(text.substr(0, 80)) + "\": " + why);
+  };
+  if (i < text.size() && text[i] == '}') {
+    ++i;
+    return out;
+  }
+  while (true) {
+    if (i >= text.size()) return fail("unterminated");
+    if (text[i] == '{') {
+      OUTPOST_ASSIGN_OR_RETURN(json nested, ParseArrayLevel(element, text, pos));
+      out.push_back(std::move(nested));
+    } else {
+      std::string item;
+      bool quoted = false;
+      if (text[i] == '"') {
+        quoted = true;
+        ++i;
+        while (true) {
+          if (i >= text.size()) return fail("unterminated quoted element");
+          char c = text[i++];
+          if (c == '"') break;
+          if (c == '\\') {
+            if (i >= text.size()) return fail("dangling backslash");
+            c = text[i++];
+          }
+          item.push_back(c);
+        }
+      } else {
+        while (i < text.size() && text[i] != ',' && text[i] != '}') {
+          char c = text[i++];
+          if (c == '\\' && i < text.size()) c = text[i++];
+          item.push_back(c);
+        }
+        while (!item.empty() && item.back() == ' ') item.pop_back();
+      }
+      bool is_null = !quoted && (item.size() == 4 && (item == "NULL" || item == "null" ||
+                                                      item == "Null"));
+      if (is_null) {
+        out.push_back(nullptr);
+      } else if (element.kind == TypeKind::kBoolean) {
+        out.push_back(item == "t" || item == "true");
+      } else {
+        OUTPOST_ASSIGN_OR_RETURN(Value v, PgTextToValue(element, item));
+        OUTPOST_ASSIGN_OR_RETURN(json jv, ValueToJson(v));
+        out.push_back(std::move(jv));
+      }
+    }
+    if (i >= text.size()) return fail("unterminated");
+    if (text[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (text[i] == '}') {
+      ++i;
+      return out;
+    }
+    return fail("expected ',' or '}'");
+  }
+}
+
+Status WriteArrayLevel(const ColumnType& element, const json& arr, std::string* out) {
+  out->push_back('{');
+  bool first = true;
+  for (const auto& e : arr) {
+    if (!first) out->push_back(',');
+    first = false;
+    if (e.is_array()) {
+      OUTPOST_RETURN_IF_ERROR(WriteArrayLevel(element, e, out));
+      continue;
+    }
+    if (e.is_null()) {
+      *out += "NULL";
+      continue;
+    }
+    Value v;
+    if (e.is_boolean()) {
+      v = int64_t{e.get<bool>() ? 1 : 0};
+    } else if (e.is_number_integer()) {
+      v = e.get<int64_t>();
+    } else if (e.is_number_float()) {
+      v = e.get<double>();
+    } else if (e.is_string()) {
+      if (element.kind == TypeKind::kReal) {
+        OUTPOST_ASSIGN_OR_RETURN(v, ParseDouble(element, e.get<std::string>()));
+      } else if (element.kind == TypeKind::kBytea) {
+        OUTPOST_ASSIGN_OR_RETURN(auto bytes, ByteaFromPg(element, e.get<std::string>()));
+        v = Blob{std::move(bytes)};
+      } else {
+        v = e.get<std::string>();
+      }
+    } else {
+      return Status(Code::kInvalidArgument,
+                    "array element of " + element.pg_type + " cannot be a JSON object");
+    }
+    OUTPOST_ASSIGN_OR_RETURN(std::string text, ValueToPgText(element, v));
+    out->push_back('"');
+    for (char c : text) {
+      if (c == '"' || c == '\\') out->push_back('\\');
+      out->push_back(c);
+    }
+    out->push_back('"');
+  }
+  out->push_back('}');
+  return Status::Ok();
+}
+
+Status WrongClass(const ColumnType& type, const Value& v) {
+  static const char* kNames[] = {"NULL", "INTEGER", "REAL", "TEXT", "BLOB"};
+  return Status(Code::kInvalidArgument, "a " + std::string(kNames[v.index()]) +
+                                            " value cannot be stored in a " + type.pg_type +
+                                            " column");
+}
+
+}  // namespace
+
+std::string HexEncode(const uint8_t* data, size_t size) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (size_t i = 0; i < size; ++i) {
+    out.push_back(kHex[data[i] >> 4]);
+    out.push_back(kHex[data[i] & 15]);
+  }
+  return out;
+}
+
+std::string Base64Encode(const uint8_t* data, size_t size) {
+  static const char* kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((size + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < size; i += 3) {
+    uint32_t n = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) | data[i + 2];
+    out.push_back(kAlphabet[(n >> 18) & 63]);
+    out.push_back(kAlphabet[(n >> 12) & 63]);
+    out.push_back(kAlphabet[(n >> 6) & 63]);
+    out.push_back(kAlphabet[n & 63]);
+  }
+  if (i < size) {
+    uint32_t n = uint32_t{data[i]} << 16;
+    if (i + 1 < size) n |= uint32_t{data[i + 1]} << 8;
+    out.push_back(kAlphabet[(n >> 18) & 63]);
+    out.push_back(kAlphabet[(n >> 12) & 63]);
+    out.push_back(i + 1 < size ? kAlphabet[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+Result<std::vector<uint8_t>> Base64Decode(std::string_view text) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+  };
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  std::vector<uint8_t> out;
+  out.reserve(text.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v = val(c);
+    if (v < 0) return Status(Code::kInvalidArgument, "invalid base64 data");
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>((acc >> bits) & 0xff));
+    }
+  }
+  if (bits >= 6) return Status(Code::kInvalidArgument, "invalid base64 length");
+  return out;
+}
+
+Result<Value> PgTextToValue(const ColumnType& type, std::string_view text) {
+  switch (type.kind) {
+    case TypeKind::kUuid: {
+      std::string u = CanonicalUuid(text);
+      if (u.empty()) return Invalid(type, text, "not a UUID");
+      return Value(std::move(u));
+    }
+    case TypeKind::kInteger: {
+      int64_t n = 0;
+      if (!ParseInt64(text, &n)) return Invalid(type, text, "not an integer");
+      return Value(n);
+    }
+    case TypeKind::kNumeric:
+      if (!IsNumericText(text)) return Invalid(type, text, "not a decimal number");
+      return Value(std::string(text));
+    case TypeKind::kReal: {
+      OUTPOST_ASSIGN_OR_RETURN(double d, ParseDouble(type, text));
+      return Value(d);
+    }
+    case TypeKind::kBoolean:
+      if (text == "t" || text == "true") return Value(int64_t{1});
+      if (text == "f" || text == "false") return Value(int64_t{0});
+      return Invalid(type, text, "not a boolean");
+    case TypeKind::kTimestamp: {
+      OUTPOST_ASSIGN_OR_RETURN(std::string s, TimestampFromPg(type, text, false));
+      return Value(std::move(s));
+    }
+    case TypeKind::kTimestamptz: {
+      OUTPOST_ASSIGN_OR_RETURN(std::string s, TimestampFromPg(type, text, true));
+      return Value(std::move(s));
+    }
+    case TypeKind::kEnum:
+      if (std::find(type.enum_values.begin(), type.enum_values.end(), text) ==
+          type.enum_values.end()) {
+        return Invalid(type, text, "not a label of the enum");
+      }
+      return Value(std::string(text));
+    case TypeKind::kArray: {
+      OUTPOST_ASSIGN_OR_RETURN(std::string j, PgArrayToJson(type, text));
+      return Value(std::move(j));
+    }
+    case TypeKind::kBytea: {
+      OUTPOST_ASSIGN_OR_RETURN(auto bytes, ByteaFromPg(type, text));
+      return Value(Blob{std::move(bytes)});
+    }
+    case TypeKind::kText:
+    case TypeKind::kCitext:
+    case TypeKind::kDate:
+    case TypeKind::kJson:
+    case TypeKind::kInet:
+    case TypeKind::kOtherText:
+      return Value(std::string(text));
+  }
+  return Status(Code::kInternal, "unhandled type kind");
+}
+
+Result<std::string> ValueToPgText(const ColumnType& type, const Value& value) {
+  if (IsNull(value)) return Status(Code::kInvalidArgument, "NULL has no PostgreSQL text form");
+  switch (type.kind) {
+    case TypeKind::kInteger:
+      if (auto* n = std::get_if<int64_t>(&value)) return std::to_string(*n);
+      return WrongClass(type, value);
+    case TypeKind::kBoolean:
+      if (auto* n = std::get_if<int64_t>(&value)) {
+        if (*n == 0 || *n == 1) return std::string(*n ? "t" : "f");
+        return Status(Code::kInvalidArgument,
+                      "boolean column holds " + std::to_string(*n) + " (expected 0 or 1)");
+      }
+      return WrongClass(type, value);
+    case TypeKind::kReal:
+      if (auto* d = std::get_if<double>(&value)) return DoubleToText(*d);
+      if (auto* n = std::get_if<int64_t>(&value)) return std::to_string(*n);
+      return WrongClass(type, value);
+    case TypeKind::kNumeric:
+      if (auto* s = std::get_if<std::string>(&value)) {
+        if (!IsNumericText(*s)) return Invalid(type, *s, "not a decimal number");
+        return *s;
+      }
+      if (auto* n = std::get_if<int64_t>(&value)) return std::to_string(*n);
+      if (auto* d = std::get_if<double>(&value)) {
+        if (std::isinf(*d)) return Invalid(type, DoubleToText(*d), "not a finite number");
+        return DoubleToText(*d);
+      }
+      return WrongClass(type, value);
+    case TypeKind::kBytea:
+      if (auto* b = std::get_if<Blob>(&value)) {
+        return "\\x" + HexEncode(b->bytes.data(), b->bytes.size());
+      }
+      return WrongClass(type, value);
+    case TypeKind::kUuid:
+      if (auto* s = std::get_if<std::string>(&value)) {
+        std::string u = CanonicalUuid(*s);
+        if (u.empty()) return Invalid(type, *s, "not a UUID");
+        return u;
+      }
+      return WrongClass(type, value);
+    case TypeKind::kArray:
+      if (auto* s = std::get_if<std::string>(&value)) return JsonToPgArray(type, *s);
+      return WrongClass(type, value);
+    case TypeKind::kEnum:
+      if (auto* s = std::get_if<std::string>(&value)) {
+        if (std::find(type.enum_values.begin(), type.enum_values.end(), *s) ==
+            type.enum_values.end()) {
+          return Invalid(type, *s, "not a label of the enum");
+        }
+        return *s;
+      }
+      return WrongClass(type, value);
+    case TypeKind::kText:
+    case TypeKind::kCitext:
+    case TypeKind::kDate:
+    case TypeKind::kTimestamp:
+    case TypeKind::kTimestamptz:
+    case TypeKind::kJson:
+    case TypeKind::kInet:
+    case TypeKind::kOtherText:
+      if (auto* s = std::get_if<std::string>(&value)) return *s;
+      return WrongClass(type, value);
+  }
+  return Status(Code::kInternal, "unhandled type kind");
+}
+
+Result<std::string> PgArrayToJson(const ColumnType& type, std::string_view literal) {
+  if (literal.empty() || literal[0] != '{') {
+    if (!literal.empty() && literal[0] == '[') {
+      return Status(Code::kUnsupported,
+                    "arrays with explicit bounds (" + std::string(literal.substr(0, 40)) +
+                        ") cannot be mirrored");
+    }
+    return Invalid(type, literal, "not an array literal");
+  }
+  size_t pos = 0;
+  OUTPOST_ASSIGN_OR_RETURN(json j, ParseArrayLevel(ElementType(type), literal, &pos));
+  if (pos != literal.size()) return Invalid(type, literal, "trailing characters");
+  return j.dump();
+}
+
+Result<std::string> JsonToPgArray(const ColumnType& type, std::string_view json_text) {
+  json j = json::parse(json_text, nullptr, false);
+  if (j.is_discarded() || !j.is_array()) {
+    return Invalid(type, json_text, "expected a JSON array");
+  }
+  std::string out;
+  OUTPOST_RETURN_IF_ERROR(WriteArrayLevel(ElementType(type), j, &out));
+  return out;
+}
+
+}  // namespace outpost
