@@ -217,6 +217,11 @@ class Translator {
         if (w == "like" || w == "ilike" || w == "similar") {
           return Unsupported("pattern matching (" + w + ") differs between PostgreSQL and SQLite");
         }
+        if (Keywords().count(w)) {
+          out->push_back(w == "true" ? "1" : w == "false" ? "0" : Upper(w));
+          ++i;
+          continue;
+        }
         if (call) {
           static const std::pair<const char*, const char*> kFunctions[] = {
               {"lower", "lower"},   {"upper", "upper"}, {"length", "length"},
@@ -229,11 +234,6 @@ class Translator {
           }
           if (!mapped) return Unsupported("function " + tok.text + "()");
           out->push_back(mapped);
-          ++i;
-          continue;
-        }
-        if (Keywords().count(w)) {
-          out->push_back(w == "true" ? "1" : w == "false" ? "0" : Upper(w));
           ++i;
           continue;
         }

@@ -1,0 +1,53 @@
+#include "pg.h"
+
+namespace outpost::server {
+
+Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& url) {
+  PGconn* c = PQconnectdb(url.c_str());
+  if (!c) return Status(Code::kPostgres, "cannot allocate a PostgreSQL connection");
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    PQfinish(c);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    return Status(Code::kPostgres, "cannot connect to PostgreSQL: " + msg);
+  }
+  auto conn = std::unique_ptr<PgConnection>(new PgConnection(c));
+  // Fixed session settings: the text forms Outpost converts (value.h) depend on them.
+  auto r = conn->Exec(
+      "SELECT set_config('DateStyle', 'ISO, YMD', false), set_config('TimeZone', 'UTC', false),"
+      " set_config('IntervalStyle', 'postgres', false), set_config('bytea_output', 'hex', false),"
+      " set_config('extra_float_digits', '1', false), set_config('client_encoding', 'UTF8', false)");
+  if (!r.ok()) return r.status();
+  return conn;
+}
+
+PgConnection::~PgConnection() { PQfinish(conn_); }
+
+Result<PgResult> PgConnection::Exec(std::string_view sql, const PgParams& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  std::string text(sql);
+  PGresult* r = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
+                             values.data(), nullptr, nullptr, 0);
+  PgResult result(r);
+  auto st = PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    return Status(Code::kPostgres, msg);
+  }
+  return result;
+}
+
+std::string PgQuoteIdent(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace outpost::server

@@ -1,0 +1,61 @@
+// A thin RAII layer over libpq for the sync server. Parameterised queries only: values always
+// travel as separate parameters, never spliced into SQL text.
+//
+// Threading: a PgConnection is used by one thread at a time.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "outpost/status.h"
+
+namespace outpost::server {
+
+class PgResult {
+ public:
+  explicit PgResult(PGresult* r) : r_(r, PQclear) {}
+  int rows() const { return PQntuples(r_.get()); }
+  int columns() const { return PQnfields(r_.get()); }
+  bool is_null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  std::string_view get(int row, int col) const {
+    return std::string_view(PQgetvalue(r_.get(), row, col),
+                            static_cast<size_t>(PQgetlength(r_.get(), row, col)));
+  }
+  std::optional<std::string> get_opt(int row, int col) const {
+    if (is_null(row, col)) return std::nullopt;
+    return std::string(get(row, col));
+  }
+  std::string column_name(int col) const { return PQfname(r_.get(), col); }
+  PGresult* raw() const { return r_.get(); }
+
+ private:
+  std::shared_ptr<PGresult> r_;
+};
+
+using PgParams = std::vector<std::optional<std::string>>;
+
+class PgConnection {
+ public:
+  // `url`: a libpq connection string or postgresql:// URI.
+  static Result<std::unique_ptr<PgConnection>> Connect(const std::string& url);
+  ~PgConnection();
+
+  // Runs one statement with text parameters ($1, $2, ...). A NULL optional is SQL NULL.
+  Result<PgResult> Exec(std::string_view sql, const PgParams& params = {});
+  PGconn* raw() const { return conn_; }
+
+ private:
+  explicit PgConnection(PGconn* c) : conn_(c) {}
+  PGconn* conn_;
+};
+
+// Quotes an identifier for PostgreSQL ("name" with doubled quotes). Only for names read from the
+// catalog.
+std::string PgQuoteIdent(std::string_view name);
+
+}  // namespace outpost::server
