@@ -134,7 +134,9 @@ Status BindValue(sqlite3* db, sqlite3_stmt* stmt, int index, const Value& v) {
     }
     default: {
       const auto& b = std::get<Blob>(v).bytes;
-      rc = sqlite3_bind_blob64(stmt, index, b.data(), b.size(), SQLITE_TRANSIENT);
+      // A null data pointer would bind SQL NULL: an empty BLOB is a zeroblob of length 0.
+      rc = b.empty() ? sqlite3_bind_zeroblob(stmt, index, 0)
+                     : sqlite3_bind_blob64(stmt, index, b.data(), b.size(), SQLITE_TRANSIENT);
     }
   }
   if (rc != SQLITE_OK) return SqliteStatus(rc, sqlite3_errmsg(db));
@@ -471,11 +473,14 @@ Result<MirrorReport> Store::ApplySchema(const Schema& schema) {
     }
     for (const auto& [name, old_ddl] : existing) {
       if (wanted.count(name)) continue;
-      Stmt pending(impl_->db, "SELECT count(*) FROM _outpost_outbox WHERE tbl = ?");
-      OUTPOST_RETURN_IF_ERROR(pending.status());
-      sqlite3_bind_text(pending.get(), 1, name.c_str(), -1, SQLITE_TRANSIENT);
-      OUTPOST_ASSIGN_OR_RETURN(bool row, pending.Step());
-      int64_t n = row ? sqlite3_column_int64(pending.get(), 0) : 0;
+      int64_t n = 0;
+      {
+        Stmt pending(impl_->db, "SELECT count(*) FROM _outpost_outbox WHERE tbl = ?");
+        OUTPOST_RETURN_IF_ERROR(pending.status());
+        sqlite3_bind_text(pending.get(), 1, name.c_str(), -1, SQLITE_TRANSIENT);
+        OUTPOST_ASSIGN_OR_RETURN(bool row, pending.Step());
+        n = row ? sqlite3_column_int64(pending.get(), 0) : 0;
+      }  // finalised: DROP TABLE needs no open statements
       if (n > 0) {
         return Status(Code::kConflict, "the new schema drops table \"" + name + "\", which has " +
                                            std::to_string(n) + " unsynced changes");

@@ -268,7 +268,12 @@ MirrorDdl GenerateMirrorDdl(const Schema& schema) {
   for (const auto& t : schema.tables) {
     std::vector<std::string> lines;
     for (const auto& c : t.columns) {
-      std::string line = QuoteIdent(c.name) + " " + StorageClass(c.type.kind);
+      // A server-assigned integer key is declared INT, not INTEGER: an INTEGER PRIMARY KEY
+      // would alias the rowid, which ignores the column default and hands out positive keys
+      // that belong to the server (DESIGN §7).
+      bool serial_key = t.has_serial_key() && c.name == t.primary_key[0];
+      std::string line =
+          QuoteIdent(c.name) + " " + (serial_key ? "INT" : StorageClass(c.type.kind));
       if (c.type.kind == TypeKind::kCitext) line += " COLLATE NOCASE";
       if (!c.nullable) line += " NOT NULL";
       if (c.default_expr) {

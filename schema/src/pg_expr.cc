@@ -263,11 +263,17 @@ class Translator {
   }
 
   Status Column(const std::string& name, std::vector<std::string>* out) {
-    if (table_ && !table_->FindColumn(name)) {
+    const outpost::Column* col = table_ ? table_->FindColumn(name) : nullptr;
+    if (table_ && !col) {
       return Unsupported("reference to column \"" + name + "\", which the client does not have");
     }
     columns_seen.push_back(name);
-    out->push_back(QuoteIdent(name));
+    // numeric is stored as exact decimal text; compare it as a number (to double precision).
+    if (col && col->type.kind == TypeKind::kNumeric) {
+      out->push_back("CAST(" + QuoteIdent(name) + " AS REAL)");
+    } else {
+      out->push_back(QuoteIdent(name));
+    }
     return Status::Ok();
   }
 
@@ -335,9 +341,8 @@ std::string Join(const std::vector<std::string>& parts) {
   for (size_t i = 0; i < parts.size(); ++i) {
     const std::string& p = parts[i];
     bool no_space_before = p == ")" || p == "," || (i > 0 && parts[i - 1] == "(");
-    bool fn_call = p == "(" && i > 0 && std::isalpha(static_cast<unsigned char>(parts[i - 1][0])) &&
-                   parts[i - 1] != "IN" && parts[i - 1] != "AND" && parts[i - 1] != "OR" &&
-                   parts[i - 1] != "NOT";
+    // Function names are emitted in lowercase, keywords in uppercase, columns quoted.
+    bool fn_call = p == "(" && i > 0 && std::islower(static_cast<unsigned char>(parts[i - 1][0]));
     if (i > 0 && !no_space_before && !fn_call) out.push_back(' ');
     out += p;
   }

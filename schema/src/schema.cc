@@ -772,6 +772,8 @@ Result<Schema> ApplySyncRules(const Schema& described, const SyncRules& rules,
       if (drop) note(i.name);
       return drop;
     });
+    // The client view does not even name the secret columns; the server keeps the rules.
+    t.sync.excluded_columns.clear();
     out.tables.push_back(std::move(t));
   }
   OUTPOST_RETURN_IF_ERROR(ValidateSchema(out));

@@ -1,0 +1,219 @@
+// Store: opening, SQL with JSON values, errors, migrations, keys.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "outpost/store.h"
+#include "test_schema.h"
+
+namespace outpost {
+
+using nlohmann::json;
+using testing::CoreTestSchema;
+
+namespace {
+std::string TempDb() {
+  char tmpl[] = "/tmp/outpost-core-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  return std::string(tmpl) + "/local.db";
+}
+std::unique_ptr<Store> OpenMirrored(const std::string& path) {
+  auto store = Store::Open(path);
+  REQUIRE(store.ok());
+  auto report = (*store)->ApplySchema(CoreTestSchema());
+  INFO(report.status().ToString());
+  REQUIRE(report.ok());
+  return std::move(store).value();
+}
+}  // namespace
+
+TEST_CASE("SQL runs with JSON parameters and returns typed rows", "[core]") {
+  auto store = OpenMirrored(":memory:");
+  auto ins = store->Execute("INSERT INTO projects (id, name, active, budget) VALUES (?, ?, ?, ?)",
+                            json::array({"0190a5d2-1c4e-7000-8000-000000000001", "Zoë 🚀", false,
+                                         "-12.50"}));
+  INFO(ins.status().ToString());
+  REQUIRE(ins.ok());
+  CHECK(ins->changes == 1);
+  auto named = store->Execute(
+      "INSERT INTO tasks (project_id, title, score, blob) VALUES (:p, :t, :s, :b)",
+      json{{"p", "0190a5d2-1c4e-7000-8000-000000000001"}, {":t", "x"}, {"s", 0.25},
+           {"b", {{"$blob", "AP8Q"}}}});
+  INFO(named.status().ToString());
+  REQUIRE(named.ok());
+  auto rows = store->Execute("SELECT name, active, budget, (SELECT blob FROM tasks) FROM projects");
+  REQUIRE(rows.ok());
+  CHECK(rows->columns == std::vector<std::string>{"name", "active", "budget",
+                                                  "(SELECT blob FROM tasks)"});
+  CHECK(rows->rows[0] == json::array({"Zoë 🚀", false, "-12.50", {{"$blob", "AP8Q"}}}));
+  // Defaults: UUIDv7 keys and integer defaults.
+  auto task = store->Execute("SELECT id, minutes FROM tasks");
+  REQUIRE(task.ok());
+  std::string id = task->rows[0][0].get<std::string>();
+  CHECK(id.size() == 36);
+  CHECK(id[14] == '7');
+  CHECK(task->rows[0][1] == 0);
+}
+
+TEST_CASE("errors carry stable codes", "[core]") {
+  auto store = OpenMirrored(":memory:");
+  auto syntax = store->Execute("SELEKT 1");
+  CHECK(syntax.status().code() == Code::kSqlError);
+  auto missing = store->Execute("SELECT * FROM nope");
+  CHECK(missing.status().code() == Code::kSqlError);
+  CHECK_THAT(missing.status().message(), Catch::Contains("nope"));
+  auto params = store->Execute("SELECT ?", json::array());
+  CHECK(params.status().code() == Code::kInvalidArgument);
+  auto wrong_type = store->Execute("INSERT INTO orders (total) VALUES ('1')");
+  REQUIRE(wrong_type.ok());  // numeric is TEXT locally
+  auto not_int = store->Execute(
+      "INSERT INTO projects (id, name) VALUES ('0190a5d2-1c4e-7000-8000-00000000000a', 'p');"
+      "INSERT INTO tasks (project_id, title, minutes) VALUES "
+      "('0190a5d2-1c4e-7000-8000-00000000000a', 't', 'lots')");
+  CHECK(not_int.status().code() == Code::kConstraint);  // STRICT: text in an INTEGER column
+  auto range = store->Execute(
+      "INSERT INTO tasks (project_id, title, minutes) VALUES "
+      "('0190a5d2-1c4e-7000-8000-00000000000a', 't', 1441)");
+  CHECK(range.status().code() == Code::kConstraint);
+  CHECK_THAT(range.status().message(), Catch::Contains("minutes_range"));
+  auto bad_uuid = store->Execute("INSERT INTO projects (id, name) VALUES ('NOT-A-UUID', 'p')");
+  CHECK(bad_uuid.status().code() == Code::kConstraint);
+  auto bad_bool = store->Execute("INSERT INTO projects (name, active) VALUES ('p', 7)");
+  CHECK(bad_bool.status().code() == Code::kConstraint);
+  auto dangling = store->Execute(
+      "INSERT INTO tasks (project_id, title) VALUES ('0190a5d2-1c4e-7000-8000-0000000000ff', 't')");
+  CHECK(dangling.status().code() == Code::kConstraint);
+  auto bad_blob = store->Execute("SELECT ?", json::array({{{"$blob", 5}}}));
+  CHECK(bad_blob.status().code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("global tables are read-only and server keys are reserved", "[core]") {
+  auto store = OpenMirrored(":memory:");
+  auto ro = store->Execute("INSERT INTO statuses (code) VALUES ('ACTIVE')");
+  REQUIRE_FALSE(ro.ok());
+  CHECK_THAT(ro.status().message(), Catch::Contains("read-only"));
+  // The sync engine may write it.
+  REQUIRE(store->RunAsEngine([&] {
+    return store->Execute("INSERT INTO statuses (code) VALUES ('ACTIVE')").status();
+  }).ok());
+
+  // Offline rows of serial-keyed tables get negative temporary keys; positive keys are the
+  // server's.
+  REQUIRE(store->Execute("INSERT INTO orders (total) VALUES ('1.00')").ok());
+  REQUIRE(store->Execute("INSERT INTO orders (total) VALUES ('2.00')").ok());
+  auto keys = store->Execute("SELECT id FROM orders ORDER BY id DESC");
+  REQUIRE(keys.ok());
+  CHECK(keys->rows[0][0] == -1);
+  CHECK(keys->rows[1][0] == -2);
+  auto positive = store->Execute("INSERT INTO orders (id, total) VALUES (5, '1')");
+  REQUIRE_FALSE(positive.ok());
+  CHECK_THAT(positive.status().message(), Catch::Contains("assigned by the server"));
+}
+
+TEST_CASE("temporary keys never collide across reopen", "[core]") {
+  std::string path = TempDb();
+  {
+    auto store = OpenMirrored(path);
+    REQUIRE(store->Execute("INSERT INTO orders (total) VALUES ('1')").ok());
+    REQUIRE(store->RunAsEngine([&] {
+      return store->Execute("INSERT INTO orders (id, total) VALUES (-40, '1')").status();
+    }).ok());
+  }
+  auto store = Store::Open(path);
+  REQUIRE(store.ok());
+  REQUIRE((*store)->Execute("INSERT INTO orders (total) VALUES ('1')").ok());
+  auto min = (*store)->Execute("SELECT min(id) FROM orders");
+  CHECK(min->rows[0][0] == -41);
+}
+
+TEST_CASE("a changed schema migrates the mirror and keeps rows", "[core]") {
+  std::string path = TempDb();
+  auto store = OpenMirrored(path);
+  REQUIRE(store->Execute("INSERT INTO projects (name) VALUES ('kept')").ok());
+  Schema v2 = CoreTestSchema();
+  Column notes;
+  notes.name = "notes";
+  notes.type = {TypeKind::kText, "text", TypeKind::kText, {}};
+  v2.tables[0].columns.push_back(notes);
+  v2.tables.pop_back();  // statuses goes away
+  auto report = store->ApplySchema(v2);
+  INFO(report.status().ToString());
+  REQUIRE(report.ok());
+  CHECK(report->migrated == std::vector<std::string>{"projects"});
+  CHECK(report->dropped == std::vector<std::string>{"statuses"});
+  auto rows = store->Execute("SELECT name, notes FROM projects");
+  REQUIRE(rows.ok());
+  CHECK(rows->rows == json::array({json::array({"kept", nullptr})}));
+  // Capture follows the new columns.
+  REQUIRE(store->Execute("UPDATE projects SET notes = 'n'").ok());
+  auto txs = store->PendingTransactions();
+  REQUIRE(txs.ok());
+  CHECK(txs->back().mutations.back().new_values == json{{"notes", "n"}});
+  // Same version again: nothing to do. Reopen: the schema is remembered.
+  auto again = store->ApplySchema(v2);
+  REQUIRE(again.ok());
+  CHECK(again->migrated.empty());
+  store.reset();
+  auto reopened = Store::Open(path);
+  REQUIRE(reopened.ok());
+  REQUIRE((*reopened)->schema() != nullptr);
+  CHECK(*(*reopened)->schema() == v2);
+
+  // A migration that existing rows violate changes nothing.
+  Schema v3 = v2;
+  v3.tables[0].checks.push_back({"name_short", "(length(name) < 3)"});
+  auto refused = (*reopened)->ApplySchema(v3);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == Code::kConstraint);
+  CHECK(*(*reopened)->schema() == v2);
+  CHECK((*reopened)->Execute("SELECT count(*) FROM projects")->rows[0][0] == 1);
+}
+
+TEST_CASE("dropping a table with unsynced changes is refused", "[core]") {
+  auto store = OpenMirrored(":memory:");
+  REQUIRE(store->Execute("INSERT INTO orders (total) VALUES ('3')").ok());
+  Schema v2 = CoreTestSchema();
+  v2.tables.erase(v2.tables.begin() + 2);
+  auto r = store->ApplySchema(v2);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kConflict);
+  CHECK(store->Execute("SELECT count(*) FROM orders")->rows[0][0] == 1);
+}
+
+TEST_CASE("a stored database that is not SQLite is a clear error", "[core]") {
+  std::string path = TempDb();
+  {
+    FILE* f = fopen(path.c_str(), "w");
+    fputs("this is not a database, just text that is long enough to look like a header......",
+          f);
+    fclose(f);
+  }
+  auto store = Store::Open(path);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().code() == Code::kCorruption);
+}
+
+TEST_CASE("UUIDv7 and the hybrid logical clock", "[core]") {
+  struct FixedEnv : Env {
+    int64_t now = 1700000000000000;
+    int64_t NowMicros() override { return now; }
+    void RandomBytes(uint8_t* out, size_t n) override {
+      for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(i * 37 + 11);
+    }
+  } env;
+  UuidV7Generator gen(&env);
+  std::string a = gen.Next(), b = gen.Next();
+  CHECK(a < b);  // same millisecond: the counter keeps order
+  CHECK(a.substr(0, 13) == "018bcfe5-6800");
+  CHECK(a[14] == '7');
+  CHECK(std::string("89ab").find(a[19]) != std::string::npos);
+  HybridLogicalClock hlc(&env);
+  uint64_t t1 = hlc.Now(), t2 = hlc.Now();
+  CHECK(t2 == t1 + 1);
+  env.now -= 5000000;  // the wall clock steps back: the clock does not
+  CHECK(hlc.Now() > t2);
+  hlc.Observe(t2 + 1000);
+  CHECK(hlc.Now() == t2 + 1001);
+  CHECK(HybridLogicalClock::Millis(t1) == 1700000000000);
+}
+
+}  // namespace outpost

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The command lines end to end: describe a real PostgreSQL database, mirror it, write offline
+# with plain SQL, read the outbox; and the errors users see.
+set -euo pipefail
+outpost="$1"; server="$2"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+work="$(mktemp -d)"
+chmod 755 "$work"  # the cluster runs as the postgres user when we are root
+port=$((30000 + RANDOM % 20000))
+cleanup() { "$root/scripts/pg-throwaway.sh" stop "$work/pg" || true; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+url=$("$root/scripts/pg-throwaway.sh" start "$work/pg" "$port")
+db="${url%/postgres}/cli"
+psql -X -q "$url" -c "CREATE DATABASE cli"
+psql -X -q -v ON_ERROR_STOP=1 "$db" -f "$root/schema/apps/gogotime/schema.sql"
+psql -X -q -v ON_ERROR_STOP=1 -v rows=50 "$db" -f "$root/schema/apps/gogotime/sample-data.sql"
+
+"$server" describe --database "$db" --rules "$root/schema/apps/gogotime/rules.json" > "$work/schema.json"
+grep -q '"version":"sha256:' "$work/schema.json" || fail "descriptor has no version"
+if grep -q passwordHash "$work/schema.json"; then fail "secret column in descriptor"; fi
+
+"$outpost" mirror --schema "$work/schema.json" --db "$work/local.db" > "$work/mirror.out"
+grep -q "created  timesheet_entries" "$work/mirror.out" || fail "mirror did not create tables"
+"$outpost" mirror --schema "$work/schema.json" --db "$work/local.db" | grep -q "up to date" ||
+  fail "second mirror is not a no-op"
+
+"$outpost" sql --db "$work/local.db" \
+  "INSERT INTO companies (id, name) VALUES ('4e59da50-40fc-5e0d-33c1-688ba4977baa', 'Acme')" \
+  && fail "companies is read-only for clients"
+"$outpost" outbox --db "$work/local.db" | grep -q "outbox empty" || fail "outbox not empty"
+
+# Errors: stable codes on stderr, exit 1; usage errors exit 2.
+set +e
+"$outpost" sql --db "$work/local.db" "SELEKT" 2> "$work/err"; rc=$?
+set -e
+[ "$rc" = 1 ] || fail "bad SQL exit code $rc"
+grep -q "outpost: sql_error:" "$work/err" || fail "bad SQL message: $(cat "$work/err")"
+echo '{"format":1,"tables":[{"name":"t","columns":[{"name":"a","type":"frob","pg_type":"x","nullable":true}],"primary_key":["a"]}]}' > "$work/bad.json"
+set +e
+"$outpost" mirror --schema "$work/bad.json" --db "$work/bad.db" 2> "$work/err"; rc=$?
+"$outpost" frobnicate 2>/dev/null; usage=$?
+"$server" describe --database "postgresql://postgres@127.0.0.1:$port/nope" 2> "$work/err2"; pgrc=$?
+set -e
+[ "$rc" = 1 ] && grep -q "unknown_type" "$work/err" || fail "unknown type: $(cat "$work/err")"
+[ "$usage" = 2 ] || fail "usage exit code $usage"
+[ "$pgrc" = 1 ] && grep -q "postgres_error" "$work/err2" || fail "missing database: $(cat "$work/err2")"
+echo "cli tests passed"
