@@ -262,11 +262,18 @@ std::vector<std::string> CaptureTriggerSql(const Table& t, int table_id) {
                 "VALUES (outpost_tx_id(), outpost_hlc(), 'I', " + lit + ", outpost_pk_json(" +
                 Refs(t, "NEW.", t.primary_key) + "), outpost_insert_json(" + id + ", " +
                 Refs(t, "NEW.", cols) + ")); END");
+  // Unchanged rows (UPDATE ... SET x = x) are filtered in the WHEN clause, so the JSON function
+  // runs once per changed row and never returns NULL here.
+  std::string changed;
+  for (size_t i = 0; i < cols.size(); ++i) {
+    if (i) changed += " OR ";
+    changed += "OLD." + QuoteIdent(cols[i]) + " IS NOT NEW." + QuoteIdent(cols[i]);
+  }
   out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_au_" + t.name) + " AFTER UPDATE ON " +
-                q + " WHEN outpost_capturing() BEGIN " + insert_into +
-                "SELECT outpost_tx_id(), outpost_hlc(), 'U', " + lit + ", outpost_pk_json(" +
-                Refs(t, "OLD.", t.primary_key) + "), d FROM (SELECT outpost_update_json(" + id +
-                ", " + interleaved + ") AS d) WHERE d IS NOT NULL; END");
+                q + " WHEN outpost_capturing() AND (" + changed + ") BEGIN " + insert_into +
+                "VALUES (outpost_tx_id(), outpost_hlc(), 'U', " + lit + ", outpost_pk_json(" +
+                Refs(t, "OLD.", t.primary_key) + "), outpost_update_json(" + id + ", " +
+                interleaved + ")); END");
   out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_ad_" + t.name) + " AFTER DELETE ON " +
                 q + " WHEN outpost_capturing() BEGIN " + insert_into +
                 "VALUES (outpost_tx_id(), outpost_hlc(), 'D', " + lit + ", outpost_pk_json(" +

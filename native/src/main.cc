@@ -1,7 +1,10 @@
 // outpost: the field client's command line.
 //
 //   outpost mirror --schema FILE --db PATH       create or migrate the local mirror
-//   outpost sql --db PATH [--json] SQL [PARAMS]  run SQL (PARAMS: a JSON array or object)
+//   outpost sql --db PATH [--json] [--engine] SQL [PARAMS]
+//       run SQL (PARAMS: a JSON array or object). --engine runs it as the sync engine does:
+//       not captured in the outbox and allowed on read-only tables (administration, repair,
+//       loading reference data); ordinary app writes never use it.
 //   outpost outbox --db PATH [--json]            list pending local transactions
 //
 // Errors print "outpost: <code>: <message>" on stderr and exit 1; usage errors exit 2.
@@ -25,7 +28,7 @@ int Fail(const Status& s) {
 int Usage() {
   std::cerr << "usage:\n"
                "  outpost mirror --schema FILE --db PATH\n"
-               "  outpost sql --db PATH [--json] SQL [PARAMS_JSON]\n"
+               "  outpost sql --db PATH [--json] [--engine] SQL [PARAMS_JSON]\n"
                "  outpost outbox --db PATH [--json]\n";
   return 2;
 }
@@ -40,8 +43,8 @@ Result<Args> ParseArgs(int argc, char** argv, int first) {
   Args a;
   for (int i = first; i < argc; ++i) {
     std::string s = argv[i];
-    if (s == "--json") {
-      a.opts["json"] = "1";
+    if (s == "--json" || s == "--engine") {
+      a.opts[s.substr(2)] = "1";
     } else if (s.rfind("--", 0) == 0 && s.size() > 2) {
       if (i + 1 >= argc) return Status(Code::kInvalidArgument, s + " needs a value");
       a.opts[s.substr(2)] = argv[++i];
@@ -134,7 +137,16 @@ int Sql(const Args& a) {
   }
   auto store = Store::Open(a.opts.at("db"));
   if (!store.ok()) return Fail(store.status());
-  auto r = (*store)->Execute(a.positional[0], params);
+  Result<QueryResult> r = Status(Code::kInternal, "not run");
+  if (a.has("engine")) {
+    Status s = (*store)->RunAsEngine([&]() -> Status {
+      r = (*store)->Execute(a.positional[0], params);
+      return r.status();
+    });
+    if (!s.ok()) return Fail(s);
+  } else {
+    r = (*store)->Execute(a.positional[0], params);
+  }
   if (!r.ok()) return Fail(r.status());
   if (a.has("json")) {
     std::cout << json{{"columns", r->columns}, {"rows", r->rows}, {"changes", r->changes}}.dump()

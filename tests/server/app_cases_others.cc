@@ -12,9 +12,9 @@ namespace {
 std::string Q(const std::string& s) { return "'" + s + "'"; }
 
 // Deterministic sample ids: md5('<app>:<kind>:<key>') as a UUID (see each sample-data.sql).
-const std::string kSellyOrg1 = "fa77e9e5-7412-1f3c-8d2a-883a3d86d5f3";       // selly:organization:1
-const std::string kSellyCompany1 = "25bc47a1-c0d5-23d6-475e-db88c849057b";   // selly:company:1
-const std::string kSellyList11 = "4ee7a3c8-0ae5-be64-2468-48fedc20ac91";     // selly:list:1:1
+const std::string kSellyOrg1 = "fa77e9e5-7412-1f3c-8d2a-883a3d86d5f3";      // selly:organization:1
+const std::string kSellyCompany1 = "25bc47a1-c0d5-23d6-475e-db88c849057b";  // selly:company:1
+const std::string kSellyList11 = "4ee7a3c8-0ae5-be64-2468-48fedc20ac91";    // selly:list:1:1
 const std::string kSellyStaff2Org2 = "e97863af-91cb-3dba-4840-f64920ab5913";  // selly:user:2:3
 
 const std::string kErpTenant1 = "59f19782-5347-825f-a9ae-54f2fc0a909f";  // erp:tenant:1
@@ -22,13 +22,13 @@ const std::string kErpTenant3 = "c81d7c50-1e4b-df05-e34f-3136afd7cea2";  // erp:
 const std::string kErpUser12 = "9955e085-d903-e072-2536-d1f2162a729d";   // erp:user:1:2
 const std::string kErpUser32 = "bedc9235-e454-11e2-3d92-a154c683f427";   // erp:user:3:2
 
-const std::string kNcyOrg1 = "0ff14351-9005-caeb-955b-2d0f3340ce7a";      // ncy8:organization:1
-const std::string kNcyUser1 = "a26a1b10-47ce-b86b-7192-0e690617b806";     // ncy8:user:1 (owns org 1)
-const std::string kNcyUser4 = "b7fea3ea-5949-47a0-1c22-14a2e2bd7e4e";     // ncy8:user:4 (org 1)
-const std::string kNcyUser7 = "2f32c930-c26f-9b2e-975b-04ea7d14c68b";     // ncy8:user:7 (org 1)
-const std::string kNcyTeam11 = "c4da26f9-fdb5-185c-ead3-1dca1a078278";    // ncy8:team:1:1 (has user 1)
+const std::string kNcyOrg1 = "0ff14351-9005-caeb-955b-2d0f3340ce7a";    // ncy8:organization:1
+const std::string kNcyUser1 = "a26a1b10-47ce-b86b-7192-0e690617b806";   // ncy8:user:1 (owns org 1)
+const std::string kNcyUser4 = "b7fea3ea-5949-47a0-1c22-14a2e2bd7e4e";   // ncy8:user:4 (org 1)
+const std::string kNcyUser7 = "2f32c930-c26f-9b2e-975b-04ea7d14c68b";   // ncy8:user:7 (org 1)
+const std::string kNcyTeam11 = "c4da26f9-fdb5-185c-ead3-1dca1a078278";  // ncy8:team:1:1 (user 1)
 const std::string kNcyProject11 = "19a8396d-a4ac-85c5-1b75-a0b943f82166";  // ncy8:project:1:1
-const std::string kNcyTask1 = "7bff9760-622e-d8d0-a531-d91d9be8aca1";     // ncy8:task:1
+const std::string kNcyTask1 = "7bff9760-622e-d8d0-a531-d91d9be8aca1";      // ncy8:task:1
 
 const std::string kMissing = "00000000-0000-4000-8000-00000000dead";  // referenced by nothing
 const std::string kTs = "'2024-01-01T10:00:00Z'";
@@ -40,43 +40,49 @@ std::string SellyCompany(const std::string& id) {
 
 std::string SellyContact(const std::string& id, const std::string& company) {
   return "INSERT INTO \"company_contacts\" (\"id\", \"company_id\", \"first_name\", "
-         "\"last_name\") VALUES (" + Q(id) + ", " + Q(company) + ", 'Zoë', 'Case')";
+         "\"last_name\") VALUES (" +
+         Q(id) + ", " + Q(company) + ", 'Zoë', 'Case')";
 }
 
 std::string SellyListItem(const std::string& id, const std::string& company) {
   return "INSERT INTO \"company_list_items\" (\"id\", \"list_id\", \"company_id\", \"note\") "
-         "VALUES (" + Q(id) + ", " + Q(kSellyList11) + ", " + Q(company) + ", 'case')";
+         "VALUES (" +
+         Q(id) + ", " + Q(kSellyList11) + ", " + Q(company) + ", 'case')";
 }
 
 std::string ErpEvent(const std::string& id, const std::string& tenant) {
   return "INSERT INTO \"analytics_events\" (\"id\", \"tenantId\", \"eventType\", \"eventName\", "
-         "\"properties\", \"source\", \"timestamp\") VALUES (" + Q(id) + ", " + Q(tenant) +
+         "\"properties\", \"source\", \"timestamp\") VALUES (" +
+         Q(id) + ", " + Q(tenant) +
          ", 'page_view', 'dashboard_opened', '{\"path\": \"/dash\", \"ms\": 42}', 'web', "
          "'2024-01-01T10:00:00')";
 }
 
 std::string NcyTask(const std::string& id, const std::string& project) {
   return "INSERT INTO \"Task\" (\"id\", \"project_id\", \"assignee_id\", \"title\", \"status\", "
-         "\"priority\", \"due_date\") VALUES (" + Q(id) + ", " + Q(project) + ", " +
-         Q(kNcyUser4) + ", 'Outpost case task', 'REVIEW', 'URGENT', '2030-01-01T09:00:00')";
+         "\"priority\", \"due_date\") VALUES (" +
+         Q(id) + ", " + Q(project) + ", " + Q(kNcyUser4) +
+         ", 'Outpost case task', 'REVIEW', 'URGENT', '2030-01-01T09:00:00')";
 }
 
 std::string GeminiCustomer(int id) {
   return "INSERT INTO \"Customers\" (\"id\", \"firstName\", \"lastName\", \"email\", "
-         "\"createdAt\", \"updatedAt\") VALUES (" + std::to_string(id) +
-         ", 'Case', 'Customer', 'case@example.com', " + kTs + ", " + kTs + ")";
+         "\"createdAt\", \"updatedAt\") VALUES (" +
+         std::to_string(id) + ", 'Case', 'Customer', 'case@example.com', " + kTs + ", " + kTs + ")";
 }
 
 std::string GeminiOrder(int id, int customer) {
   return "INSERT INTO \"Orders\" (\"id\", \"customerId\", \"createdBy\", \"status\", \"total\", "
-         "\"createdAt\", \"updatedAt\") VALUES (" + std::to_string(id) + ", " +
-         std::to_string(customer) + ", 1, 'processing', '30.00', " + kTs + ", " + kTs + ")";
+         "\"createdAt\", \"updatedAt\") VALUES (" +
+         std::to_string(id) + ", " + std::to_string(customer) + ", 1, 'processing', '30.00', " +
+         kTs + ", " + kTs + ")";
 }
 
 std::string GeminiItem(int id, int order) {
   return "INSERT INTO \"OrderItems\" (\"id\", \"orderId\", \"productId\", \"quantity\", \"price\", "
-         "\"createdAt\", \"updatedAt\") VALUES (" + std::to_string(id) + ", " +
-         std::to_string(order) + ", 1, 2, '15.00', " + kTs + ", " + kTs + ")";
+         "\"createdAt\", \"updatedAt\") VALUES (" +
+         std::to_string(id) + ", " + std::to_string(order) + ", 1, 2, '15.00', " + kTs + ", " +
+         kTs + ")";
 }
 
 std::string GeminiPreference(int id) {
@@ -89,29 +95,30 @@ std::string GeminiPreference(int id) {
 
 // Selly: company_size CHECK list, data_quality_score BETWEEN 0 AND 1 (1.01 refused, 1.00 allowed),
 // dangling company_id, unique (list_id, company_id), NOT NULL name_en, deleting a company cascades
-// to contacts and list items, deleting a user sets created_by/updated_by/added_by/requested_by NULL.
+// to contacts and list items, deleting a user sets the columns referencing it NULL.
 std::vector<RuleCase> SellyCases() {
   const std::string company = "5e11e000-0000-4000-8000-000000000001";
   const std::string dup_company = "5e11e000-0000-4000-8000-000000000002";
   std::vector<RuleCase> cases;
-  cases.push_back({"companies.company_size outside its CHECK list",
-                   {},
-                   "UPDATE \"companies\" SET \"company_size\" = 'huge' WHERE \"id\" = " +
-                       Q(kSellyCompany1),
-                   false});
+  cases.push_back(
+      {"companies.company_size outside its CHECK list",
+       {},
+       "UPDATE \"companies\" SET \"company_size\" = 'huge' WHERE \"id\" = " + Q(kSellyCompany1),
+       false});
   cases.push_back({"data_quality_score 1.01 violates BETWEEN 0 AND 1",
                    {},
                    "UPDATE \"companies\" SET \"data_quality_score\" = '1.01' WHERE \"id\" = " +
                        Q(kSellyCompany1),
                    false});
-  cases.push_back({"data_quality_score 1.00 (the upper bound, as numeric(3,2) writes it) is allowed",
-                   {},
-                   "UPDATE \"companies\" SET \"data_quality_score\" = '1.00' WHERE \"id\" = " +
-                       Q(kSellyCompany1),
-                   true,
-                   false,
-                   "SELECT count(*) FROM \"companies\" WHERE \"id\" = " + Q(kSellyCompany1) +
-                       " AND \"data_quality_score\" = '1.00'"});
+  cases.push_back(
+      {"data_quality_score 1.00 (the upper bound, as numeric(3,2) writes it) is allowed",
+       {},
+       "UPDATE \"companies\" SET \"data_quality_score\" = '1.00' WHERE \"id\" = " +
+           Q(kSellyCompany1),
+       true,
+       false,
+       "SELECT count(*) FROM \"companies\" WHERE \"id\" = " + Q(kSellyCompany1) +
+           " AND \"data_quality_score\" = '1.00'"});
   cases.push_back({"contact of a company that does not exist",
                    {},
                    SellyContact("5e11e000-0000-4000-8000-0000000000c0", kMissing),
@@ -121,23 +128,25 @@ std::vector<RuleCase> SellyCases() {
                     SellyListItem("5e11e000-0000-4000-8000-0000000000a1", dup_company)},
                    SellyListItem("5e11e000-0000-4000-8000-0000000000a2", dup_company),
                    false});
-  cases.push_back({"NOT NULL companies.name_en",
-                   {},
-                   "UPDATE \"companies\" SET \"name_en\" = NULL WHERE \"id\" = " +
-                       Q(kSellyCompany1),
-                   false});
-  cases.push_back({"deleting a company cascades to its contacts and list items",
-                   {SellyCompany(company),
-                    SellyContact("5e11e000-0000-4000-8000-0000000000c1", company),
-                    SellyContact("5e11e000-0000-4000-8000-0000000000c2", company),
-                    SellyListItem("5e11e000-0000-4000-8000-0000000000a3", company)},
-                   "DELETE FROM \"companies\" WHERE \"id\" = " + Q(company),
-                   true,
-                   false,
-                   "SELECT (SELECT count(*) FROM \"company_contacts\" WHERE \"company_id\" = " +
-                       Q(company) + ") + (SELECT count(*) FROM \"company_list_items\" WHERE "
-                       "\"company_id\" = " + Q(company) + ") + (SELECT count(*) FROM "
-                       "\"company_contacts\")"});
+  cases.push_back(
+      {"NOT NULL companies.name_en",
+       {},
+       "UPDATE \"companies\" SET \"name_en\" = NULL WHERE \"id\" = " + Q(kSellyCompany1),
+       false});
+  cases.push_back(
+      {"deleting a company cascades to its contacts and list items",
+       {SellyCompany(company), SellyContact("5e11e000-0000-4000-8000-0000000000c1", company),
+        SellyContact("5e11e000-0000-4000-8000-0000000000c2", company),
+        SellyListItem("5e11e000-0000-4000-8000-0000000000a3", company)},
+       "DELETE FROM \"companies\" WHERE \"id\" = " + Q(company),
+       true,
+       false,
+       "SELECT (SELECT count(*) FROM \"company_contacts\" WHERE \"company_id\" = " + Q(company) +
+           ") + (SELECT count(*) FROM \"company_list_items\" WHERE "
+           "\"company_id\" = " +
+           Q(company) +
+           ") + (SELECT count(*) FROM "
+           "\"company_contacts\")"});
   // Last: removes a sample user (users cannot be created here: password_hash is excluded).
   cases.push_back({"deleting a user sets the columns that reference it to NULL",
                    {},
@@ -185,13 +194,13 @@ std::vector<RuleCase> ErpCases() {
                    "\"properties\") VALUES ('e7e70000-0000-4000-8000-000000000002', " +
                        Q(kErpTenant1) + ", 'page_view', '{}')",
                    false});
-  cases.push_back({"a valid event is accepted",
-                   {},
-                   ErpEvent("e7e70000-0000-4000-8000-000000000003", kErpTenant1),
-                   true,
-                   false,
-                   "SELECT count(*) FROM \"analytics_events\" WHERE \"tenantId\" = " +
-                       Q(kErpTenant1)});
+  cases.push_back(
+      {"a valid event is accepted",
+       {},
+       ErpEvent("e7e70000-0000-4000-8000-000000000003", kErpTenant1),
+       true,
+       false,
+       "SELECT count(*) FROM \"analytics_events\" WHERE \"tenantId\" = " + Q(kErpTenant1)});
   // Last: removes a sample tenant (tenants cannot be created here: encryptionKey is excluded).
   cases.push_back({"deleting a tenant cascades to its users, integrations and events",
                    {},
@@ -216,11 +225,11 @@ std::vector<RuleCase> Ncy8Cases() {
                    {},
                    "UPDATE \"Task\" SET \"status\" = 'BLOCKED' WHERE \"id\" = " + Q(kNcyTask1),
                    false});
-  cases.push_back({"Task assigned to a user that does not exist",
-                   {},
-                   "UPDATE \"Task\" SET \"assignee_id\" = " + Q(kMissing) + " WHERE \"id\" = " +
-                       Q(kNcyTask1),
-                   false});
+  cases.push_back(
+      {"Task assigned to a user that does not exist",
+       {},
+       "UPDATE \"Task\" SET \"assignee_id\" = " + Q(kMissing) + " WHERE \"id\" = " + Q(kNcyTask1),
+       false});
   cases.push_back({"duplicate TeamMember primary key (team_id, user_id)",
                    {},
                    "INSERT INTO \"TeamMember\" (\"team_id\", \"user_id\") VALUES (" +
@@ -235,7 +244,8 @@ std::vector<RuleCase> Ncy8Cases() {
   cases.push_back({"NOT NULL Task.title",
                    {},
                    "INSERT INTO \"Task\" (\"id\", \"project_id\") VALUES "
-                   "('0c480000-0000-4000-8000-0000000000f1', " + Q(kNcyProject11) + ")",
+                   "('0c480000-0000-4000-8000-0000000000f1', " +
+                       Q(kNcyProject11) + ")",
                    false});
   cases.push_back({"a valid task is accepted",
                    {},
@@ -245,11 +255,11 @@ std::vector<RuleCase> Ncy8Cases() {
                    "SELECT count(*) FROM \"Task\" WHERE \"project_id\" = " + Q(kNcyProject11)});
   cases.push_back(
       {"deleting an organization cascades to members, teams, team members, projects and tasks",
-       {"INSERT INTO \"Organization\" (\"id\", \"name\", \"slug\", \"owner_id\") VALUES (" + Q(org) +
-            ", 'Outpost Cases', 'outpost-cases', " + Q(kNcyUser1) + ")",
+       {"INSERT INTO \"Organization\" (\"id\", \"name\", \"slug\", \"owner_id\") VALUES (" +
+            Q(org) + ", 'Outpost Cases', 'outpost-cases', " + Q(kNcyUser1) + ")",
         "INSERT INTO \"OrganizationMember\" (\"id\", \"organization_id\", \"user_id\", \"role\") "
-        "VALUES ('0c480000-0000-4000-8000-0000000000b2', " + Q(org) + ", " + Q(kNcyUser7) +
-            ", 'MANAGER')",
+        "VALUES ('0c480000-0000-4000-8000-0000000000b2', " +
+            Q(org) + ", " + Q(kNcyUser7) + ", 'MANAGER')",
         "INSERT INTO \"Team\" (\"id\", \"organization_id\", \"name\") VALUES (" + Q(team) + ", " +
             Q(org) + ", 'Case team')",
         "INSERT INTO \"TeamMember\" (\"team_id\", \"user_id\") VALUES (" + Q(team) + ", " +
@@ -305,8 +315,8 @@ std::vector<RuleCase> GeminiCrmCases() {
                    "UPDATE \"Products\" SET \"price\" = NULL WHERE \"id\" = 1",
                    false});
   cases.push_back({"deleting an order cascades to its items",
-                   {GeminiCustomer(900001), GeminiOrder(900001, 900001),
-                    GeminiItem(900001, 900001), GeminiItem(900002, 900001)},
+                   {GeminiCustomer(900001), GeminiOrder(900001, 900001), GeminiItem(900001, 900001),
+                    GeminiItem(900002, 900001)},
                    "DELETE FROM \"Orders\" WHERE \"id\" = 900001",
                    true,
                    false,

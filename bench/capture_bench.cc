@@ -1,0 +1,183 @@
+// capture_bench: the cost of change capture on the local write path.
+//
+// The same inserts and updates go, in one run and one database, into a mirrored table (with the
+// capture triggers) and into an identical table created from the same DDL without them. Prints
+// rows/s for both and the ratio (captured time / raw time; 1.0 = free). Target: <= 1.5.
+//
+//   capture_bench [--rows N] [--batch B] [--repeat R] [--cache-mib M]
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "outpost/mirror.h"
+#include "outpost/store.h"
+
+using namespace outpost;
+
+namespace {
+
+Schema BenchSchema() {
+  auto col = [](const char* name, TypeKind kind, const char* pg, bool nullable,
+                std::optional<std::string> def = std::nullopt) {
+    Column c;
+    c.name = name;
+    c.type.kind = kind;
+    c.type.pg_type = pg;
+    c.nullable = nullable;
+    c.default_expr = std::move(def);
+    return c;
+  };
+  Table t;  // shaped like GoGoTime's timesheet_entries
+  t.name = "entries";
+  t.columns = {col("id", TypeKind::kUuid, "uuid", false),
+               col("companyId", TypeKind::kUuid, "uuid", false),
+               col("userId", TypeKind::kUuid, "uuid", false),
+               col("workMode", TypeKind::kText, "character varying(8)", false, "'office'"),
+               col("country", TypeKind::kText, "character varying(2)", false),
+               col("startedAt", TypeKind::kTimestamptz, "timestamp with time zone", true),
+               col("durationMin", TypeKind::kInteger, "integer", false),
+               col("day", TypeKind::kDate, "date", false),
+               col("note", TypeKind::kText, "text", true),
+               col("version", TypeKind::kInteger, "integer", false, "1")};
+  t.primary_key = {"id"};
+  t.checks = {{"duration", R"((("durationMin" >= 0) AND ("durationMin" <= 1440)))"},
+              {"mode", R"((("workMode")::text = ANY ((ARRAY['office'::character varying, 'remote'::character varying])::text[])))"}};
+  t.indexes = {{"entries_company_user_day", false, "btree", {"companyId", "userId", "day"},
+                {false, false, false}, {false, false, false}, std::nullopt}};
+  t.sync.scope.kind = ScopeKind::kAll;
+  Schema s;
+  s.app = "bench";
+  s.tables = {t};
+  return s;
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+void Check(const Status& s, const char* what) {
+  if (!s.ok()) {
+    fprintf(stderr, "capture_bench: %s: %s\n", what, s.ToString().c_str());
+    exit(1);
+  }
+}
+
+std::string Uuid(uint64_t i, uint64_t salt) {
+  char buf[40];
+  snprintf(buf, sizeof buf, "%08llx-%04llx-7%03llx-8%03llx-%012llx",
+           static_cast<unsigned long long>((i * 2654435761u + salt) & 0xffffffff),
+           static_cast<unsigned long long>((i >> 3) & 0xffff),
+           static_cast<unsigned long long>(salt & 0xfff),
+           static_cast<unsigned long long>(i & 0xfff),
+           static_cast<unsigned long long>(i * 11400714819323198485ull & 0xffffffffffff));
+  return buf;
+}
+
+// Inserts `rows` rows into `table` in transactions of `batch` rows; returns seconds.
+double Insert(Store* store, const std::string& table, int rows, int batch, uint64_t salt) {
+  auto stmt = store->Prepare("INSERT INTO " + QuoteIdent(table) +
+                             " (id, \"companyId\", \"userId\", \"workMode\", country, "
+                             "\"startedAt\", \"durationMin\", day, note) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Check(stmt.status(), "prepare insert");
+  const std::string company = Uuid(1, 99);
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < rows; ++i) {
+    if (i % batch == 0) Check(store->Execute("BEGIN").status(), "begin");
+    Check(stmt->BindText(1, Uuid(static_cast<uint64_t>(i), salt)), "bind");
+    Check(stmt->BindText(2, company), "bind");
+    Check(stmt->BindText(3, Uuid(static_cast<uint64_t>(i % 50), 7)), "bind");
+    Check(stmt->BindText(4, i % 3 ? "office" : "remote"), "bind");
+    Check(stmt->BindText(5, "FR"), "bind");
+    Check(stmt->BindText(6, "2026-11-23T08:00:00.000000Z"), "bind");
+    Check(stmt->BindInt(7, i % 600), "bind");
+    Check(stmt->BindText(8, "2026-11-23"), "bind");
+    Check(stmt->BindText(9, "worked on the pump station, unit " + std::to_string(i)), "bind");
+    Check(stmt->Run(), "insert");
+    Check(stmt->Reset(), "reset");
+    if (i % batch == batch - 1 || i == rows - 1) Check(store->Execute("COMMIT").status(), "commit");
+  }
+  return Seconds(start);
+}
+
+double Update(Store* store, const std::string& table, int rows, int batch, uint64_t salt) {
+  auto stmt = store->Prepare("UPDATE " + QuoteIdent(table) +
+                             " SET \"durationMin\" = ?, note = ? WHERE id = ?");
+  Check(stmt.status(), "prepare update");
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < rows; ++i) {
+    if (i % batch == 0) Check(store->Execute("BEGIN").status(), "begin");
+    Check(stmt->BindInt(1, (i + 7) % 600), "bind");
+    Check(stmt->BindText(2, "revised " + std::to_string(i)), "bind");
+    Check(stmt->BindText(3, Uuid(static_cast<uint64_t>(i), salt)), "bind");
+    Check(stmt->Run(), "update");
+    Check(stmt->Reset(), "reset");
+    if (i % batch == batch - 1 || i == rows - 1) Check(store->Execute("COMMIT").status(), "commit");
+  }
+  return Seconds(start);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int rows = 200000, batch = 1000, repeat = 3, cache_mib = 32;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--rows")) rows = atoi(argv[i + 1]);
+    if (!strcmp(argv[i], "--batch")) batch = atoi(argv[i + 1]);
+    if (!strcmp(argv[i], "--repeat")) repeat = atoi(argv[i + 1]);
+    if (!strcmp(argv[i], "--cache-mib")) cache_mib = atoi(argv[i + 1]);
+  }
+  auto dir = std::filesystem::temp_directory_path() / "outpost-capture-bench";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  StoreOptions options;
+  options.durable = false;  // measure the CPU cost of capture, not fsync
+  options.cache_mib = cache_mib;
+  // Two databases with the same settings, so neither table's pages evict the other's.
+  auto store = Store::Open((dir / "captured.db").string(), options);
+  Check(store.status(), "open");
+  Schema schema = BenchSchema();
+  Check((*store)->ApplySchema(schema).status(), "mirror");
+  auto raw_store = Store::Open((dir / "raw.db").string(), options);
+  Check(raw_store.status(), "open raw");
+  // The baseline: the same DDL and indexes, under another name, with no capture triggers.
+  MirrorDdl ddl = GenerateMirrorDdl(schema);
+  std::string raw_ddl = ddl.tables[0].create_table;
+  raw_ddl.replace(raw_ddl.find("\"entries\""), 9, "\"entries_raw\"");
+  Check((*raw_store)->Execute(raw_ddl).status(), "raw table");
+  Check((*raw_store)->Execute("CREATE INDEX raw_company_user_day ON entries_raw (\"companyId\", "
+                              "\"userId\", day)")
+            .status(),
+        "raw index");
+
+  double best_raw_ins = 1e9, best_cap_ins = 1e9, best_raw_upd = 1e9, best_cap_upd = 1e9;
+  for (int r = 0; r < repeat; ++r) {
+    uint64_t salt = static_cast<uint64_t>(r) + 1;
+    Check((*raw_store)->Execute("DELETE FROM entries_raw").status(), "clear");
+    Check((*store)->RunAsEngine([&] { return (*store)->Execute("DELETE FROM entries").status(); }),
+          "clear");
+    Check((*store)->Execute("DELETE FROM _outpost_outbox").status(), "clear outbox");
+    best_raw_ins = std::min(best_raw_ins, Insert(raw_store->get(), "entries_raw", rows, batch, salt));
+    best_cap_ins = std::min(best_cap_ins, Insert(store->get(), "entries", rows, batch, salt));
+    best_raw_upd = std::min(best_raw_upd, Update(raw_store->get(), "entries_raw", rows, batch, salt));
+    best_cap_upd = std::min(best_cap_upd, Update(store->get(), "entries", rows, batch, salt));
+  }
+  auto pending = (*store)->PendingMutationCount();
+  Check(pending.status(), "count");
+  if (*pending != 2LL * rows) {
+    fprintf(stderr, "capture_bench: expected %d outbox entries, found %lld\n", 2 * rows,
+            static_cast<long long>(*pending));
+    return 1;
+  }
+  auto line = [&](const char* op, double raw, double cap) {
+    printf("{\"bench\":\"capture_%s\",\"rows\":%d,\"batch\":%d,\"raw_rows_per_s\":%.0f,"
+           "\"captured_rows_per_s\":%.0f,\"ratio\":%.3f}\n",
+           op, rows, batch, rows / raw, rows / cap, cap / raw);
+  };
+  line("insert", best_raw_ins, best_cap_ins);
+  line("update", best_raw_upd, best_cap_upd);
+  std::filesystem::remove_all(dir);
+  return 0;
+}
