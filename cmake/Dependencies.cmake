@@ -18,7 +18,7 @@ target_compile_definitions(outpost_sqlite PUBLIC
   SQLITE_LIKE_DOESNT_MATCH_BLOBS
   SQLITE_MAX_EXPR_DEPTH=0)
 if(EMSCRIPTEN)
-  target_compile_definitions(outpost_sqlite PUBLIC SQLITE_THREADSAFE=0 SQLITE_OMIT_WAL=0)
+  target_compile_definitions(outpost_sqlite PUBLIC SQLITE_THREADSAFE=0)
 else()
   target_compile_definitions(outpost_sqlite PUBLIC SQLITE_THREADSAFE=1)
   find_package(Threads REQUIRED)
@@ -33,8 +33,15 @@ if(nlohmann_json_FOUND)
   add_library(outpost_json INTERFACE)
   target_link_libraries(outpost_json INTERFACE nlohmann_json::nlohmann_json)
 else()
-  # Emscripten's sysroot does not see Debian's CMake packages; the header is the same.
-  find_path(_nlohmann_inc nlohmann/json.hpp PATHS /usr/include NO_CMAKE_FIND_ROOT_PATH REQUIRED)
+  # Emscripten's sysroot does not see Debian's packages. The header-only library is the same for
+  # every target, but /usr/include itself must not be on the path (glibc headers would shadow
+  # the sysroot's), so expose just its nlohmann/ directory.
+  if(NOT EXISTS /usr/include/nlohmann/json.hpp)
+    message(FATAL_ERROR "nlohmann/json.hpp missing: run scripts/setup.sh")
+  endif()
+  set(_nlohmann_inc "${CMAKE_BINARY_DIR}/nlohmann-include")
+  file(MAKE_DIRECTORY "${_nlohmann_inc}")
+  file(CREATE_LINK /usr/include/nlohmann "${_nlohmann_inc}/nlohmann" SYMBOLIC)
   add_library(outpost_json INTERFACE)
   target_include_directories(outpost_json SYSTEM INTERFACE "${_nlohmann_inc}")
 endif()

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -73,9 +75,14 @@ bool IsNumericText(std::string_view t) {
 
 std::string DoubleToText(double d) {
   if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  // Shortest of %.15g..%.17g that reads back to the same double (floating-point to_chars is
+  // missing from the libc++ of Emscripten 3.1.6).
   char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, d);
-  return std::string(buf, r.ptr);
+  for (int precision = 15; precision <= 17; ++precision) {
+    snprintf(buf, sizeof buf, "%.*g", precision, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  return buf;
 }
 
 Result<double> ParseDouble(const ColumnType& type, std::string_view text) {
@@ -85,12 +92,20 @@ Result<double> ParseDouble(const ColumnType& type, std::string_view text) {
     return Status(Code::kUnsupported, "NaN in " + type.pg_type +
                                           " cannot be stored locally (SQLite stores NaN as NULL)");
   }
-  double d = 0;
-  const char* b = text.data();
-  const char* e = b + text.size();
-  if (b != e && *b == '+') ++b;
-  auto r = std::from_chars(b, e, d);
-  if (r.ec != std::errc() || r.ptr != e) return Invalid(type, text, "not a number");
+  // Only plain decimal syntax (strtod alone would also take hex, "nan" and leading spaces).
+  bool digits = false;
+  for (char c : text) {
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      digits = true;
+    } else if (c != '+' && c != '-' && c != '.' && c != 'e' && c != 'E') {
+      return Invalid(type, text, "not a number");
+    }
+  }
+  if (!digits) return Invalid(type, text, "not a number");
+  std::string copy(text);
+  char* end = nullptr;
+  double d = std::strtod(copy.c_str(), &end);
+  if (end != copy.c_str() + copy.size()) return Invalid(type, text, "not a number");
   return d;
 }
 
