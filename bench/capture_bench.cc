@@ -42,10 +42,17 @@ Schema BenchSchema() {
                col("note", TypeKind::kText, "text", true),
                col("version", TypeKind::kInteger, "integer", false, "1")};
   t.primary_key = {"id"};
-  t.checks = {{"duration", R"((("durationMin" >= 0) AND ("durationMin" <= 1440)))"},
-              {"mode", R"((("workMode")::text = ANY ((ARRAY['office'::character varying, 'remote'::character varying])::text[])))"}};
-  t.indexes = {{"entries_company_user_day", false, "btree", {"companyId", "userId", "day"},
-                {false, false, false}, {false, false, false}, std::nullopt}};
+  t.checks = {
+      {"duration", R"((("durationMin" >= 0) AND ("durationMin" <= 1440)))"},
+      {"mode",
+       R"((("workMode")::text = ANY ((ARRAY['office'::character varying, 'remote'::character varying])::text[])))"}};
+  t.indexes = {{"entries_company_user_day",
+                false,
+                "btree",
+                {"companyId", "userId", "day"},
+                {false, false, false},
+                {false, false, false},
+                std::nullopt}};
   t.sync.scope.kind = ScopeKind::kAll;
   Schema s;
   s.app = "bench";
@@ -147,8 +154,9 @@ int main(int argc, char** argv) {
   std::string raw_ddl = ddl.tables[0].create_table;
   raw_ddl.replace(raw_ddl.find("\"entries\""), 9, "\"entries_raw\"");
   Check((*raw_store)->Execute(raw_ddl).status(), "raw table");
-  Check((*raw_store)->Execute("CREATE INDEX raw_company_user_day ON entries_raw (\"companyId\", "
-                              "\"userId\", day)")
+  Check((*raw_store)
+            ->Execute("CREATE INDEX raw_company_user_day ON entries_raw (\"companyId\", "
+                      "\"userId\", day)")
             .status(),
         "raw index");
 
@@ -159,9 +167,11 @@ int main(int argc, char** argv) {
     Check((*store)->RunAsEngine([&] { return (*store)->Execute("DELETE FROM entries").status(); }),
           "clear");
     Check((*store)->Execute("DELETE FROM _outpost_outbox").status(), "clear outbox");
-    best_raw_ins = std::min(best_raw_ins, Insert(raw_store->get(), "entries_raw", rows, batch, salt));
+    best_raw_ins =
+        std::min(best_raw_ins, Insert(raw_store->get(), "entries_raw", rows, batch, salt));
     best_cap_ins = std::min(best_cap_ins, Insert(store->get(), "entries", rows, batch, salt));
-    best_raw_upd = std::min(best_raw_upd, Update(raw_store->get(), "entries_raw", rows, batch, salt));
+    best_raw_upd =
+        std::min(best_raw_upd, Update(raw_store->get(), "entries_raw", rows, batch, salt));
     best_cap_upd = std::min(best_cap_upd, Update(store->get(), "entries", rows, batch, salt));
   }
   auto pending = (*store)->PendingMutationCount();
@@ -172,9 +182,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto line = [&](const char* op, double raw, double cap) {
-    printf("{\"bench\":\"capture_%s\",\"rows\":%d,\"batch\":%d,\"raw_rows_per_s\":%.0f,"
-           "\"captured_rows_per_s\":%.0f,\"ratio\":%.3f}\n",
-           op, rows, batch, rows / raw, rows / cap, cap / raw);
+    printf(
+        "{\"bench\":\"capture_%s\",\"rows\":%d,\"batch\":%d,\"raw_rows_per_s\":%.0f,"
+        "\"captured_rows_per_s\":%.0f,\"ratio\":%.3f}\n",
+        op, rows, batch, rows / raw, rows / cap, cap / raw);
   };
   line("insert", best_raw_ins, best_cap_ins);
   line("update", best_raw_upd, best_cap_upd);

@@ -48,7 +48,8 @@ int main() {
                        json::array({"Pump station", "12.50", json::array({"a,b", "c"})}));
   Expect(ins.ok(), "insert");
   auto dup = s.Execute("INSERT INTO projects (name) VALUES ('PUMP STATION')");
-  Expect(!dup.ok() && dup.status().code() == Code::kConstraint, "citext unique is case-insensitive");
+  Expect(!dup.ok() && dup.status().code() == Code::kConstraint,
+         "citext unique is case-insensitive");
   auto neg = s.Execute("INSERT INTO projects (name, budget) VALUES ('x', '-1')");
   Expect(!neg.ok() && neg.status().code() == Code::kConstraint, "numeric CHECK enforced");
   Expect(s.Execute("UPDATE projects SET budget = '20.00'").ok(), "update");

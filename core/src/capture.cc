@@ -64,8 +64,8 @@ void AppendJsonValue(std::string* out, sqlite3_value* v) {
       break;
     default: {
       const auto* p = static_cast<const uint8_t*>(sqlite3_value_blob(v));
-      *out += "{\"$blob\":\"" + Base64Encode(p, static_cast<size_t>(sqlite3_value_bytes(v))) +
-              "\"}";
+      *out +=
+          "{\"$blob\":\"" + Base64Encode(p, static_cast<size_t>(sqlite3_value_bytes(v))) + "\"}";
     }
   }
 }
@@ -230,10 +230,14 @@ Status RegisterSqlFunctions(sqlite3* db, Store::Impl* impl) {
     void (*fn)(sqlite3_context*, int, sqlite3_value**);
   };
   const Fn fns[] = {
-      {"outpost_capturing", 0, FnCapturing},   {"outpost_tx_id", 0, FnTxId},
-      {"outpost_hlc", 0, FnHlc},               {"outpost_uuid", 0, FnUuid},
-      {"outpost_temp_key", 0, FnTempKey},      {"outpost_pk_json", -1, FnPkJson},
-      {"outpost_insert_json", -1, FnInsertJson}, {"outpost_delete_json", -1, FnDeleteJson},
+      {"outpost_capturing", 0, FnCapturing},
+      {"outpost_tx_id", 0, FnTxId},
+      {"outpost_hlc", 0, FnHlc},
+      {"outpost_uuid", 0, FnUuid},
+      {"outpost_temp_key", 0, FnTempKey},
+      {"outpost_pk_json", -1, FnPkJson},
+      {"outpost_insert_json", -1, FnInsertJson},
+      {"outpost_delete_json", -1, FnDeleteJson},
       {"outpost_update_json", -1, FnUpdateJson},
   };
   for (const auto& f : fns) {
@@ -254,11 +258,10 @@ std::vector<std::string> CaptureTriggerSql(const Table& t, int table_id) {
     if (i) interleaved += ", ";
     interleaved += "OLD." + QuoteIdent(cols[i]) + ", NEW." + QuoteIdent(cols[i]);
   }
-  const std::string insert_into =
-      "INSERT INTO _outpost_outbox (tx_id, hlc, op, tbl, pk, data) ";
+  const std::string insert_into = "INSERT INTO _outpost_outbox (tx_id, hlc, op, tbl, pk, data) ";
   std::vector<std::string> out;
-  out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_ai_" + t.name) + " AFTER INSERT ON " +
-                q + " WHEN outpost_capturing() BEGIN " + insert_into +
+  out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_ai_" + t.name) + " AFTER INSERT ON " + q +
+                " WHEN outpost_capturing() BEGIN " + insert_into +
                 "VALUES (outpost_tx_id(), outpost_hlc(), 'I', " + lit + ", outpost_pk_json(" +
                 Refs(t, "NEW.", t.primary_key) + "), outpost_insert_json(" + id + ", " +
                 Refs(t, "NEW.", cols) + ")); END");
@@ -269,13 +272,13 @@ std::vector<std::string> CaptureTriggerSql(const Table& t, int table_id) {
     if (i) changed += " OR ";
     changed += "OLD." + QuoteIdent(cols[i]) + " IS NOT NEW." + QuoteIdent(cols[i]);
   }
-  out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_au_" + t.name) + " AFTER UPDATE ON " +
-                q + " WHEN outpost_capturing() AND (" + changed + ") BEGIN " + insert_into +
+  out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_au_" + t.name) + " AFTER UPDATE ON " + q +
+                " WHEN outpost_capturing() AND (" + changed + ") BEGIN " + insert_into +
                 "VALUES (outpost_tx_id(), outpost_hlc(), 'U', " + lit + ", outpost_pk_json(" +
                 Refs(t, "OLD.", t.primary_key) + "), outpost_update_json(" + id + ", " +
                 interleaved + ")); END");
-  out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_ad_" + t.name) + " AFTER DELETE ON " +
-                q + " WHEN outpost_capturing() BEGIN " + insert_into +
+  out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_ad_" + t.name) + " AFTER DELETE ON " + q +
+                " WHEN outpost_capturing() BEGIN " + insert_into +
                 "VALUES (outpost_tx_id(), outpost_hlc(), 'D', " + lit + ", outpost_pk_json(" +
                 Refs(t, "OLD.", t.primary_key) + "), outpost_delete_json(" + id + ", " +
                 Refs(t, "OLD.", cols) + ")); END");
@@ -293,8 +296,9 @@ std::vector<std::string> CaptureTriggerSql(const Table& t, int table_id) {
   // mutations the server will reject.
   if (t.sync.read_only()) {
     for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
-      out.push_back("CREATE TRIGGER " + QuoteIdent(std::string("_outpost_ro_") + op + "_" + t.name) +
-                    " BEFORE " + op + " ON " + q + " WHEN outpost_capturing() BEGIN SELECT RAISE(ABORT, " +
+      out.push_back("CREATE TRIGGER " +
+                    QuoteIdent(std::string("_outpost_ro_") + op + "_" + t.name) + " BEFORE " + op +
+                    " ON " + q + " WHEN outpost_capturing() BEGIN SELECT RAISE(ABORT, " +
                     QuoteLiteral("outpost: " + t.name + " is read-only for clients") + "); END");
     }
   }

@@ -39,7 +39,9 @@ int CommitHook(void* arg) {
   return 0;  // never veto
 }
 
-void RollbackHook(void* arg) { static_cast<Store::Impl*>(arg)->current_tx = 0; }
+void RollbackHook(void* arg) {
+  static_cast<Store::Impl*>(arg)->current_tx = 0;
+}
 
 // Scoped prepared statement for internal queries.
 class Stmt {
@@ -218,7 +220,9 @@ Status SqliteStatus(int rc, std::string_view message) {
 
 // --- Statement -----------------------------------------------------------------------------------
 
-Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) {
+  o.stmt_ = nullptr;
+}
 Statement& Statement::operator=(Statement&& o) noexcept {
   if (this != &o) {
     sqlite3_finalize(stmt_);
@@ -228,10 +232,18 @@ Statement& Statement::operator=(Statement&& o) noexcept {
   }
   return *this;
 }
-Statement::~Statement() { sqlite3_finalize(stmt_); }
-int Statement::parameter_count() const { return sqlite3_bind_parameter_count(stmt_); }
-Status Statement::Bind(int index, const Value& value) { return BindValue(db_, stmt_, index, value); }
-Status Statement::BindNull(int index) { return Bind(index, Value(Null{})); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
+int Statement::parameter_count() const {
+  return sqlite3_bind_parameter_count(stmt_);
+}
+Status Statement::Bind(int index, const Value& value) {
+  return BindValue(db_, stmt_, index, value);
+}
+Status Statement::BindNull(int index) {
+  return Bind(index, Value(Null{}));
+}
 Status Statement::BindInt(int index, int64_t value) {
   int rc = sqlite3_bind_int64(stmt_, index, value);
   return rc == SQLITE_OK ? Status::Ok() : SqliteStatus(rc, sqlite3_errmsg(db_));
@@ -241,8 +253,8 @@ Status Statement::BindDouble(int index, double value) {
   return rc == SQLITE_OK ? Status::Ok() : SqliteStatus(rc, sqlite3_errmsg(db_));
 }
 Status Statement::BindText(int index, std::string_view value) {
-  int rc = sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
-                               SQLITE_UTF8);
+  int rc =
+      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   return rc == SQLITE_OK ? Status::Ok() : SqliteStatus(rc, sqlite3_errmsg(db_));
 }
 Result<bool> Statement::Step() {
@@ -264,7 +276,9 @@ Status Statement::Reset() {
   sqlite3_clear_bindings(stmt_);
   return Status::Ok();
 }
-int Statement::column_count() const { return sqlite3_column_count(stmt_); }
+int Statement::column_count() const {
+  return sqlite3_column_count(stmt_);
+}
 std::string Statement::column_name(int column) const {
   const char* n = sqlite3_column_name(stmt_, column);
   return n ? n : "";
@@ -312,8 +326,9 @@ Result<std::optional<std::string>> Store::Impl::GetMeta(std::string_view key) {
 }
 
 Status Store::Impl::SetMeta(std::string_view key, std::string_view value) {
-  Stmt q(db, "INSERT INTO _outpost_meta (key, value) VALUES (?, ?) "
-             "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  Stmt q(db,
+         "INSERT INTO _outpost_meta (key, value) VALUES (?, ?) "
+         "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   OUTPOST_RETURN_IF_ERROR(q.status());
   sqlite3_bind_text(q.get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
   sqlite3_bind_text(q.get(), 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
@@ -385,9 +400,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   impl->env = options.env ? options.env : Env::Default();
   impl->uuid = UuidV7Generator(impl->env);
   impl->clock = HybridLogicalClock(impl->env);
-  int rc = sqlite3_open_v2(path.c_str(), &impl->db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &impl->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = impl->db ? sqlite3_errmsg(impl->db) : "out of memory";
     return SqliteStatus(rc, "cannot open " + path + ": " + msg);
@@ -416,8 +431,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   if (stored) {
     auto schema = SchemaFromJson(*stored);
     if (!schema.ok()) {
-      return Status(Code::kCorruption, "stored schema of " + path +
-                                           " is unreadable: " + schema.status().message());
+      return Status(Code::kCorruption,
+                    "stored schema of " + path + " is unreadable: " + schema.status().message());
     }
     impl->schema = std::move(schema).value();
   }
@@ -425,11 +440,21 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
-const Schema* Store::schema() const { return impl_->schema ? &*impl_->schema : nullptr; }
-sqlite3* Store::connection() const { return impl_->db; }
-std::string Store::NewUuid() { return impl_->uuid.Next(); }
-HybridLogicalClock& Store::clock() { return impl_->clock; }
-Env* Store::env() const { return impl_->env; }
+const Schema* Store::schema() const {
+  return impl_->schema ? &*impl_->schema : nullptr;
+}
+sqlite3* Store::connection() const {
+  return impl_->db;
+}
+std::string Store::NewUuid() {
+  return impl_->uuid.Next();
+}
+HybridLogicalClock& Store::clock() {
+  return impl_->clock;
+}
+Env* Store::env() const {
+  return impl_->env;
+}
 
 Result<MirrorReport> Store::ApplySchema(const Schema& schema) {
   OUTPOST_RETURN_IF_ERROR(ValidateSchema(schema));
@@ -524,17 +549,17 @@ Result<MirrorReport> Store::ApplySchema(const Schema& schema) {
           cols += QuoteIdent(c.name);
         }
         if (!cols.empty()) {
-          OUTPOST_RETURN_IF_ERROR(
-              impl_->Exec("INSERT INTO " + QuoteIdent(tmp) + " (" + cols + ") SELECT " + cols +
-                          " FROM " + QuoteIdent(td.table))
-                  .WithContext("migrating the rows of \"" + td.table + "\""));
+          OUTPOST_RETURN_IF_ERROR(impl_
+                                      ->Exec("INSERT INTO " + QuoteIdent(tmp) + " (" + cols +
+                                             ") SELECT " + cols + " FROM " + QuoteIdent(td.table))
+                                      .WithContext("migrating the rows of \"" + td.table + "\""));
         }
         OUTPOST_RETURN_IF_ERROR(impl_->Exec("DROP TABLE " + QuoteIdent(td.table)));
-        OUTPOST_RETURN_IF_ERROR(impl_->Exec("ALTER TABLE " + QuoteIdent(tmp) + " RENAME TO " +
-                                            QuoteIdent(td.table)));
+        OUTPOST_RETURN_IF_ERROR(
+            impl_->Exec("ALTER TABLE " + QuoteIdent(tmp) + " RENAME TO " + QuoteIdent(td.table)));
         for (size_t k = 1; k < stmts.size(); ++k) {
-          OUTPOST_RETURN_IF_ERROR(impl_->Exec(stmts[k]).WithContext("migrating \"" + td.table +
-                                                                    "\""));
+          OUTPOST_RETURN_IF_ERROR(
+              impl_->Exec(stmts[k]).WithContext("migrating \"" + td.table + "\""));
         }
         report.migrated.push_back(td.table);
       }
@@ -662,8 +687,7 @@ Status Store::RunAsEngine(const std::function<Status()>& fn) {
 
 Result<std::vector<ClientTransaction>> Store::PendingTransactions(size_t max_tx) {
   std::vector<ClientTransaction> out;
-  Stmt q(impl_->db,
-         "SELECT seq, tx_id, hlc, op, tbl, pk, data FROM _outpost_outbox ORDER BY seq");
+  Stmt q(impl_->db, "SELECT seq, tx_id, hlc, op, tbl, pk, data FROM _outpost_outbox ORDER BY seq");
   OUTPOST_RETURN_IF_ERROR(q.status());
   std::map<int64_t, size_t> position;  // tx id -> index in out
   while (true) {
@@ -703,8 +727,7 @@ Result<int64_t> Store::PendingMutationCount() {
 
 Status Store::RemoveConfirmed(int64_t through_tx_id) {
   return RunAsEngine([&]() -> Status {
-    Stmt marks(impl_->db,
-               "SELECT max(tx_id), max(hlc) FROM _outpost_outbox WHERE tx_id <= ?");
+    Stmt marks(impl_->db, "SELECT max(tx_id), max(hlc) FROM _outpost_outbox WHERE tx_id <= ?");
     OUTPOST_RETURN_IF_ERROR(marks.status());
     sqlite3_bind_int64(marks.get(), 1, through_tx_id);
     OUTPOST_ASSIGN_OR_RETURN(bool row, marks.Step());

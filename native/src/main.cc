@@ -83,7 +83,8 @@ void PrintTable(const QueryResult& r) {
   auto print_row = [&](const std::vector<std::string>& cells) {
     for (size_t i = 0; i < cells.size(); ++i) {
       std::string c = cells[i].size() > 60 ? cells[i].substr(0, 57) + "..." : cells[i];
-      std::cout << (i ? " | " : "") << c << std::string(width[i] - std::min(width[i], c.size()), ' ');
+      std::cout << (i ? " | " : "") << c
+                << std::string(width[i] - std::min(width[i], c.size()), ' ');
     }
     std::cout << "\n";
   };
@@ -167,8 +168,11 @@ int Outbox(const Args& a) {
   for (const auto& tx : *txs) {
     json muts = json::array();
     for (const auto& m : tx.mutations) {
-      json jm{{"seq", m.seq}, {"op", std::string(1, static_cast<char>(m.op))},
-              {"table", m.table}, {"pk", m.pk}, {"hlc", m.hlc}};
+      json jm{{"seq", m.seq},
+              {"op", std::string(1, static_cast<char>(m.op))},
+              {"table", m.table},
+              {"pk", m.pk},
+              {"hlc", m.hlc}};
       if (!m.new_values.empty()) jm["new"] = m.new_values;
       if (!m.old_values.empty()) jm["old"] = m.old_values;
       muts.push_back(std::move(jm));

@@ -129,11 +129,18 @@ Result<std::string> DefaultFor(const Column& c) {
       lower == "uuid_generate_v7()" || lower == "uuidv7()") {
     return std::string("(outpost_uuid())");
   }
-  static const std::set<std::string> kNow = {
-      "now()",           "current_timestamp",      "transaction_timestamp()",
-      "statement_timestamp()", "clock_timestamp()", "localtimestamp",
-      "current_timestamp(3)", "current_timestamp(6)", "localtimestamp(3)", "localtimestamp(6)",
-      "('now'::text)::timestamp with time zone", "('now'::text)::timestamp without time zone"};
+  static const std::set<std::string> kNow = {"now()",
+                                             "current_timestamp",
+                                             "transaction_timestamp()",
+                                             "statement_timestamp()",
+                                             "clock_timestamp()",
+                                             "localtimestamp",
+                                             "current_timestamp(3)",
+                                             "current_timestamp(6)",
+                                             "localtimestamp(3)",
+                                             "localtimestamp(6)",
+                                             "('now'::text)::timestamp with time zone",
+                                             "('now'::text)::timestamp without time zone"};
   if (kNow.count(lower) || lower == "current_date" || lower == "('now'::text)::date") {
     switch (c.type.kind) {
       case TypeKind::kTimestamptz: return std::string("(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
@@ -225,8 +232,9 @@ MirrorDdl GenerateMirrorDdl(const Schema& schema) {
     for (const auto& i : t.indexes) {
       if (Lower(i.method) != "btree") {
         report(t, i.name,
-               i.method + " index: SQLite has only b-tree indexes (a performance index; no rule "
-                          "is lost)");
+               i.method +
+                   " index: SQLite has only b-tree indexes (a performance index; no rule "
+                   "is lost)");
         continue;
       }
       std::string keys;
@@ -255,8 +263,7 @@ MirrorDdl GenerateMirrorDdl(const Schema& schema) {
         }
       }
       if (!bad.ok()) {
-        report(t, i.name,
-               std::string(i.unique ? "unique index" : "index") + ": " + bad.message());
+        report(t, i.name, std::string(i.unique ? "unique index" : "index") + ": " + bad.message());
         continue;
       }
       sqls.push_back(std::string("CREATE ") + (i.unique ? "UNIQUE " : "") + "INDEX " +
@@ -281,16 +288,19 @@ MirrorDdl GenerateMirrorDdl(const Schema& schema) {
         if (d.ok()) {
           line += " DEFAULT " + *d;
         } else {
-          report(t, c.name, "default: " + d.status().message() +
-                                (c.nullable ? "" : " (inserts must give the column a value)"));
+          report(t, c.name,
+                 "default: " + d.status().message() +
+                     (c.nullable ? "" : " (inserts must give the column a value)"));
         }
       }
       if (c.generated) {
         report(t, c.name, "generated column: the server computes it; locally a plain column");
       }
       if (c.type.kind == TypeKind::kOtherText) {
-        report(t, c.name, c.type.pg_type + " is stored as PostgreSQL text; only the server "
-                                           "validates it");
+        report(t, c.name,
+               c.type.pg_type +
+                   " is stored as PostgreSQL text; only the server "
+                   "validates it");
       }
       std::string check = TypeCheck(c);
       if (!check.empty()) line += " CHECK (" + check + ")";
@@ -308,15 +318,17 @@ MirrorDdl GenerateMirrorDdl(const Schema& schema) {
     for (const auto& fk : t.foreign_keys) {
       const Table* parent = schema.FindTable(fk.ref_table);
       if (!parent) {
-        report(t, fk.name, "foreign key to \"" + fk.ref_table +
-                               "\", which is not synced (the server still enforces it)");
+        report(t, fk.name,
+               "foreign key to \"" + fk.ref_table +
+                   "\", which is not synced (the server still enforces it)");
         continue;
       }
       bool cols_ok = std::all_of(fk.ref_columns.begin(), fk.ref_columns.end(),
                                  [&](const std::string& c) { return parent->FindColumn(c); });
       if (!cols_ok || !IsParentKey(*parent, fk.ref_columns, mirrored_unique_indexes)) {
-        report(t, fk.name, "foreign key: the referenced columns of \"" + fk.ref_table +
-                               "\" are not a mirrored primary key or unique constraint");
+        report(t, fk.name,
+               "foreign key: the referenced columns of \"" + fk.ref_table +
+                   "\" are not a mirrored primary key or unique constraint");
         continue;
       }
       std::string line = "CONSTRAINT " + QuoteIdent(fk.name) + " FOREIGN KEY (" +

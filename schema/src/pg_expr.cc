@@ -19,7 +19,9 @@ struct Token {
   std::string text;  // identifier (unquoted, original case), literal value, number or operator
 };
 
-Status Unsupported(std::string what) { return Status(Code::kUnsupported, std::move(what)); }
+Status Unsupported(std::string what) {
+  return Status(Code::kUnsupported, std::move(what));
+}
 
 Result<std::vector<Token>> Tokenize(std::string_view s) {
   std::vector<Token> out;
@@ -90,15 +92,15 @@ Result<std::vector<Token>> Tokenize(std::string_view s) {
     }
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t b = i;
-      while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_' ||
-                              s[i] == '$')) {
+      while (i < s.size() &&
+             (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_' || s[i] == '$')) {
         ++i;
       }
       out.push_back({Tok::kIdent, std::string(s.substr(b, i - b))});
       continue;
     }
-    static const char* kOps[] = {"!~~*", "~~*", "!~~", "::", "<=", ">=", "<>", "!=", "||", "~~",
-                                 "~*",   "!~",  "@>", "<@", "&&", "->>", "->", "#>>", "#>"};
+    static const char* kOps[] = {"!~~*", "~~*", "!~~", "::", "<=", ">=",  "<>", "!=",  "||", "~~",
+                                 "~*",   "!~",  "@>",  "<@", "&&", "->>", "->", "#>>", "#>"};
     bool matched = false;
     for (const char* op : kOps) {
       size_t n = std::char_traits<char>::length(op);
@@ -127,10 +129,10 @@ std::string Lower(std::string s) {
 }
 
 const std::set<std::string>& Keywords() {
-  static const std::set<std::string> k = {"and",  "or",   "not",  "is",    "null",    "true",
-                                          "false", "between", "in", "case", "when",  "then",
-                                          "else", "end",  "any",  "all",   "array",   "distinct",
-                                          "from", "like", "ilike", "similar", "escape", "symmetric"};
+  static const std::set<std::string> k = {
+      "and",   "or",       "not",  "is",   "null",  "true",    "false",  "between",
+      "in",    "case",     "when", "then", "else",  "end",     "any",    "all",
+      "array", "distinct", "from", "like", "ilike", "similar", "escape", "symmetric"};
   return k;
 }
 
@@ -146,8 +148,8 @@ CastClass ReadCastType(const std::vector<Token>& t, size_t* i, std::string* name
   *name = first;
   ++*i;
   // Multi-word type names.
-  static const std::set<std::string> kSecondWords = {"varying", "precision", "with", "without",
-                                                     "time", "zone"};
+  static const std::set<std::string> kSecondWords = {"varying", "precision", "with",
+                                                     "without", "time",      "zone"};
   while (!quoted && t[*i].kind == Tok::kIdent && kSecondWords.count(Lower(t[*i].text))) {
     *name += " " + Lower(t[*i].text);
     ++*i;
@@ -163,12 +165,34 @@ CastClass ReadCastType(const std::vector<Token>& t, size_t* i, std::string* name
     *i += 2;
   }
   if (quoted) return CastClass::kTransparent;  // enum or domain over text
-  static const std::set<std::string> kTransparent = {
-      "text",     "character varying", "varchar", "character", "char",     "bpchar",
-      "name",     "citext",            "integer", "int",       "int2",     "int4",
-      "int8",     "bigint",            "smallint", "numeric",  "decimal",  "real",
-      "float4",   "float8",            "double precision",     "boolean",  "bool",
-      "json",     "jsonb",             "uuid",    "inet",      "cidr"};
+  static const std::set<std::string> kTransparent = {"text",
+                                                     "character varying",
+                                                     "varchar",
+                                                     "character",
+                                                     "char",
+                                                     "bpchar",
+                                                     "name",
+                                                     "citext",
+                                                     "integer",
+                                                     "int",
+                                                     "int2",
+                                                     "int4",
+                                                     "int8",
+                                                     "bigint",
+                                                     "smallint",
+                                                     "numeric",
+                                                     "decimal",
+                                                     "real",
+                                                     "float4",
+                                                     "float8",
+                                                     "double precision",
+                                                     "boolean",
+                                                     "bool",
+                                                     "json",
+                                                     "jsonb",
+                                                     "uuid",
+                                                     "inet",
+                                                     "cidr"};
   if (kTransparent.count(*name)) return CastClass::kTransparent;
   if (*name == "date" && !array) return CastClass::kDate;
   return CastClass::kUnsupported;
@@ -176,8 +200,7 @@ CastClass ReadCastType(const std::vector<Token>& t, size_t* i, std::string* name
 
 class Translator {
  public:
-  Translator(const std::vector<Token>& tokens, const Table* table)
-      : t_(tokens), table_(table) {}
+  Translator(const std::vector<Token>& tokens, const Table* table) : t_(tokens), table_(table) {}
 
   // Translates tokens [begin, end) into SQLite text pieces.
   Status Translate(size_t begin, size_t end, std::vector<std::string>* out) {
@@ -224,9 +247,14 @@ class Translator {
         }
         if (call) {
           static const std::pair<const char*, const char*> kFunctions[] = {
-              {"lower", "lower"},   {"upper", "upper"}, {"length", "length"},
-              {"char_length", "length"}, {"character_length", "length"},
-              {"btrim", "trim"},    {"abs", "abs"},     {"coalesce", "coalesce"},
+              {"lower", "lower"},
+              {"upper", "upper"},
+              {"length", "length"},
+              {"char_length", "length"},
+              {"character_length", "length"},
+              {"btrim", "trim"},
+              {"abs", "abs"},
+              {"coalesce", "coalesce"},
               {"nullif", "nullif"}};
           const char* mapped = nullptr;
           for (const auto& [pg, lite] : kFunctions) {
@@ -242,8 +270,8 @@ class Translator {
         continue;
       }
       if (tok.kind == Tok::kOp) {
-        static const std::set<std::string> kPass = {"=", "<",  ">", "<=", ">=", "<>", "!=", "+",
-                                                    "-", "*",  "/", "%",  "(",  ")",  ",",  "||"};
+        static const std::set<std::string> kPass = {"=", "<", ">", "<=", ">=", "<>", "!=", "+",
+                                                    "-", "*", "/", "%",  "(",  ")",  ",",  "||"};
         if (!kPass.count(tok.text)) return Unsupported("operator " + tok.text);
         out->push_back(tok.text);
         ++i;

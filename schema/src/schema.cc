@@ -1,13 +1,13 @@
 // Schema model: validation, canonical JSON, version hash, sync rules.
 #include "outpost/schema.h"
 
-#include "outpost/mirror.h"
-
 #include <sodium.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "outpost/mirror.h"
 
 namespace outpost {
 namespace {
@@ -15,34 +15,29 @@ namespace {
 using nlohmann::json;
 
 constexpr std::pair<TypeKind, std::string_view> kTypeKindNames[] = {
-    {TypeKind::kUuid, "uuid"},
-    {TypeKind::kText, "text"},
-    {TypeKind::kCitext, "citext"},
-    {TypeKind::kInteger, "integer"},
-    {TypeKind::kNumeric, "numeric"},
-    {TypeKind::kReal, "real"},
-    {TypeKind::kBoolean, "boolean"},
-    {TypeKind::kDate, "date"},
-    {TypeKind::kTimestamp, "timestamp"},
-    {TypeKind::kTimestamptz, "timestamptz"},
-    {TypeKind::kJson, "json"},
-    {TypeKind::kArray, "array"},
-    {TypeKind::kEnum, "enum"},
-    {TypeKind::kInet, "inet"},
-    {TypeKind::kBytea, "bytea"},
-    {TypeKind::kOtherText, "other"},
+    {TypeKind::kUuid, "uuid"},           {TypeKind::kText, "text"},
+    {TypeKind::kCitext, "citext"},       {TypeKind::kInteger, "integer"},
+    {TypeKind::kNumeric, "numeric"},     {TypeKind::kReal, "real"},
+    {TypeKind::kBoolean, "boolean"},     {TypeKind::kDate, "date"},
+    {TypeKind::kTimestamp, "timestamp"}, {TypeKind::kTimestamptz, "timestamptz"},
+    {TypeKind::kJson, "json"},           {TypeKind::kArray, "array"},
+    {TypeKind::kEnum, "enum"},           {TypeKind::kInet, "inet"},
+    {TypeKind::kBytea, "bytea"},         {TypeKind::kOtherText, "other"},
 };
 
 constexpr std::pair<FkAction, std::string_view> kFkActionNames[] = {
-    {FkAction::kNoAction, "no_action"}, {FkAction::kRestrict, "restrict"},
-    {FkAction::kCascade, "cascade"},    {FkAction::kSetNull, "set_null"},
+    {FkAction::kNoAction, "no_action"},     {FkAction::kRestrict, "restrict"},
+    {FkAction::kCascade, "cascade"},        {FkAction::kSetNull, "set_null"},
     {FkAction::kSetDefault, "set_default"},
 };
 
 constexpr std::pair<ScopeKind, std::string_view> kScopeKindNames[] = {
-    {ScopeKind::kGlobal, "global"},       {ScopeKind::kAll, "all"},
-    {ScopeKind::kTenantColumn, "tenant_column"}, {ScopeKind::kTenantKey, "tenant_key"},
-    {ScopeKind::kVia, "via"},             {ScopeKind::kReferencedBy, "referenced_by"},
+    {ScopeKind::kGlobal, "global"},
+    {ScopeKind::kAll, "all"},
+    {ScopeKind::kTenantColumn, "tenant_column"},
+    {ScopeKind::kTenantKey, "tenant_key"},
+    {ScopeKind::kVia, "via"},
+    {ScopeKind::kReferencedBy, "referenced_by"},
 };
 
 constexpr std::pair<ConflictPolicy, std::string_view> kPolicyNames[] = {
@@ -150,8 +145,8 @@ json SyncRuleToJson(const SyncRule& r) {
   json j;
   j["scope"] = ScopeToJson(r.scope);
   if (r.filter) {
-    j["filter"] = json{{"column", r.filter->column}, {"claim", r.filter->claim},
-                       {"roles", r.filter->roles}};
+    j["filter"] =
+        json{{"column", r.filter->column}, {"claim", r.filter->claim}, {"roles", r.filter->roles}};
   }
   if (!r.excluded_columns.empty()) j["exclude"] = r.excluded_columns;
   if (r.write_roles) j["write"] = *r.write_roles;
@@ -480,8 +475,7 @@ std::string Sha256Hex(std::string_view data) {
 Status CheckColumns(const Table& t, const std::vector<std::string>& cols, const std::string& what) {
   for (const auto& c : cols) {
     if (!t.FindColumn(c)) {
-      return Malformed("table \"" + t.name + "\": " + what + " names unknown column \"" + c +
-                       "\"");
+      return Malformed("table \"" + t.name + "\": " + what + " names unknown column \"" + c + "\"");
     }
   }
   return Status::Ok();
@@ -489,7 +483,9 @@ Status CheckColumns(const Table& t, const std::vector<std::string>& cols, const 
 
 }  // namespace
 
-std::string_view TypeKindName(TypeKind kind) { return NameOf(kTypeKindNames, kind); }
+std::string_view TypeKindName(TypeKind kind) {
+  return NameOf(kTypeKindNames, kind);
+}
 
 Result<TypeKind> ParseTypeKind(std::string_view name) {
   auto k = ValueOf(kTypeKindNames, name);
@@ -497,9 +493,15 @@ Result<TypeKind> ParseTypeKind(std::string_view name) {
   return *k;
 }
 
-std::string_view FkActionName(FkAction action) { return NameOf(kFkActionNames, action); }
-std::string_view ScopeKindName(ScopeKind kind) { return NameOf(kScopeKindNames, kind); }
-std::string_view ConflictPolicyName(ConflictPolicy p) { return NameOf(kPolicyNames, p); }
+std::string_view FkActionName(FkAction action) {
+  return NameOf(kFkActionNames, action);
+}
+std::string_view ScopeKindName(ScopeKind kind) {
+  return NameOf(kScopeKindNames, kind);
+}
+std::string_view ConflictPolicyName(ConflictPolicy p) {
+  return NameOf(kPolicyNames, p);
+}
 
 bool SyncRule::read_only() const {
   return scope.kind == ScopeKind::kGlobal || (write_roles && write_roles->empty());
@@ -651,7 +653,8 @@ Result<SyncRules> ParseSyncRules(std::string_view text) {
     OUTPOST_ASSIGN_OR_RETURN(rules.tables[name], ParseSyncRule(rule, "rules.tables." + name));
     const SyncRule& parsed = rules.tables[name];
     std::vector<std::string> named = parsed.write_roles.value_or(std::vector<std::string>{});
-    if (parsed.filter) named.insert(named.end(), parsed.filter->roles.begin(), parsed.filter->roles.end());
+    if (parsed.filter)
+      named.insert(named.end(), parsed.filter->roles.begin(), parsed.filter->roles.end());
     for (const auto& role : named) {
       if (std::find(rules.roles.begin(), rules.roles.end(), role) == rules.roles.end()) {
         return Malformed("rules.tables." + name + ": role \"" + role +

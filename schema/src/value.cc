@@ -218,8 +218,8 @@ Result<json> ParseArrayLevel(const ColumnType& element, std::string_view text, s
         }
         while (!item.empty() && item.back() == ' ') item.pop_back();
       }
-      bool is_null = !quoted && (item.size() == 4 && (item == "NULL" || item == "null" ||
-                                                      item == "Null"));
+      bool is_null =
+          !quoted && (item.size() == 4 && (item == "NULL" || item == "null" || item == "Null"));
       if (is_null) {
         out.push_back(nullptr);
       } else if (element.kind == TypeKind::kBoolean) {
@@ -310,8 +310,7 @@ std::string HexEncode(const uint8_t* data, size_t size) {
 }
 
 std::string Base64Encode(const uint8_t* data, size_t size) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((size + 2) / 3 * 4);
   size_t i = 0;
@@ -411,8 +410,7 @@ Result<Value> PgTextToValue(const ColumnType& type, std::string_view text) {
     case TypeKind::kDate:
     case TypeKind::kJson:
     case TypeKind::kInet:
-    case TypeKind::kOtherText:
-      return Value(std::string(text));
+    case TypeKind::kOtherText: return Value(std::string(text));
   }
   return Status(Code::kInternal, "unhandled type kind");
 }
@@ -486,9 +484,9 @@ Result<std::string> ValueToPgText(const ColumnType& type, const Value& value) {
 Result<std::string> PgArrayToJson(const ColumnType& type, std::string_view literal) {
   if (literal.empty() || literal[0] != '{') {
     if (!literal.empty() && literal[0] == '[') {
-      return Status(Code::kUnsupported,
-                    "arrays with explicit bounds (" + std::string(literal.substr(0, 40)) +
-                        ") cannot be mirrored");
+      return Status(Code::kUnsupported, "arrays with explicit bounds (" +
+                                            std::string(literal.substr(0, 40)) +
+                                            ") cannot be mirrored");
     }
     return Invalid(type, literal, "not an array literal");
   }

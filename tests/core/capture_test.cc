@@ -44,8 +44,9 @@ std::vector<ClientTransaction> Pending(Store* store) {
 TEST_CASE("inserts, updates and deletes are captured with keys, changed columns and bases",
           "[core][capture]") {
   auto store = OpenMirrored(":memory:");
-  REQUIRE(store->Execute("INSERT INTO projects (id, name, budget) VALUES (?, 'Alpha', '10.00')",
-                         json::array({kP1}))
+  REQUIRE(store
+              ->Execute("INSERT INTO projects (id, name, budget) VALUES (?, 'Alpha', '10.00')",
+                        json::array({kP1}))
               .ok());
   auto txs = Pending(store.get());
   REQUIRE(txs.size() == 1);
@@ -58,8 +59,9 @@ TEST_CASE("inserts, updates and deletes are captured with keys, changed columns 
   CHECK(ins.old_values.empty());
 
   // Only the changed column, with its previous value.
-  REQUIRE(store->Execute("UPDATE projects SET name = 'Beta', budget = budget WHERE id = ?",
-                         json::array({kP1}))
+  REQUIRE(store
+              ->Execute("UPDATE projects SET name = 'Beta', budget = budget WHERE id = ?",
+                        json::array({kP1}))
               .ok());
   // An update that changes nothing records nothing.
   REQUIRE(store->Execute("UPDATE projects SET name = 'Beta'").ok());
@@ -73,9 +75,10 @@ TEST_CASE("inserts, updates and deletes are captured with keys, changed columns 
   CHECK(txs[1].tx_id > txs[0].tx_id);
 
   // NULLs, reals and blobs are captured exactly.
-  REQUIRE(store->Execute("INSERT INTO tasks (id, project_id, title, score, blob) VALUES "
-                         "(?, ?, 'T', 0.1, x'00ff')",
-                         json::array({kT1, kP1}))
+  REQUIRE(store
+              ->Execute("INSERT INTO tasks (id, project_id, title, score, blob) VALUES "
+                        "(?, ?, 'T', 0.1, x'00ff')",
+                        json::array({kT1, kP1}))
               .ok());
   REQUIRE(store->Execute("UPDATE tasks SET score = NULL WHERE id = ?", json::array({kT1})).ok());
   txs = Pending(store.get());
@@ -97,7 +100,8 @@ TEST_CASE("inserts, updates and deletes are captured with keys, changed columns 
   CHECK(tables == std::set<std::string>{"projects", "tasks"});
   for (const auto& m : txs[4].mutations) {
     if (m.table == "projects") {
-      CHECK(m.old_values == json{{"id", kP1}, {"name", "Beta"}, {"active", 1}, {"budget", "10.00"}});
+      CHECK(m.old_values ==
+            json{{"id", kP1}, {"name", "Beta"}, {"active", 1}, {"budget", "10.00"}});
     }
   }
 }
@@ -106,8 +110,11 @@ TEST_CASE("one SQLite transaction is one client transaction; rollbacks leave not
           "[core][capture]") {
   auto store = OpenMirrored(":memory:");
   REQUIRE(store->Execute("BEGIN").ok());
-  REQUIRE(store->Execute("INSERT INTO projects (id, name) VALUES (?, 'A')", json::array({kP1})).ok());
-  REQUIRE(store->Execute("INSERT INTO tasks (project_id, title) VALUES (?, 'x')", json::array({kP1})).ok());
+  REQUIRE(
+      store->Execute("INSERT INTO projects (id, name) VALUES (?, 'A')", json::array({kP1})).ok());
+  REQUIRE(
+      store->Execute("INSERT INTO tasks (project_id, title) VALUES (?, 'x')", json::array({kP1}))
+          .ok());
   REQUIRE(store->Execute("UPDATE projects SET name = 'B'").ok());
   REQUIRE(store->Execute("COMMIT").ok());
   auto txs = Pending(store.get());
@@ -129,8 +136,9 @@ TEST_CASE("one SQLite transaction is one client transaction; rollbacks leave not
   CHECK(txs[1].mutations[0].new_values == json{{"name", "D"}});
   CHECK(txs[1].mutations[0].old_values == json{{"name", "B"}});
   // Savepoints roll back their captures.
-  REQUIRE(store->Execute("BEGIN; SAVEPOINT s; UPDATE projects SET name = 'E'; ROLLBACK TO s; "
-                         "UPDATE projects SET active = 0; COMMIT")
+  REQUIRE(store
+              ->Execute("BEGIN; SAVEPOINT s; UPDATE projects SET name = 'E'; ROLLBACK TO s; "
+                        "UPDATE projects SET active = 0; COMMIT")
               .ok());
   txs = Pending(store.get());
   REQUIRE(txs.size() == 3);
@@ -141,7 +149,8 @@ TEST_CASE("one SQLite transaction is one client transaction; rollbacks leave not
 TEST_CASE("engine writes are not captured", "[core][capture]") {
   auto store = OpenMirrored(":memory:");
   Status s = store->RunAsEngine([&] {
-    return store->Execute("INSERT INTO projects (id, name) VALUES (?, 'server')", json::array({kP1}))
+    return store
+        ->Execute("INSERT INTO projects (id, name) VALUES (?, 'server')", json::array({kP1}))
         .status();
   });
   REQUIRE(s.ok());
@@ -163,7 +172,8 @@ TEST_CASE("the outbox and tx ids survive reopening and confirmed entries go", "[
   int64_t first_tx = 0;
   {
     auto store = OpenMirrored(path);
-    REQUIRE(store->Execute("INSERT INTO projects (id, name) VALUES (?, 'A')", json::array({kP1})).ok());
+    REQUIRE(
+        store->Execute("INSERT INTO projects (id, name) VALUES (?, 'A')", json::array({kP1})).ok());
     REQUIRE(store->Execute("UPDATE projects SET name = 'B'").ok());
     first_tx = Pending(store.get())[0].tx_id;
     REQUIRE(store->RemoveConfirmed(first_tx + 1).ok());
@@ -192,9 +202,10 @@ TEST_CASE("a process killed in the middle of a transaction leaves no partial out
   std::string path = TempDb();
   {
     auto store = OpenMirrored(path);
-    REQUIRE(store->Execute("INSERT INTO projects (id, name) VALUES (?, 'committed')",
-                           json::array({kP1}))
-                .ok());
+    REQUIRE(
+        store
+            ->Execute("INSERT INTO projects (id, name) VALUES (?, 'committed')", json::array({kP1}))
+            .ok());
   }
   int ready[2];
   REQUIRE(pipe(ready) == 0);

@@ -1,8 +1,9 @@
 // Store: opening, SQL with JSON values, errors, migrations, keys.
+#include "outpost/store.h"
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "outpost/store.h"
 #include "test_schema.h"
 
 namespace outpost {
@@ -28,22 +29,24 @@ std::unique_ptr<Store> OpenMirrored(const std::string& path) {
 
 TEST_CASE("SQL runs with JSON parameters and returns typed rows", "[core]") {
   auto store = OpenMirrored(":memory:");
-  auto ins = store->Execute("INSERT INTO projects (id, name, active, budget) VALUES (?, ?, ?, ?)",
-                            json::array({"0190a5d2-1c4e-7000-8000-000000000001", "Zoë 🚀", false,
-                                         "-12.50"}));
+  auto ins = store->Execute(
+      "INSERT INTO projects (id, name, active, budget) VALUES (?, ?, ?, ?)",
+      json::array({"0190a5d2-1c4e-7000-8000-000000000001", "Zoë 🚀", false, "-12.50"}));
   INFO(ins.status().ToString());
   REQUIRE(ins.ok());
   CHECK(ins->changes == 1);
-  auto named = store->Execute(
-      "INSERT INTO tasks (project_id, title, score, blob) VALUES (:p, :t, :s, :b)",
-      json{{"p", "0190a5d2-1c4e-7000-8000-000000000001"}, {":t", "x"}, {"s", 0.25},
-           {"b", {{"$blob", "AP8Q"}}}});
+  auto named =
+      store->Execute("INSERT INTO tasks (project_id, title, score, blob) VALUES (:p, :t, :s, :b)",
+                     json{{"p", "0190a5d2-1c4e-7000-8000-000000000001"},
+                          {":t", "x"},
+                          {"s", 0.25},
+                          {"b", {{"$blob", "AP8Q"}}}});
   INFO(named.status().ToString());
   REQUIRE(named.ok());
   auto rows = store->Execute("SELECT name, active, budget, (SELECT blob FROM tasks) FROM projects");
   REQUIRE(rows.ok());
-  CHECK(rows->columns == std::vector<std::string>{"name", "active", "budget",
-                                                  "(SELECT blob FROM tasks)"});
+  CHECK(rows->columns ==
+        std::vector<std::string>{"name", "active", "budget", "(SELECT blob FROM tasks)"});
   CHECK(rows->rows[0] == json::array({"Zoë 🚀", false, "-12.50", {{"$blob", "AP8Q"}}}));
   // Defaults: UUIDv7 keys and integer defaults.
   auto task = store->Execute("SELECT id, minutes FROM tasks");
@@ -92,9 +95,11 @@ TEST_CASE("global tables are read-only and server keys are reserved", "[core]") 
   REQUIRE_FALSE(ro.ok());
   CHECK_THAT(ro.status().message(), Catch::Contains("read-only"));
   // The sync engine may write it.
-  REQUIRE(store->RunAsEngine([&] {
-    return store->Execute("INSERT INTO statuses (code) VALUES ('ACTIVE')").status();
-  }).ok());
+  REQUIRE(store
+              ->RunAsEngine([&] {
+                return store->Execute("INSERT INTO statuses (code) VALUES ('ACTIVE')").status();
+              })
+              .ok());
 
   // Offline rows of serial-keyed tables get negative temporary keys; positive keys are the
   // server's.
@@ -114,9 +119,12 @@ TEST_CASE("temporary keys never collide across reopen", "[core]") {
   {
     auto store = OpenMirrored(path);
     REQUIRE(store->Execute("INSERT INTO orders (total) VALUES ('1')").ok());
-    REQUIRE(store->RunAsEngine([&] {
-      return store->Execute("INSERT INTO orders (id, total) VALUES (-40, '1')").status();
-    }).ok());
+    REQUIRE(
+        store
+            ->RunAsEngine([&] {
+              return store->Execute("INSERT INTO orders (id, total) VALUES (-40, '1')").status();
+            })
+            .ok());
   }
   auto store = Store::Open(path);
   REQUIRE(store.ok());
@@ -183,8 +191,7 @@ TEST_CASE("a stored database that is not SQLite is a clear error", "[core]") {
   std::string path = TempDb();
   {
     FILE* f = fopen(path.c_str(), "w");
-    fputs("this is not a database, just text that is long enough to look like a header......",
-          f);
+    fputs("this is not a database, just text that is long enough to look like a header......", f);
     fclose(f);
   }
   auto store = Store::Open(path);

@@ -38,13 +38,19 @@ inline Schema CoreTestSchema() {
                    col("blob", TypeKind::kBytea, "bytea", true)};
   tasks.primary_key = {"id"};
   tasks.checks = {{"minutes_range", R"((("minutes" >= 0) AND ("minutes" <= 1440)))"}};
-  tasks.foreign_keys = {{"tasks_project_fk", {"project_id"}, "projects", {"id"}, FkAction::kCascade,
-                         FkAction::kNoAction, false, false}};
+  tasks.foreign_keys = {{"tasks_project_fk",
+                         {"project_id"},
+                         "projects",
+                         {"id"},
+                         FkAction::kCascade,
+                         FkAction::kNoAction,
+                         false,
+                         false}};
   tasks.sync.scope.kind = ScopeKind::kAll;
   Table orders;
   orders.name = "orders";
-  Column oid = col("id", TypeKind::kInteger, "integer", false,
-                   "nextval('orders_id_seq'::regclass)");
+  Column oid =
+      col("id", TypeKind::kInteger, "integer", false, "nextval('orders_id_seq'::regclass)");
   oid.serial = true;
   orders.columns = {oid, col("total", TypeKind::kNumeric, "numeric(10,2)", false)};
   orders.primary_key = {"id"};

@@ -1,7 +1,7 @@
 // DDL generation and PostgreSQL expression translation.
-#include <catch2/catch.hpp>
-
 #include "outpost/mirror.h"
+
+#include <catch2/catch.hpp>
 
 namespace outpost {
 
@@ -9,13 +9,12 @@ namespace {
 Table Entries() {
   Table t;
   t.name = "entries";
-  t.columns = {{"id", {TypeKind::kUuid, "uuid"}, false, "gen_random_uuid()"},
-               {"durationMin", {TypeKind::kInteger, "integer"}, false, std::nullopt},
-               {"status", {TypeKind::kText, "character varying(16)"}, false,
-                "'DRAFT'::character varying"},
-               {"deleted_at", {TypeKind::kTimestamp, "timestamp(3) without time zone"}, true,
-                std::nullopt},
-               {"name", {TypeKind::kText, "text"}, true, std::nullopt}};
+  t.columns = {
+      {"id", {TypeKind::kUuid, "uuid"}, false, "gen_random_uuid()"},
+      {"durationMin", {TypeKind::kInteger, "integer"}, false, std::nullopt},
+      {"status", {TypeKind::kText, "character varying(16)"}, false, "'DRAFT'::character varying"},
+      {"deleted_at", {TypeKind::kTimestamp, "timestamp(3) without time zone"}, true, std::nullopt},
+      {"name", {TypeKind::kText, "text"}, true, std::nullopt}};
   t.primary_key = {"id"};
   return t;
 }
@@ -59,8 +58,14 @@ TEST_CASE("generated DDL mirrors types, defaults and constraints and reports the
               {"re", "(name ~ '^a'::text)"}};
   t.indexes = {{"trgm", false, "gin", {"name"}, {false}, {false}, std::nullopt},
                {"live", false, "btree", {"status"}, {false}, {false}, "(deleted_at IS NULL)"}};
-  t.foreign_keys = {{"fk_missing", {"name"}, "elsewhere", {"id"}, FkAction::kCascade,
-                     FkAction::kNoAction, false, false}};
+  t.foreign_keys = {{"fk_missing",
+                     {"name"},
+                     "elsewhere",
+                     {"id"},
+                     FkAction::kCascade,
+                     FkAction::kNoAction,
+                     false,
+                     false}};
   s.tables = {t};
   MirrorDdl ddl = GenerateMirrorDdl(s);
   REQUIRE(ddl.tables.size() == 1);
@@ -73,7 +78,8 @@ TEST_CASE("generated DDL mirrors types, defaults and constraints and reports the
   CHECK_THAT(ddl.tables[0].create_indexes[0], Catch::Contains(R"(WHERE ("deleted_at" IS NULL))"));
   std::vector<std::string> reported;
   for (const auto& n : ddl.not_mirrored) reported.push_back(n.object);
-  CHECK_THAT(reported, Catch::UnorderedEquals(std::vector<std::string>{"re", "trgm", "fk_missing"}));
+  CHECK_THAT(reported,
+             Catch::UnorderedEquals(std::vector<std::string>{"re", "trgm", "fk_missing"}));
 }
 
 }  // namespace outpost

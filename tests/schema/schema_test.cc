@@ -1,7 +1,7 @@
 // Schema model: JSON round trip, validation and the errors bad descriptors and rules produce.
-#include <catch2/catch.hpp>
-
 #include "outpost/schema.h"
+
+#include <catch2/catch.hpp>
 
 namespace outpost {
 namespace {
@@ -21,15 +21,22 @@ Schema SampleSchema() {
   child.name = "child";
   ColumnType tags{TypeKind::kArray, "text[]", TypeKind::kText, {}};
   ColumnType mood{TypeKind::kEnum, "mood", TypeKind::kText, {"sad", "happy"}};
-  child.columns = {{"id", {TypeKind::kInteger, "integer"}, false, "nextval('child_id_seq'::regclass)", true},
-                   {"parent_id", {TypeKind::kUuid, "uuid"}, true, std::nullopt},
-                   {"amount", {TypeKind::kNumeric, "numeric(10,2)"}, false, "0.00"},
-                   {"tags", tags, true, std::nullopt},
-                   {"mood", mood, true, "'sad'::mood"}};
+  child.columns = {
+      {"id", {TypeKind::kInteger, "integer"}, false, "nextval('child_id_seq'::regclass)", true},
+      {"parent_id", {TypeKind::kUuid, "uuid"}, true, std::nullopt},
+      {"amount", {TypeKind::kNumeric, "numeric(10,2)"}, false, "0.00"},
+      {"tags", tags, true, std::nullopt},
+      {"mood", mood, true, "'sad'::mood"}};
   child.primary_key = {"id"};
   child.checks = {{"amount_positive", "(amount >= (0)::numeric)"}};
-  child.foreign_keys = {{"child_parent_fk", {"parent_id"}, "parent", {"id"}, FkAction::kSetNull,
-                         FkAction::kNoAction, false, false}};
+  child.foreign_keys = {{"child_parent_fk",
+                         {"parent_id"},
+                         "parent",
+                         {"id"},
+                         FkAction::kSetNull,
+                         FkAction::kNoAction,
+                         false,
+                         false}};
   child.indexes = {{"child_mood_idx", false, "btree", {"mood"}, {false}, {true}, "(amount > 0)"}};
   child.sync.scope = {ScopeKind::kVia, "parent_id", "", ""};
   child.sync.write_roles = std::vector<std::string>{"admin"};
@@ -116,11 +123,18 @@ TEST_CASE("sync rules parse, validate and apply", "[schema]") {
   CHECK(dropped.size() == 2);
   CHECK(applied->FindTable("parent")->sync.read_only());
 
-  CHECK(ParseSyncRules(R"({"app":"a","roles":[],"tables":{"t":{"scope":"mine"}}})").status().code() ==
-        Code::kMalformedDescriptor);
-  CHECK_FALSE(ParseSyncRules(R"({"app":"a","roles":["x"],"tables":{"t":{"scope":"all","write":["y"]}}})").ok());
-  CHECK_FALSE(ParseSyncRules(R"({"app":"a","roles":[],"tables":{"t":{"scope":"all","conflict":{"default":"additive"}}}})").ok());
-  CHECK_FALSE(ParseSyncRules(R"({"app":"a","roles":[],"tables":{"t":{"scope":"all","surprise":1}}})").ok());
+  CHECK(
+      ParseSyncRules(R"({"app":"a","roles":[],"tables":{"t":{"scope":"mine"}}})").status().code() ==
+      Code::kMalformedDescriptor);
+  CHECK_FALSE(
+      ParseSyncRules(R"({"app":"a","roles":["x"],"tables":{"t":{"scope":"all","write":["y"]}}})")
+          .ok());
+  CHECK_FALSE(
+      ParseSyncRules(
+          R"({"app":"a","roles":[],"tables":{"t":{"scope":"all","conflict":{"default":"additive"}}}})")
+          .ok());
+  CHECK_FALSE(
+      ParseSyncRules(R"({"app":"a","roles":[],"tables":{"t":{"scope":"all","surprise":1}}})").ok());
 }
 
 TEST_CASE("status codes have stable names", "[schema]") {

@@ -1,7 +1,7 @@
 // PostgreSQL text <-> local value conversion (the server-independent half of the round trip).
-#include <catch2/catch.hpp>
-
 #include "outpost/value.h"
+
+#include <catch2/catch.hpp>
 
 namespace outpost {
 
@@ -17,7 +17,8 @@ TEST_CASE("scalars convert to their local form and back", "[schema][types]") {
   CHECK(std::get<std::string>(*uuid) == "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
   CHECK_FALSE(PgTextToValue(T(TypeKind::kUuid, "uuid"), "not-a-uuid").ok());
 
-  auto tz = PgTextToValue(T(TypeKind::kTimestamptz, "timestamptz"), "2024-01-01 10:00:00.123456+00");
+  auto tz =
+      PgTextToValue(T(TypeKind::kTimestamptz, "timestamptz"), "2024-01-01 10:00:00.123456+00");
   REQUIRE(tz.ok());
   CHECK(std::get<std::string>(*tz) == "2024-01-01T10:00:00.123456Z");
   auto ts = PgTextToValue(T(TypeKind::kTimestamp, "timestamp"), "0044-03-15 12:00:00 BC");

@@ -22,8 +22,8 @@ std::string Entry(const std::string& id, const std::string& work_mode, int durat
 
 std::string Timesheet(const std::string& id, const std::string& start, const std::string& end) {
   return "INSERT INTO \"timesheets\" (\"id\", \"companyId\", \"userId\", \"periodStart\", "
-         "\"periodEnd\") VALUES ('" + id + "', " + kCompany + ", " + kUser1 + ", '" + start +
-         "', '" + end + "')";
+         "\"periodEnd\") VALUES ('" +
+         id + "', " + kCompany + ", " + kUser1 + ", '" + start + "', '" + end + "')";
 }
 
 }  // namespace
@@ -60,34 +60,35 @@ std::vector<RuleCase> GogotimeCases() {
                    {},
                    "INSERT INTO \"timesheet_entries\" (\"id\", \"companyId\", \"userId\", "
                    "\"actionCodeId\", \"durationMin\", \"day\") VALUES "
-                   "('bbbbbbbb-0000-4000-8000-000000000006', " + kCompany + ", " + kUser1 + ", " +
-                       kActionCode + ", 10, '2030-01-07')",
+                   "('bbbbbbbb-0000-4000-8000-000000000006', " +
+                       kCompany + ", " + kUser1 + ", " + kActionCode + ", 10, '2030-01-07')",
                    false});
   cases.push_back({"email unique per company, differing only in case (citext)",
                    {},
                    "UPDATE \"users\" SET \"email\" = upper((SELECT \"email\" FROM \"users\" WHERE "
-                   "\"id\" = " + kUser2 + ")) WHERE \"id\" = " + kUser1,
+                   "\"id\" = " +
+                       kUser2 + ")) WHERE \"id\" = " + kUser1,
                    false,
                    true});
-  cases.push_back({"deleting a timesheet cascades to its approvals",
-                   {Timesheet(t1, "2031-01-06", "2031-01-12"),
-                    "INSERT INTO \"timesheet_approvals\" (\"id\", \"companyId\", \"timesheetId\", "
-                    "\"approverId\") VALUES ('cccccccc-0000-4000-8000-000000000001', " + kCompany +
-                        ", '" + t1 + "', " + kUser2 + ")"},
-                   "DELETE FROM \"timesheets\" WHERE \"id\" = '" + t1 + "'",
-                   true,
-                   false,
-                   "SELECT count(*) FROM \"timesheet_approvals\" WHERE \"timesheetId\" = '" + t1 +
-                       "'"});
-  cases.push_back({"deleting a timesheet sets its entries' timesheetId to NULL",
-                   {Timesheet(t2, "2031-02-03", "2031-02-09"),
-                    Entry("bbbbbbbb-0000-4000-8000-000000000007", "hybrid", 90, kActionCode,
-                          "'" + t2 + "'")},
-                   "DELETE FROM \"timesheets\" WHERE \"id\" = '" + t2 + "'",
-                   true,
-                   false,
-                   "SELECT count(*) FROM \"timesheet_entries\" WHERE \"id\" = "
-                   "'bbbbbbbb-0000-4000-8000-000000000007' AND \"timesheetId\" IS NULL"});
+  cases.push_back(
+      {"deleting a timesheet cascades to its approvals",
+       {Timesheet(t1, "2031-01-06", "2031-01-12"),
+        "INSERT INTO \"timesheet_approvals\" (\"id\", \"companyId\", \"timesheetId\", "
+        "\"approverId\") VALUES ('cccccccc-0000-4000-8000-000000000001', " +
+            kCompany + ", '" + t1 + "', " + kUser2 + ")"},
+       "DELETE FROM \"timesheets\" WHERE \"id\" = '" + t1 + "'",
+       true,
+       false,
+       "SELECT count(*) FROM \"timesheet_approvals\" WHERE \"timesheetId\" = '" + t1 + "'"});
+  cases.push_back(
+      {"deleting a timesheet sets its entries' timesheetId to NULL",
+       {Timesheet(t2, "2031-02-03", "2031-02-09"),
+        Entry("bbbbbbbb-0000-4000-8000-000000000007", "hybrid", 90, kActionCode, "'" + t2 + "'")},
+       "DELETE FROM \"timesheets\" WHERE \"id\" = '" + t2 + "'",
+       true,
+       false,
+       "SELECT count(*) FROM \"timesheet_entries\" WHERE \"id\" = "
+       "'bbbbbbbb-0000-4000-8000-000000000007' AND \"timesheetId\" IS NULL"});
   cases.push_back({"a timesheet for the same user and period twice",
                    {Timesheet("aaaaaaaa-0000-4000-8000-000000000003", "2032-01-05", "2032-01-11")},
                    Timesheet("aaaaaaaa-0000-4000-8000-000000000004", "2032-01-05", "2032-01-11"),

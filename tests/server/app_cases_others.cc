@@ -9,7 +9,9 @@ namespace outpost::testing {
 namespace {
 
 // Quotes a literal for SQL.
-std::string Q(const std::string& s) { return "'" + s + "'"; }
+std::string Q(const std::string& s) {
+  return "'" + s + "'";
+}
 
 // Deterministic sample ids: md5('<app>:<kind>:<key>') as a UUID (see each sample-data.sql).
 const std::string kSellyOrg1 = "fa77e9e5-7412-1f3c-8d2a-883a3d86d5f3";      // selly:organization:1

@@ -15,7 +15,7 @@ struct App {
 };
 
 const App kApps[] = {
-    {"gogotime", GogotimeCases}, {"selly", SellyCases},           {"erp", ErpCases},
+    {"gogotime", GogotimeCases}, {"selly", SellyCases},          {"erp", ErpCases},
     {"ncy8", Ncy8Cases},         {"gemini_crm", GeminiCrmCases},
 };
 
@@ -131,7 +131,8 @@ TEST_CASE("an unknown database or bad rules are clear errors", "[server]") {
   REQUIRE_FALSE(applied.ok());
   CHECK_THAT(applied.status().message(), Catch::Contains("passwordHash"));
 
-  auto bad_scope = ParseSyncRules(R"({"app":"x","roles":[],"tables":{"users":{"scope":{"via":1}}}})");
+  auto bad_scope =
+      ParseSyncRules(R"({"app":"x","roles":[],"tables":{"users":{"scope":{"via":1}}}})");
   REQUIRE_FALSE(bad_scope.ok());
   CHECK(bad_scope.status().code() == Code::kMalformedDescriptor);
 }

@@ -100,9 +100,9 @@ TEST_CASE("every mapped type round-trips PostgreSQL -> SQLite -> PostgreSQL", "[
       const Column& col = rt.columns[c];
       Value v = stmt->column_value(static_cast<int>(c));
       INFO("row " << id << " column " << col.name << " (" << col.type.pg_type << ")");
-      auto original_null = (*pg)->Exec("SELECT " + server::PgQuoteIdent(col.name) +
-                                       " IS NULL FROM rt WHERE id = $1",
-                                       {std::to_string(id)});
+      auto original_null =
+          (*pg)->Exec("SELECT " + server::PgQuoteIdent(col.name) + " IS NULL FROM rt WHERE id = $1",
+                      {std::to_string(id)});
       REQUIRE(original_null.ok());
       bool was_null = original_null->get(0, 0) == "t";
       CHECK(IsNull(v) == was_null);
@@ -117,9 +117,9 @@ TEST_CASE("every mapped type round-trips PostgreSQL -> SQLite -> PostgreSQL", "[
         lhs += "::text";
         rhs += "::text";
       }
-      auto same = (*pg)->Exec("SELECT " + lhs + " IS NOT DISTINCT FROM " + rhs +
-                                  " FROM rt WHERE id = $2",
-                              {*text, std::to_string(id)});
+      auto same =
+          (*pg)->Exec("SELECT " + lhs + " IS NOT DISTINCT FROM " + rhs + " FROM rt WHERE id = $2",
+                      {*text, std::to_string(id)});
       INFO(same.status().ToString());
       REQUIRE(same.ok());
       CHECK(same->get(0, 0) == "t");
@@ -131,8 +131,9 @@ TEST_CASE("every mapped type round-trips PostgreSQL -> SQLite -> PostgreSQL", "[
 TEST_CASE("values SQLite cannot hold losslessly are refused, not altered", "[server][types]") {
   auto& cluster = PgCluster::Shared();
   std::string url = cluster.CreateDatabase("roundtrip_nan");
-  cluster.Psql(url, "CREATE TABLE f (id int PRIMARY KEY, d double precision);"
-                    "INSERT INTO f VALUES (1, 'NaN')");
+  cluster.Psql(url,
+               "CREATE TABLE f (id int PRIMARY KEY, d double precision);"
+               "INSERT INTO f VALUES (1, 'NaN')");
   auto pg = server::PgConnection::Connect(url);
   REQUIRE(pg.ok());
   auto r = (*pg)->Exec("SELECT d FROM f");

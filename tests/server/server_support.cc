@@ -39,8 +39,8 @@ std::vector<int64_t> CopyAllRows(server::PgConnection* pg, const Schema& schema,
         cols += (i ? ", " : "") + server::PgQuoteIdent(t.columns[i].name);
         marks += (i ? ", ?" : "?");
       }
-      OUTPOST_ASSIGN_OR_RETURN(server::PgResult rows,
-                               pg->Exec("SELECT " + cols + " FROM " + server::PgQuoteIdent(t.name)));
+      OUTPOST_ASSIGN_OR_RETURN(server::PgResult rows, pg->Exec("SELECT " + cols + " FROM " +
+                                                               server::PgQuoteIdent(t.name)));
       OUTPOST_ASSIGN_OR_RETURN(Statement ins, store->Prepare("INSERT INTO " + QuoteIdent(t.name) +
                                                              " VALUES (" + marks + ")"));
       for (int r = 0; r < rows.rows(); ++r) {

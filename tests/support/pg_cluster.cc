@@ -13,7 +13,9 @@
 
 namespace outpost::testing {
 
-std::string SourceDir() { return OUTPOST_SOURCE_DIR; }
+std::string SourceDir() {
+  return OUTPOST_SOURCE_DIR;
+}
 
 std::string Run(const std::string& command) {
   std::string full = command + " 2>&1";
@@ -24,8 +26,9 @@ std::string Run(const std::string& command) {
   size_t n;
   while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
   int rc = pclose(p);
-  if (rc != 0) throw std::runtime_error("command failed (" + std::to_string(rc) + "): " + command +
-                                        "\n" + out);
+  if (rc != 0)
+    throw std::runtime_error("command failed (" + std::to_string(rc) + "): " + command + "\n" +
+                             out);
   return out;
 }
 

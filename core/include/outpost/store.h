@@ -40,10 +40,10 @@ struct sqlite3_stmt;
 namespace outpost {
 
 struct StoreOptions {
-  Env* env = nullptr;        // nullptr: Env::Default()
-  bool durable = true;       // synchronous=FULL (an OS crash loses no committed transaction)
-  bool wal = true;           // WAL journal (off for in-memory and browser file systems)
-  int cache_mib = 32;        // SQLite page cache; the 2 MiB default thrashes on bulk writes
+  Env* env = nullptr;   // nullptr: Env::Default()
+  bool durable = true;  // synchronous=FULL (an OS crash loses no committed transaction)
+  bool wal = true;      // WAL journal (off for in-memory and browser file systems)
+  int cache_mib = 32;   // SQLite page cache; the 2 MiB default thrashes on bulk writes
 };
 
 struct QueryResult {

@@ -102,7 +102,7 @@ struct ForeignKey {
 struct Index {
   std::string name;
   bool unique = false;
-  std::string method = "btree";       // access method; only btree can be mirrored
+  std::string method = "btree";  // access method; only btree can be mirrored
   std::vector<std::string> keys;
   std::vector<bool> key_is_expression;  // parallel to keys
   std::vector<bool> descending;         // parallel to keys
@@ -154,7 +154,7 @@ struct ConflictRules {
 struct SyncRule {
   Scope scope;
   std::optional<RowFilter> filter;
-  std::vector<std::string> excluded_columns;        // never leave the server (not in client view)
+  std::vector<std::string> excluded_columns;  // never leave the server (not in client view)
   std::optional<std::vector<std::string>> write_roles;  // nullopt: every role may write
   ConflictRules conflict;
 
@@ -211,8 +211,9 @@ Result<SyncRules> ParseSyncRules(std::string_view json);
 // Restricts a described database to the tables named by the rules, attaches each table's rule and
 // removes excluded columns from the client view. Every table, column and claim a rule names must
 // exist; constraints and indexes that involve an excluded column are dropped from the view and
-// listed in `dropped` ("table.object: reason"); the view's rules do not name excluded columns. A writable table whose excluded column is
-// NOT NULL without a default is an error: clients could never insert into it.
+// listed in `dropped` ("table.object: reason"); the view's rules do not name excluded columns. A
+// writable table whose excluded column is NOT NULL without a default is an error: clients could
+// never insert into it.
 Result<Schema> ApplySyncRules(const Schema& described, const SyncRules& rules,
                               std::vector<std::string>* dropped);
 

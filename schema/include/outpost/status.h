@@ -60,7 +60,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!status_.ok() && "Result built from an OK status carries no value");
   }
@@ -92,10 +92,10 @@ class [[nodiscard]] Result {
 }  // namespace outpost
 
 // Early return of a non-OK Status from a function returning Status or Result<T>.
-#define OUTPOST_RETURN_IF_ERROR(expr)            \
-  do {                                           \
-    ::outpost::Status _outpost_s = (expr);       \
-    if (!_outpost_s.ok()) return _outpost_s;     \
+#define OUTPOST_RETURN_IF_ERROR(expr)        \
+  do {                                       \
+    ::outpost::Status _outpost_s = (expr);   \
+    if (!_outpost_s.ok()) return _outpost_s; \
   } while (0)
 
 #define OUTPOST_CONCAT_INNER(a, b) a##b

@@ -31,7 +31,9 @@ struct Null {
 
 using Value = std::variant<Null, int64_t, double, std::string, Blob>;
 
-inline bool IsNull(const Value& v) { return std::holds_alternative<Null>(v); }
+inline bool IsNull(const Value& v) {
+  return std::holds_alternative<Null>(v);
+}
 
 // PostgreSQL text (as printed by the server) -> local value. Errors with kInvalidArgument when the
 // text is not a valid value of the type, or kUnsupported when it cannot be stored losslessly

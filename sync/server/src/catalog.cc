@@ -84,16 +84,16 @@ class TypeResolver {
   static TypeKind KindOf(const PgType& t) {
     if (t.typtype == 'e') return TypeKind::kEnum;
     static const std::map<std::string, TypeKind> kBase = {
-        {"uuid", TypeKind::kUuid},         {"text", TypeKind::kText},
-        {"varchar", TypeKind::kText},      {"bpchar", TypeKind::kText},
-        {"name", TypeKind::kText},         {"citext", TypeKind::kCitext},
-        {"int2", TypeKind::kInteger},      {"int4", TypeKind::kInteger},
-        {"int8", TypeKind::kInteger},      {"numeric", TypeKind::kNumeric},
-        {"float4", TypeKind::kReal},       {"float8", TypeKind::kReal},
-        {"bool", TypeKind::kBoolean},      {"date", TypeKind::kDate},
+        {"uuid", TypeKind::kUuid},           {"text", TypeKind::kText},
+        {"varchar", TypeKind::kText},        {"bpchar", TypeKind::kText},
+        {"name", TypeKind::kText},           {"citext", TypeKind::kCitext},
+        {"int2", TypeKind::kInteger},        {"int4", TypeKind::kInteger},
+        {"int8", TypeKind::kInteger},        {"numeric", TypeKind::kNumeric},
+        {"float4", TypeKind::kReal},         {"float8", TypeKind::kReal},
+        {"bool", TypeKind::kBoolean},        {"date", TypeKind::kDate},
         {"timestamp", TypeKind::kTimestamp}, {"timestamptz", TypeKind::kTimestamptz},
-        {"json", TypeKind::kJson},         {"jsonb", TypeKind::kJson},
-        {"inet", TypeKind::kInet},         {"cidr", TypeKind::kInet},
+        {"json", TypeKind::kJson},           {"jsonb", TypeKind::kJson},
+        {"inet", TypeKind::kInet},           {"cidr", TypeKind::kInet},
         {"bytea", TypeKind::kBytea},
     };
     auto it = kBase.find(t.name);
@@ -103,10 +103,10 @@ class TypeResolver {
   Result<PgType> Lookup(const std::string& oid) {
     auto it = cache_.find(oid);
     if (it != cache_.end()) return it->second;
-    OUTPOST_ASSIGN_OR_RETURN(
-        PgResult r, pg_->Exec("SELECT typname, typtype, typcategory, typelem::text,"
-                              " typbasetype::text FROM pg_type WHERE oid = $1::oid",
-                              {oid}));
+    OUTPOST_ASSIGN_OR_RETURN(PgResult r,
+                             pg_->Exec("SELECT typname, typtype, typcategory, typelem::text,"
+                                       " typbasetype::text FROM pg_type WHERE oid = $1::oid",
+                                       {oid}));
     if (r.rows() != 1) return Status(Code::kPostgres, "type oid " + oid + " not in pg_type");
     PgType t;
     t.name = std::string(r.get(0, 0));
@@ -120,10 +120,10 @@ class TypeResolver {
   }
 
   Result<std::vector<std::string>> EnumLabels(const std::string& oid) {
-    OUTPOST_ASSIGN_OR_RETURN(
-        PgResult r, pg_->Exec("SELECT enumlabel FROM pg_enum WHERE enumtypid = $1::oid"
-                              " ORDER BY enumsortorder",
-                              {oid}));
+    OUTPOST_ASSIGN_OR_RETURN(PgResult r,
+                             pg_->Exec("SELECT enumlabel FROM pg_enum WHERE enumtypid = $1::oid"
+                                       " ORDER BY enumsortorder",
+                                       {oid}));
     std::vector<std::string> out;
     for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.get(i, 0));
     return out;
@@ -206,20 +206,22 @@ Result<Schema> DescribeDatabase(PgConnection* pg, const std::string& pg_schema,
     c.default_expr = cols.get_opt(i, 5);
     std::string_view identity = cols.get(i, 6);
     std::string_view generated = cols.get(i, 7);
-    c.serial = !identity.empty() ||
-               (c.default_expr && c.default_expr->rfind("nextval(", 0) == 0);
+    c.serial = !identity.empty() || (c.default_expr && c.default_expr->rfind("nextval(", 0) == 0);
     if (!generated.empty()) {
       c.generated = true;
       c.default_expr.reset();
     }
     if (c.type.kind == TypeKind::kOtherText) {
-      if (notes) notes->push_back(t.name + "." + c.name + ": " + c.type.pg_type +
-                                  " has no dedicated mapping; mirrored as PostgreSQL text");
+      if (notes)
+        notes->push_back(t.name + "." + c.name + ": " + c.type.pg_type +
+                         " has no dedicated mapping; mirrored as PostgreSQL text");
     }
     t.columns.push_back(std::move(c));
   }
   for (const auto& d : types.domains()) {
-    if (notes) notes->push_back("domain " + d + ": mirrored as its base type; its CHECKs stay on the server");
+    if (notes)
+      notes->push_back("domain " + d +
+                       ": mirrored as its base type; its CHECKs stay on the server");
   }
 
   OUTPOST_ASSIGN_OR_RETURN(
@@ -275,7 +277,8 @@ Result<Schema> DescribeDatabase(PgConnection* pg, const std::string& pg_schema,
         break;
       }
       case 'x':
-        if (notes) notes->push_back(t.name + "." + name + ": exclusion constraint stays on the server");
+        if (notes)
+          notes->push_back(t.name + "." + name + ": exclusion constraint stays on the server");
         break;
       default: break;  // constraint triggers and NOT NULL (pg16+) need nothing here
     }

@@ -16,12 +16,15 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& u
   auto r = conn->Exec(
       "SELECT set_config('DateStyle', 'ISO, YMD', false), set_config('TimeZone', 'UTC', false),"
       " set_config('IntervalStyle', 'postgres', false), set_config('bytea_output', 'hex', false),"
-      " set_config('extra_float_digits', '1', false), set_config('client_encoding', 'UTF8', false)");
+      " set_config('extra_float_digits', '1', false), set_config('client_encoding', 'UTF8', "
+      "false)");
   if (!r.ok()) return r.status();
   return conn;
 }
 
-PgConnection::~PgConnection() { PQfinish(conn_); }
+PgConnection::~PgConnection() {
+  PQfinish(conn_);
+}
 
 Result<PgResult> PgConnection::Exec(std::string_view sql, const PgParams& params) {
   std::vector<const char*> values;
