@@ -71,11 +71,13 @@ void Check(const Status& s, const char* what) {
   }
 }
 
+// Time-ordered keys like the UUIDv7 the store generates for offline inserts (the 48-bit time
+// prefix grows with i), so inserts append to the primary key index as they do in real use.
 std::string Uuid(uint64_t i, uint64_t salt) {
-  char buf[40];
+  char buf[64];
   snprintf(buf, sizeof buf, "%08llx-%04llx-7%03llx-8%03llx-%012llx",
-           static_cast<unsigned long long>((i * 2654435761u + salt) & 0xffffffff),
-           static_cast<unsigned long long>((i >> 3) & 0xffff),
+           static_cast<unsigned long long>(((salt << 24) | (i >> 16)) & 0xffffffff),
+           static_cast<unsigned long long>(i & 0xffff),
            static_cast<unsigned long long>(salt & 0xfff),
            static_cast<unsigned long long>(i & 0xfff),
            static_cast<unsigned long long>(i * 11400714819323198485ull & 0xffffffffffff));

@@ -19,25 +19,27 @@ Store::Impl* ImplOf(sqlite3_context* ctx) {
 
 void AppendJsonString(std::string* out, const char* s, size_t n) {
   out->push_back('"');
+  size_t run = 0;  // start of the current span of characters that need no escaping
   for (size_t i = 0; i < n; ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': *out += "\\\""; break;
       case '\\': *out += "\\\\"; break;
       case '\n': *out += "\\n"; break;
       case '\r': *out += "\\r"; break;
       case '\t': *out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          static const char* kHex = "0123456789abcdef";
-          *out += "\\u00";
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 15]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
+      default: {
+        static const char* kHex = "0123456789abcdef";
+        *out += "\\u00";
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 15]);
+      }
     }
   }
+  out->append(s + run, n - run);
   out->push_back('"');
 }
 
@@ -152,7 +154,9 @@ void FnPkJson(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 void RowJson(sqlite3_context* ctx, int argc, sqlite3_value** argv, const char* key) {
   const auto* t = TableArg(ctx, argv[0], argc, 1);
   if (!t) return;
-  std::string out = "{\"";
+  std::string out;
+  out.reserve(256);
+  out += "{\"";
   out += key;
   out += "\":{";
   for (size_t i = 0; i < t->json_keys.size(); ++i) {

@@ -87,18 +87,24 @@ TEST_CASE("inserts, updates and deletes are captured with keys, changed columns 
   CHECK(txs[3].mutations[0].new_values == json{{"score", nullptr}});
   CHECK(txs[3].mutations[0].old_values == json{{"score", 0.1}});
 
+  // Strings are captured byte for byte, whatever needs escaping in JSON.
+  const std::string tricky = "q\"b\\n\nt\tc\x01 Zoë 東京 🚀";
+  REQUIRE(store->Execute("UPDATE tasks SET title = ? WHERE id = ?", json::array({tricky, kT1})).ok());
+  txs = Pending(store.get());
+  CHECK(txs.back().mutations[0].new_values == json{{"title", tricky}});
+
   // A delete carries the whole previous row; the cascade to tasks is captured too.
   REQUIRE(store->Execute("DELETE FROM projects WHERE id = ?", json::array({kP1})).ok());
   txs = Pending(store.get());
-  REQUIRE(txs.size() == 5);
-  REQUIRE(txs[4].mutations.size() == 2);
+  REQUIRE(txs.size() == 6);
+  REQUIRE(txs[5].mutations.size() == 2);
   std::set<std::string> tables;
-  for (const auto& m : txs[4].mutations) {
+  for (const auto& m : txs[5].mutations) {
     CHECK(m.op == Mutation::Op::kDelete);
     tables.insert(m.table);
   }
   CHECK(tables == std::set<std::string>{"projects", "tasks"});
-  for (const auto& m : txs[4].mutations) {
+  for (const auto& m : txs[5].mutations) {
     if (m.table == "projects") {
       CHECK(m.old_values ==
             json{{"id", kP1}, {"name", "Beta"}, {"active", 1}, {"budget", "10.00"}});
