@@ -205,9 +205,10 @@ int main(int argc, char** argv) {
         op, rows, batch, rows / raw, rows / cap, cap / raw);
   };
   line("insert", best_raw_ins, best_cap_ins);
-  printf("{\"bench\":\"mirror_checks_insert\",\"rows\":%d,\"plain_rows_per_s\":%.0f,"
-         "\"mirrored_rows_per_s\":%.0f,\"ratio\":%.3f}\n",
-         rows, rows / best_plain_ins, rows / best_raw_ins, best_raw_ins / best_plain_ins);
+  printf(
+      "{\"bench\":\"mirror_checks_insert\",\"rows\":%d,\"plain_rows_per_s\":%.0f,"
+      "\"mirrored_rows_per_s\":%.0f,\"ratio\":%.3f}\n",
+      rows, rows / best_plain_ins, rows / best_raw_ins, best_raw_ins / best_plain_ins);
   line("update", best_raw_upd, best_cap_upd);
   std::filesystem::remove_all(dir);
   return 0;

@@ -93,8 +93,10 @@ std::optional<std::string> LiteralDefault(std::string_view expr) {
       text.push_back(s[i++]);
     }
     if (i >= s.size()) return std::nullopt;
+    // Only casts may follow: "::text", "::character varying", "::\"Enum\"", "::text[]".
     std::string_view rest = s.substr(i + 1);
     if (!rest.empty() && rest.substr(0, 2) != "::") return std::nullopt;
+    if (rest.find_first_of("'|+-*/<>=%") != std::string_view::npos) return std::nullopt;
     return text;
   }
   // Unquoted: a number, true/false, possibly negative, possibly with a cast.
@@ -117,7 +119,7 @@ std::optional<std::string> LiteralDefault(std::string_view expr) {
 
 // The SQLite default for a column, or an error saying why it cannot be mirrored.
 Result<std::string> DefaultFor(const Column& c) {
-  const std::string& expr = *c.default_expr;
+  const std::string expr = c.default_expr.value_or("");  // identity columns have none
   std::string lower = Lower(expr);
   if (lower.rfind("nextval(", 0) == 0 || c.serial) {
     if (c.type.kind != TypeKind::kInteger) {
@@ -283,7 +285,7 @@ MirrorDdl GenerateMirrorDdl(const Schema& schema) {
           QuoteIdent(c.name) + " " + (serial_key ? "INT" : StorageClass(c.type.kind));
       if (c.type.kind == TypeKind::kCitext) line += " COLLATE NOCASE";
       if (!c.nullable) line += " NOT NULL";
-      if (c.default_expr) {
+      if (c.default_expr || (c.serial && c.type.kind == TypeKind::kInteger)) {
         auto d = DefaultFor(c);
         if (d.ok()) {
           line += " DEFAULT " + *d;

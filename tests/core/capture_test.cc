@@ -89,7 +89,8 @@ TEST_CASE("inserts, updates and deletes are captured with keys, changed columns 
 
   // Strings are captured byte for byte, whatever needs escaping in JSON.
   const std::string tricky = "q\"b\\n\nt\tc\x01 Zoë 東京 🚀";
-  REQUIRE(store->Execute("UPDATE tasks SET title = ? WHERE id = ?", json::array({tricky, kT1})).ok());
+  REQUIRE(
+      store->Execute("UPDATE tasks SET title = ? WHERE id = ?", json::array({tricky, kT1})).ok());
   txs = Pending(store.get());
   CHECK(txs.back().mutations[0].new_values == json{{"title", tricky}});
 

@@ -2,6 +2,7 @@
 // takes all of its sample rows, and enforces locally the rules PostgreSQL enforces.
 #include <catch2/catch.hpp>
 
+#include "outpost/mirror.h"
 #include "outpost/value.h"
 #include "pg_cluster.h"
 #include "server_support.h"
@@ -135,6 +136,77 @@ TEST_CASE("an unknown database or bad rules are clear errors", "[server]") {
       ParseSyncRules(R"({"app":"x","roles":[],"tables":{"users":{"scope":{"via":1}}}})");
   REQUIRE_FALSE(bad_scope.ok());
   CHECK(bad_scope.status().code() == Code::kMalformedDescriptor);
+}
+
+}  // namespace outpost::testing
+
+namespace outpost::testing {
+
+TEST_CASE("a database Outpost has never seen is described and mirrored, gaps reported by name",
+          "[server]") {
+  auto& cluster = PgCluster::Shared();
+  std::string url = cluster.CreateDatabase("unfamiliar");
+  cluster.Psql(url, R"sql(
+    CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
+    CREATE TABLE "Weird ""Name""" (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      qty posint,
+      total numeric GENERATED ALWAYS AS (qty * 2) STORED,
+      during tstzrange,
+      lower_name text CHECK (lower_name ~ '^[a-z]+$'));
+    CREATE UNIQUE INDEX weird_lower ON "Weird ""Name""" (lower(lower_name));
+    CREATE TABLE nopk (a int);
+    CREATE TABLE parted (id int, region text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+    CREATE TABLE parted_eu PARTITION OF parted FOR VALUES IN ('eu');
+    CREATE TABLE child (
+      id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+      weird_id bigint REFERENCES "Weird ""Name""" ON DELETE SET NULL,
+      note text DEFAULT ('x' || 'y'));
+  )sql");
+  auto pg = server::PgConnection::Connect(url);
+  REQUIRE(pg.ok());
+  std::vector<std::string> notes;
+  auto schema = server::DescribeDatabase(pg->get(), "public", &notes);
+  INFO(schema.status().ToString());
+  REQUIRE(schema.ok());
+  CHECK(schema->FindTable("nopk") == nullptr);
+  CHECK(schema->FindTable("parted") != nullptr);
+  CHECK(schema->FindTable("parted_eu") == nullptr);
+  std::string all_notes;
+  for (const auto& n : notes) all_notes += n + "\n";
+  CHECK_THAT(all_notes, Catch::Contains("nopk: no primary key"));
+  CHECK_THAT(all_notes, Catch::Contains("domain posint"));
+  CHECK_THAT(all_notes, Catch::Contains("tstzrange"));
+  const Table* weird = schema->FindTable("Weird \"Name\"");
+  REQUIRE(weird);
+  CHECK(weird->has_serial_key());
+  CHECK(weird->FindColumn("total")->generated);
+  CHECK(weird->FindColumn("qty")->type.kind == TypeKind::kInteger);
+
+  auto store = MirrorInTempFile(*schema);
+  MirrorDdl ddl = GenerateMirrorDdl(*schema);
+  std::string reported;
+  for (const auto& n : ddl.not_mirrored)
+    reported += n.table + "." + n.object + ": " + n.reason + "\n";
+  INFO(reported);
+  CHECK_THAT(reported, Catch::Contains("Weird \"Name\".total: generated column"));
+  CHECK_THAT(reported, Catch::Contains("Weird \"Name\".during"));
+  CHECK_THAT(reported, Catch::Contains("operator ~"));
+  CHECK_THAT(reported, Catch::Contains("child.note: default"));
+  CHECK(reported.find("weird_lower") == std::string::npos);  // lower() translates
+
+  // The mirror works: identity keys become negative temporary keys, the expression index holds.
+  REQUIRE(store->Execute("INSERT INTO \"Weird \"\"Name\"\"\" (qty, lower_name) VALUES (2, 'abc')")
+              .ok());
+  auto dup =
+      store->Execute("INSERT INTO \"Weird \"\"Name\"\"\" (qty, lower_name) VALUES (3, 'ABC')");
+  CHECK(dup.status().code() == Code::kConstraint);
+  auto key = store->Execute("SELECT id FROM \"Weird \"\"Name\"\"\"");
+  REQUIRE(key.ok());
+  CHECK(key->rows[0][0].get<int64_t>() < 0);
+  REQUIRE(store->Execute("INSERT INTO child (weird_id, note) VALUES (?, 'n')", key->rows[0]).ok());
+  REQUIRE(store->Execute("DELETE FROM \"Weird \"\"Name\"\"\"").ok());
+  CHECK(store->Execute("SELECT count(*) FROM child WHERE weird_id IS NULL")->rows[0][0] == 1);
 }
 
 }  // namespace outpost::testing
