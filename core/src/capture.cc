@@ -208,14 +208,13 @@ void FnUpdateJson(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   ResultJson(ctx, std::move(new_part));
 }
 
-std::string Refs(const Table& t, const char* prefix, const std::vector<std::string>& cols) {
+std::string Refs(const char* prefix, const std::vector<std::string>& cols) {
   std::string out;
   for (size_t i = 0; i < cols.size(); ++i) {
     if (i) out += ", ";
     out += prefix;
     out += QuoteIdent(cols[i]);
   }
-  (void)t;
   return out;
 }
 
@@ -267,8 +266,8 @@ std::vector<std::string> CaptureTriggerSql(const Table& t, int table_id) {
   out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_ai_" + t.name) + " AFTER INSERT ON " + q +
                 " WHEN outpost_capturing() BEGIN " + insert_into +
                 "VALUES (outpost_tx_id(), outpost_hlc(), 'I', " + lit + ", outpost_pk_json(" +
-                Refs(t, "NEW.", t.primary_key) + "), outpost_insert_json(" + id + ", " +
-                Refs(t, "NEW.", cols) + ")); END");
+                Refs("NEW.", t.primary_key) + "), outpost_insert_json(" + id + ", " +
+                Refs("NEW.", cols) + ")); END");
   // Unchanged rows (UPDATE ... SET x = x) are filtered in the WHEN clause, so the JSON function
   // runs once per changed row and never returns NULL here.
   std::string changed;
@@ -279,13 +278,13 @@ std::vector<std::string> CaptureTriggerSql(const Table& t, int table_id) {
   out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_au_" + t.name) + " AFTER UPDATE ON " + q +
                 " WHEN outpost_capturing() AND (" + changed + ") BEGIN " + insert_into +
                 "VALUES (outpost_tx_id(), outpost_hlc(), 'U', " + lit + ", outpost_pk_json(" +
-                Refs(t, "OLD.", t.primary_key) + "), outpost_update_json(" + id + ", " +
-                interleaved + ")); END");
+                Refs("OLD.", t.primary_key) + "), outpost_update_json(" + id + ", " + interleaved +
+                ")); END");
   out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_ad_" + t.name) + " AFTER DELETE ON " + q +
                 " WHEN outpost_capturing() BEGIN " + insert_into +
                 "VALUES (outpost_tx_id(), outpost_hlc(), 'D', " + lit + ", outpost_pk_json(" +
-                Refs(t, "OLD.", t.primary_key) + "), outpost_delete_json(" + id + ", " +
-                Refs(t, "OLD.", cols) + ")); END");
+                Refs("OLD.", t.primary_key) + "), outpost_delete_json(" + id + ", " +
+                Refs("OLD.", cols) + ")); END");
   if (t.has_serial_key()) {
     // Keys >= 0 belong to the server (DESIGN §7); offline inserts take a negative temporary key
     // from the column default, which the sync engine later replaces with the server's.

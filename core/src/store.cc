@@ -383,8 +383,6 @@ Status Store::Impl::LoadCaptureState() {
       lowest = std::min<int64_t>(lowest, sqlite3_column_int64(q.get(), 0));
     }
   }
-  OUTPOST_ASSIGN_OR_RETURN(auto stored, GetMeta("last_temp_key"));
-  if (stored) lowest = std::min<int64_t>(lowest, std::stoll(*stored));
   next_temp_key = lowest - 1;
   return Status::Ok();
 }
