@@ -18,6 +18,18 @@ std::string_view CodeName(Code code) {
     case Code::kBusy: return "busy";
     case Code::kCorruption: return "corruption";
     case Code::kInternal: return "internal";
+    case Code::kMalformedRequest: return "malformed_request";
+    case Code::kUnknownTable: return "unknown_table";
+    case Code::kUnknownColumn: return "unknown_column";
+    case Code::kInvalidValue: return "invalid_value";
+    case Code::kInvalidCursor: return "invalid_cursor";
+    case Code::kCursorExpired: return "cursor_expired";
+    case Code::kUnauthorized: return "unauthorized";
+    case Code::kForbidden: return "forbidden";
+    case Code::kPermissionDenied: return "permission_denied";
+    case Code::kSchemaMismatch: return "schema_mismatch";
+    case Code::kPayloadTooLarge: return "payload_too_large";
+    case Code::kUnavailable: return "unavailable";
   }
   return "internal";
 }

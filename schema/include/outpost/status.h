@@ -29,6 +29,19 @@ enum class Code {
   kBusy,                 // "busy": the database is locked by another writer
   kCorruption,           // "corruption": stored state Outpost wrote is not readable any more
   kInternal,             // "internal": a broken invariant inside Outpost (a bug)
+  // Sync protocol (docs/protocol.md): the same names appear in the server's JSON errors.
+  kMalformedRequest,  // "malformed_request": a request that is not JSON or has the wrong shape
+  kUnknownTable,      // "unknown_table": a table the client view does not have
+  kUnknownColumn,     // "unknown_column": a column the client view does not have
+  kInvalidValue,      // "invalid_value": a value of the wrong type or form for its column
+  kInvalidCursor,     // "invalid_cursor": a cursor the server did not issue
+  kCursorExpired,     // "cursor_expired": the cursor is older than the history kept
+  kUnauthorized,      // "unauthorized": missing, malformed, forged or expired token
+  kForbidden,         // "forbidden": the token's role is not allowed at all
+  kPermissionDenied,  // "permission_denied": a write the token's scope or role does not allow
+  kSchemaMismatch,    // "schema_mismatch": client and server schema versions differ
+  kPayloadTooLarge,   // "payload_too_large": a request body over the limit
+  kUnavailable,       // "unavailable": server or network unreachable, shutting down; retry
 };
 
 // The stable, lowercase name of a code, e.g. "unknown_type".
