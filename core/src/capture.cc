@@ -43,23 +43,23 @@ void AppendJsonString(std::string* out, const char* s, size_t n) {
   out->push_back('"');
 }
 
+void AppendDouble(std::string* out, double d) {
+  if (std::isinf(d)) {
+    *out += d > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+    return;
+  }
+  char buf[40];
+  snprintf(buf, sizeof buf, "%.17g", d);
+  *out += buf;
+}
+
 // The JSON encoding of a local value (docs/types.md): null, integer, real (non-finite as the
 // strings "Infinity"/"-Infinity"), string, {"$blob": base64}.
 void AppendJsonValue(std::string* out, sqlite3_value* v) {
   switch (sqlite3_value_type(v)) {
     case SQLITE_NULL: *out += "null"; break;
     case SQLITE_INTEGER: *out += std::to_string(sqlite3_value_int64(v)); break;
-    case SQLITE_FLOAT: {
-      double d = sqlite3_value_double(v);
-      if (std::isinf(d)) {
-        *out += d > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-      } else {
-        char buf[40];
-        snprintf(buf, sizeof buf, "%.17g", d);
-        *out += buf;
-      }
-      break;
-    }
+    case SQLITE_FLOAT: AppendDouble(out, sqlite3_value_double(v)); break;
     case SQLITE_TEXT:
       AppendJsonString(out, reinterpret_cast<const char*>(sqlite3_value_text(v)),
                        static_cast<size_t>(sqlite3_value_bytes(v)));
@@ -225,6 +225,30 @@ std::vector<std::string> ColumnNames(const Table& t) {
 }
 
 }  // namespace
+
+std::string PkJson(const std::vector<Value>& key) {
+  std::string out = "[";
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (i) out.push_back(',');
+    const Value& v = key[i];
+    switch (v.index()) {
+      case 0: out += "null"; break;
+      case 1: out += std::to_string(std::get<int64_t>(v)); break;
+      case 2: AppendDouble(&out, std::get<double>(v)); break;
+      case 3: {
+        const auto& s = std::get<std::string>(v);
+        AppendJsonString(&out, s.data(), s.size());
+        break;
+      }
+      default: {
+        const auto& b = std::get<Blob>(v).bytes;
+        out += "{\"$blob\":\"" + Base64Encode(b.data(), b.size()) + "\"}";
+      }
+    }
+  }
+  out.push_back(']');
+  return out;
+}
 
 Status RegisterSqlFunctions(sqlite3* db, Store::Impl* impl) {
   struct Fn {

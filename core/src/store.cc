@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "store_impl.h"
 
@@ -27,9 +28,18 @@ constexpr const char* kInternalDdl[] = {
     " op TEXT NOT NULL CHECK (op IN ('I', 'U', 'D')),"
     " tbl TEXT NOT NULL,"
     " pk TEXT NOT NULL,"
-    " data TEXT NOT NULL) STRICT",
-    // No index on tx_id: tx ids grow with seq, every reader walks seq order, and an index would
-    // cost a second b-tree insert per captured change (bench/capture_bench).
+    " data TEXT NOT NULL,"
+    " checkpoint INTEGER) STRICT",
+    // No index on tx_id: tx ids grow with seq, every reader walks seq order. The (tbl, pk) index
+    // serves the rebase lookups made for every server row applied while the outbox is not empty.
+    "CREATE INDEX IF NOT EXISTS _outpost_outbox_row ON _outpost_outbox (tbl, pk)",
+    // Server rows waiting for a parent they reference (EngineOptions::park_fk_violations).
+    // data: {"new": {every column}} as the capture functions write it.
+    "CREATE TABLE IF NOT EXISTS _outpost_parked ("
+    " tbl TEXT NOT NULL,"
+    " pk TEXT NOT NULL,"
+    " data TEXT NOT NULL,"
+    " PRIMARY KEY (tbl, pk)) STRICT",
     // The DDL each mirrored table was created with, to detect what a new schema changes.
     "CREATE TABLE IF NOT EXISTS _outpost_tables (name TEXT PRIMARY KEY, ddl TEXT NOT NULL) STRICT",
 };
@@ -73,33 +83,6 @@ class Stmt {
   sqlite3_stmt* stmt_ = nullptr;
   int rc_;
 };
-
-Result<Value> JsonToValue(const json& j) {
-  switch (j.type()) {
-    case json::value_t::null: return Value(Null{});
-    case json::value_t::boolean: return Value(int64_t{j.get<bool>() ? 1 : 0});
-    case json::value_t::number_integer: return Value(j.get<int64_t>());
-    case json::value_t::number_unsigned: {
-      uint64_t u = j.get<uint64_t>();
-      if (u > static_cast<uint64_t>(INT64_MAX)) {
-        return Status(Code::kInvalidArgument, "integer parameter out of the 64-bit range");
-      }
-      return Value(static_cast<int64_t>(u));
-    }
-    case json::value_t::number_float: return Value(j.get<double>());
-    case json::value_t::string: return Value(j.get<std::string>());
-    case json::value_t::object:
-      if (j.size() == 1 && j.contains("$blob")) {
-        if (!j["$blob"].is_string()) {
-          return Status(Code::kInvalidArgument, "\"$blob\" must be a base64 string");
-        }
-        OUTPOST_ASSIGN_OR_RETURN(auto bytes, Base64Decode(j["$blob"].get<std::string>()));
-        return Value(Blob{std::move(bytes)});
-      }
-      return Value(j.dump());
-    default: return Value(j.dump());
-  }
-}
 
 json SqliteColumnJson(sqlite3_stmt* stmt, int col, bool boolean) {
   switch (sqlite3_column_type(stmt, col)) {
@@ -201,6 +184,33 @@ std::string CreateTableNamed(const TableDdl& ddl, const std::string& name) {
 }
 
 }  // namespace
+
+Result<Value> JsonToValue(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null: return Value(Null{});
+    case json::value_t::boolean: return Value(int64_t{j.get<bool>() ? 1 : 0});
+    case json::value_t::number_integer: return Value(j.get<int64_t>());
+    case json::value_t::number_unsigned: {
+      uint64_t u = j.get<uint64_t>();
+      if (u > static_cast<uint64_t>(INT64_MAX)) {
+        return Status(Code::kInvalidArgument, "integer parameter out of the 64-bit range");
+      }
+      return Value(static_cast<int64_t>(u));
+    }
+    case json::value_t::number_float: return Value(j.get<double>());
+    case json::value_t::string: return Value(j.get<std::string>());
+    case json::value_t::object:
+      if (j.size() == 1 && j.contains("$blob")) {
+        if (!j["$blob"].is_string()) {
+          return Status(Code::kInvalidArgument, "\"$blob\" must be a base64 string");
+        }
+        OUTPOST_ASSIGN_OR_RETURN(auto bytes, Base64Decode(j["$blob"].get<std::string>()));
+        return Value(Blob{std::move(bytes)});
+      }
+      return Value(j.dump());
+    default: return Value(j.dump());
+  }
+}
 
 Status SqliteStatus(int rc, std::string_view message) {
   int primary = rc & 0xff;
@@ -389,7 +399,9 @@ Status Store::Impl::LoadCaptureState() {
 
 // --- Store -------------------------------------------------------------------------------------
 
-Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+  impl_->owner = this;
+}
 Store::~Store() = default;
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreOptions& options) {
@@ -417,12 +429,23 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   OUTPOST_RETURN_IF_ERROR(impl->Exec(pragmas).WithContext("cannot configure " + path));
   Status init = impl->Exec("BEGIN IMMEDIATE");
   if (!init.ok()) return init.WithContext("cannot open " + path);
-  for (const char* ddl : kInternalDdl) {
-    Status s = impl->Exec(ddl);
-    if (!s.ok()) {
-      (void)impl->Exec("ROLLBACK");
-      return s.WithContext("cannot initialise " + path);
+  auto init_body = [&]() -> Status {
+    for (const char* ddl : kInternalDdl) OUTPOST_RETURN_IF_ERROR(impl->Exec(ddl));
+    // Databases created before write checkpoints existed lack the column.
+    Stmt has(impl->db,
+             "SELECT 1 FROM pragma_table_info('_outpost_outbox') WHERE name = 'checkpoint'");
+    OUTPOST_RETURN_IF_ERROR(has.status());
+    OUTPOST_ASSIGN_OR_RETURN(bool present, has.Step());
+    if (!present) {
+      OUTPOST_RETURN_IF_ERROR(
+          impl->Exec("ALTER TABLE _outpost_outbox ADD COLUMN checkpoint INTEGER"));
     }
+    return Status::Ok();
+  };
+  Status init_status = init_body();
+  if (!init_status.ok()) {
+    (void)impl->Exec("ROLLBACK");
+    return init_status.WithContext("cannot initialise " + path);
   }
   OUTPOST_RETURN_IF_ERROR(impl->Exec("COMMIT"));
   OUTPOST_ASSIGN_OR_RETURN(auto stored, impl->GetMeta("schema"));
@@ -513,6 +536,8 @@ Result<MirrorReport> Store::ApplySchema(const Schema& schema) {
                                            std::to_string(n) + " unsynced changes");
       }
       OUTPOST_RETURN_IF_ERROR(impl_->Exec("DROP TABLE IF EXISTS " + QuoteIdent(name)));
+      OUTPOST_RETURN_IF_ERROR(
+          impl_->Exec("DELETE FROM _outpost_parked WHERE tbl = " + QuoteLiteral(name)));
       report.dropped.push_back(name);
     }
     for (size_t i = 0; i < ddl.tables.size(); ++i) {
@@ -671,39 +696,130 @@ Result<Statement> Store::Prepare(std::string_view sql) {
 }
 
 Status Store::RunAsEngine(const std::function<Status()>& fn) {
+  return RunAsEngine(EngineOptions(), fn);
+}
+
+bool Store::in_engine() const {
+  return impl_->in_engine;
+}
+
+Status Store::RunAsEngine(const EngineOptions& options, const std::function<Status()>& fn) {
   if (!sqlite3_get_autocommit(impl_->db)) {
     return Status(Code::kInvalidArgument, "engine writes cannot join an open transaction");
   }
-  OUTPOST_RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE"));
-  impl_->capturing = false;
-  Status s = fn();
+  if (!options.foreign_keys) OUTPOST_RETURN_IF_ERROR(impl_->Exec("PRAGMA foreign_keys = OFF"));
+  auto body = [&]() -> Status {
+    OUTPOST_RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE"));
+    // Reset by SQLite at the end of every transaction.
+    if (options.defer_foreign_keys) {
+      OUTPOST_RETURN_IF_ERROR(impl_->Exec("PRAGMA defer_foreign_keys = ON"));
+    }
+    impl_->capturing = false;
+    impl_->in_engine = true;
+    Status s = fn();
+    if (s.ok() && options.park_fk_violations) {
+      s = impl_->RetryParked();
+      if (s.ok() && !options.foreign_keys) s = impl_->ParkFkViolations().status();
+    }
+    if (!s.ok()) return s;
+    s = impl_->Exec("COMMIT");
+    if (!s.ok() && options.park_fk_violations && options.foreign_keys &&
+        !sqlite3_get_autocommit(impl_->db) &&
+        sqlite3_extended_errcode(impl_->db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+      // Deferred violations keep the transaction open: park the culprits and try again.
+      OUTPOST_RETURN_IF_ERROR(impl_->ParkFkViolations().status());
+      s = impl_->Exec("COMMIT");
+    }
+    return s;
+  };
+  Status s = body();
   impl_->capturing = true;
-  if (s.ok()) s = impl_->Exec("COMMIT");
+  impl_->in_engine = false;
   if (!s.ok() && !sqlite3_get_autocommit(impl_->db)) (void)impl_->Exec("ROLLBACK");
+  if (!options.foreign_keys) {
+    Status on = impl_->Exec("PRAGMA foreign_keys = ON");
+    if (s.ok()) s = on;
+  }
   return s;
 }
 
+Status Store::Impl::InEngine(const std::function<Status()>& fn) {
+  if (in_engine) return fn();
+  if (!sqlite3_get_autocommit(db)) {
+    return Status(Code::kInvalidArgument, "outbox changes cannot join an application transaction");
+  }
+  if (!owner) return Status(Code::kInternal, "store implementation without its store");
+  return owner->RunAsEngine(fn);
+}
+
+Status Store::Impl::RecordHighWaterMarks() {
+  // The newest row holds both marks (tx ids and clocks grow with seq); the marks never go down.
+  OUTPOST_RETURN_IF_ERROR(Exec(
+      "INSERT INTO _outpost_meta (key, value) "
+      "SELECT 'last_tx_id', CAST(tx_id AS TEXT) FROM _outpost_outbox ORDER BY seq DESC LIMIT 1 "
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value "
+      "WHERE CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER)"));
+  return Exec(
+      "INSERT INTO _outpost_meta (key, value) "
+      "SELECT 'last_hlc', CAST(hlc AS TEXT) FROM _outpost_outbox ORDER BY seq DESC LIMIT 1 "
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value "
+      "WHERE CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER)");
+}
+
+namespace {
+
+// Reads outbox rows selected as (seq, tx_id, hlc, op, tbl, pk, data, checkpoint).
+Result<Mutation> ReadMutation(Stmt& q) {
+  Mutation m;
+  m.seq = sqlite3_column_int64(q.get(), 0);
+  m.tx_id = sqlite3_column_int64(q.get(), 1);
+  m.hlc = static_cast<uint64_t>(sqlite3_column_int64(q.get(), 2));
+  m.op = static_cast<Mutation::Op>(q.Text(3)[0]);
+  m.table = q.Text(4);
+  m.pk = json::parse(q.Text(5), nullptr, false);
+  json data = json::parse(q.Text(6), nullptr, false);
+  if (m.pk.is_discarded() || data.is_discarded() || !data.is_object()) {
+    return Status(Code::kCorruption, "outbox entry " + std::to_string(m.seq) + " is unreadable");
+  }
+  if (data.contains("new")) m.new_values = std::move(data["new"]);
+  if (data.contains("old")) m.old_values = std::move(data["old"]);
+  if (sqlite3_column_type(q.get(), 7) != SQLITE_NULL)
+    m.checkpoint = sqlite3_column_int64(q.get(), 7);
+  return m;
+}
+
+constexpr const char* kMutationColumns =
+    "SELECT seq, tx_id, hlc, op, tbl, pk, data, checkpoint FROM _outpost_outbox ";
+
+Result<std::vector<Mutation>> ReadMutations(Stmt& q) {
+  std::vector<Mutation> out;
+  while (true) {
+    OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    OUTPOST_ASSIGN_OR_RETURN(Mutation m, ReadMutation(q));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Status StepDone(Stmt& q) {
+  OUTPOST_RETURN_IF_ERROR(q.status());
+  OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+  (void)row;
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::vector<ClientTransaction>> Store::PendingTransactions(size_t max_tx) {
   std::vector<ClientTransaction> out;
-  Stmt q(impl_->db, "SELECT seq, tx_id, hlc, op, tbl, pk, data FROM _outpost_outbox ORDER BY seq");
+  Stmt q(impl_->db, std::string(kMutationColumns) + "WHERE checkpoint IS NULL ORDER BY seq");
   OUTPOST_RETURN_IF_ERROR(q.status());
   std::map<int64_t, size_t> position;  // tx id -> index in out
   while (true) {
     OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    Mutation m;
-    m.seq = sqlite3_column_int64(q.get(), 0);
-    m.tx_id = sqlite3_column_int64(q.get(), 1);
-    m.hlc = static_cast<uint64_t>(sqlite3_column_int64(q.get(), 2));
-    m.op = static_cast<Mutation::Op>(q.Text(3)[0]);
-    m.table = q.Text(4);
-    m.pk = json::parse(q.Text(5), nullptr, false);
-    json data = json::parse(q.Text(6), nullptr, false);
-    if (m.pk.is_discarded() || data.is_discarded() || !data.is_object()) {
-      return Status(Code::kCorruption, "outbox entry " + std::to_string(m.seq) + " is unreadable");
-    }
-    if (data.contains("new")) m.new_values = std::move(data["new"]);
-    if (data.contains("old")) m.old_values = std::move(data["old"]);
+    OUTPOST_ASSIGN_OR_RETURN(Mutation m, ReadMutation(q));
     auto it = position.find(m.tx_id);
     if (it == position.end()) {
       if (max_tx && out.size() == max_tx) break;
@@ -717,37 +833,249 @@ Result<std::vector<ClientTransaction>> Store::PendingTransactions(size_t max_tx)
 }
 
 Result<int64_t> Store::PendingMutationCount() {
-  Stmt q(impl_->db, "SELECT count(*) FROM _outpost_outbox");
+  Stmt q(impl_->db, "SELECT count(*) FROM _outpost_outbox WHERE checkpoint IS NULL");
   OUTPOST_RETURN_IF_ERROR(q.status());
   OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
   return row ? sqlite3_column_int64(q.get(), 0) : 0;
 }
 
-Status Store::RemoveConfirmed(int64_t through_tx_id) {
-  return RunAsEngine([&]() -> Status {
-    Stmt marks(impl_->db, "SELECT max(tx_id), max(hlc) FROM _outpost_outbox WHERE tx_id <= ?");
-    OUTPOST_RETURN_IF_ERROR(marks.status());
-    sqlite3_bind_int64(marks.get(), 1, through_tx_id);
-    OUTPOST_ASSIGN_OR_RETURN(bool row, marks.Step());
-    if (row && sqlite3_column_type(marks.get(), 0) != SQLITE_NULL) {
-      int64_t tx = sqlite3_column_int64(marks.get(), 0);
-      int64_t hlc = sqlite3_column_int64(marks.get(), 1);
-      OUTPOST_ASSIGN_OR_RETURN(auto last_tx, impl_->GetMeta("last_tx_id"));
-      OUTPOST_ASSIGN_OR_RETURN(auto last_hlc, impl_->GetMeta("last_hlc"));
-      if (!last_tx || std::stoll(*last_tx) < tx) {
-        OUTPOST_RETURN_IF_ERROR(impl_->SetMeta("last_tx_id", std::to_string(tx)));
-      }
-      if (!last_hlc || std::stoll(*last_hlc) < hlc) {
-        OUTPOST_RETURN_IF_ERROR(impl_->SetMeta("last_hlc", std::to_string(hlc)));
-      }
+Result<OutboxCounts> Store::CountOutbox() {
+  Stmt q(impl_->db,
+         "SELECT count(*) FILTER (WHERE checkpoint IS NULL),"
+         "       count(DISTINCT tx_id) FILTER (WHERE checkpoint IS NULL),"
+         "       count(*) FILTER (WHERE checkpoint IS NOT NULL),"
+         "       count(DISTINCT tx_id) FILTER (WHERE checkpoint IS NOT NULL)"
+         "  FROM _outpost_outbox");
+  OUTPOST_RETURN_IF_ERROR(q.status());
+  OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+  OutboxCounts c;
+  if (row) {
+    c.unconfirmed_mutations = sqlite3_column_int64(q.get(), 0);
+    c.unconfirmed_transactions = sqlite3_column_int64(q.get(), 1);
+    c.confirmed_mutations = sqlite3_column_int64(q.get(), 2);
+    c.confirmed_transactions = sqlite3_column_int64(q.get(), 3);
+  }
+  return c;
+}
+
+Status Store::MarkConfirmed(int64_t tx_id, int64_t checkpoint) {
+  return impl_->InEngine([&]() -> Status {
+    Stmt q(impl_->db, "UPDATE _outpost_outbox SET checkpoint = ? WHERE tx_id = ?");
+    OUTPOST_RETURN_IF_ERROR(q.status());
+    sqlite3_bind_int64(q.get(), 1, checkpoint);
+    sqlite3_bind_int64(q.get(), 2, tx_id);
+    OUTPOST_RETURN_IF_ERROR(StepDone(q));
+    if (sqlite3_changes64(impl_->db) == 0) {
+      return Status(Code::kNotFound, "no outbox entry has tx id " + std::to_string(tx_id));
     }
+    return Status::Ok();
+  });
+}
+
+Result<int64_t> Store::DropConfirmedBefore(int64_t cursor_xid) {
+  int64_t removed = 0;
+  OUTPOST_RETURN_IF_ERROR(impl_->InEngine([&]() -> Status {
+    OUTPOST_RETURN_IF_ERROR(impl_->RecordHighWaterMarks());
+    Stmt q(impl_->db,
+           "DELETE FROM _outpost_outbox WHERE checkpoint IS NOT NULL AND checkpoint < ?");
+    OUTPOST_RETURN_IF_ERROR(q.status());
+    sqlite3_bind_int64(q.get(), 1, cursor_xid);
+    OUTPOST_RETURN_IF_ERROR(StepDone(q));
+    removed = sqlite3_changes64(impl_->db);
+    return Status::Ok();
+  }));
+  return removed;
+}
+
+Result<std::vector<Mutation>> Store::RowMutations(std::string_view table,
+                                                  std::string_view pk_json) {
+  Stmt q(impl_->db, std::string(kMutationColumns) + "WHERE tbl = ? AND pk = ? ORDER BY seq");
+  OUTPOST_RETURN_IF_ERROR(q.status());
+  sqlite3_bind_text(q.get(), 1, table.data(), static_cast<int>(table.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(q.get(), 2, pk_json.data(), static_cast<int>(pk_json.size()), SQLITE_TRANSIENT);
+  return ReadMutations(q);
+}
+
+Result<std::vector<Mutation>> Store::OutboxMutations(std::string_view table) {
+  Stmt q(impl_->db, std::string(kMutationColumns) +
+                        (table.empty() ? "ORDER BY seq" : "WHERE tbl = ? ORDER BY seq"));
+  OUTPOST_RETURN_IF_ERROR(q.status());
+  if (!table.empty()) {
+    sqlite3_bind_text(q.get(), 1, table.data(), static_cast<int>(table.size()), SQLITE_TRANSIENT);
+  }
+  return ReadMutations(q);
+}
+
+Status Store::RewriteMutation(const Mutation& m) {
+  return impl_->InEngine([&]() -> Status {
+    json data = json::object();
+    if (!m.new_values.empty()) data["new"] = m.new_values;
+    if (!m.old_values.empty()) data["old"] = m.old_values;
+    std::string pk = m.pk.dump();
+    std::string text = data.dump();
+    Stmt q(impl_->db, "UPDATE _outpost_outbox SET pk = ?, data = ? WHERE seq = ?");
+    OUTPOST_RETURN_IF_ERROR(q.status());
+    sqlite3_bind_text(q.get(), 1, pk.data(), static_cast<int>(pk.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(q.get(), 2, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q.get(), 3, m.seq);
+    OUTPOST_RETURN_IF_ERROR(StepDone(q));
+    if (sqlite3_changes64(impl_->db) == 0) {
+      return Status(Code::kNotFound, "no outbox entry " + std::to_string(m.seq));
+    }
+    return Status::Ok();
+  });
+}
+
+Status Store::RemoveTransaction(int64_t tx_id) {
+  return impl_->InEngine([&]() -> Status {
+    OUTPOST_RETURN_IF_ERROR(impl_->RecordHighWaterMarks());
+    Stmt q(impl_->db, "DELETE FROM _outpost_outbox WHERE tx_id = ?");
+    OUTPOST_RETURN_IF_ERROR(q.status());
+    sqlite3_bind_int64(q.get(), 1, tx_id);
+    return StepDone(q);
+  });
+}
+
+Status Store::RemoveConfirmed(int64_t through_tx_id) {
+  return impl_->InEngine([&]() -> Status {
+    OUTPOST_RETURN_IF_ERROR(impl_->RecordHighWaterMarks());
     Stmt del(impl_->db, "DELETE FROM _outpost_outbox WHERE tx_id <= ?");
     OUTPOST_RETURN_IF_ERROR(del.status());
     sqlite3_bind_int64(del.get(), 1, through_tx_id);
-    OUTPOST_ASSIGN_OR_RETURN(bool more, del.Step());
-    (void)more;
-    return Status::Ok();
+    return StepDone(del);
   });
+}
+
+// --- Parked rows -------------------------------------------------------------------------------
+
+Result<int64_t> Store::ParkedCount() {
+  Stmt q(impl_->db, "SELECT count(*) FROM _outpost_parked");
+  OUTPOST_RETURN_IF_ERROR(q.status());
+  OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? sqlite3_column_int64(q.get(), 0) : 0;
+}
+
+Status Store::DropParked(std::string_view table, std::string_view pk_json) {
+  return impl_->InEngine([&]() -> Status {
+    Stmt q(impl_->db, "DELETE FROM _outpost_parked WHERE tbl = ? AND pk = ?");
+    OUTPOST_RETURN_IF_ERROR(q.status());
+    sqlite3_bind_text(q.get(), 1, table.data(), static_cast<int>(table.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(q.get(), 2, pk_json.data(), static_cast<int>(pk_json.size()),
+                      SQLITE_TRANSIENT);
+    return StepDone(q);
+  });
+}
+
+Status Store::ClearParked() {
+  return impl_->InEngine([&]() -> Status { return impl_->Exec("DELETE FROM _outpost_parked"); });
+}
+
+Result<int64_t> Store::Impl::ParkFkViolations() {
+  if (!schema) return int64_t{0};
+  int64_t parked = 0;
+  // Removing a row can orphan its own children when foreign keys are off: repeat until clean.
+  for (int round = 0; round < 64; ++round) {
+    std::vector<std::pair<std::string, int64_t>> violators;
+    {
+      Stmt fk(db, "PRAGMA foreign_key_check");
+      OUTPOST_RETURN_IF_ERROR(fk.status());
+      while (true) {
+        OUTPOST_ASSIGN_OR_RETURN(bool row, fk.Step());
+        if (!row) break;
+        if (sqlite3_column_type(fk.get(), 1) == SQLITE_NULL) {
+          return Status(Code::kInternal,
+                        "foreign key violation in \"" + fk.Text(0) + "\", which has no rowid");
+        }
+        violators.emplace_back(fk.Text(0), sqlite3_column_int64(fk.get(), 1));
+      }
+    }
+    if (violators.empty()) return parked;
+    std::sort(violators.begin(), violators.end());
+    violators.erase(std::unique(violators.begin(), violators.end()), violators.end());
+    for (const auto& [name, rowid] : violators) {
+      size_t id = 0;
+      while (id < schema->tables.size() && schema->tables[id].name != name) ++id;
+      if (id == schema->tables.size()) {
+        return Status(Code::kInternal, "foreign key violation in unmirrored table " + name);
+      }
+      const Table& t = schema->tables[id];
+      std::string pk_cols, cols;
+      for (const auto& k : t.primary_key) pk_cols += (pk_cols.empty() ? "" : ", ") + QuoteIdent(k);
+      for (const auto& c : t.columns) cols += ", " + QuoteIdent(c.name);
+      Stmt park(db, "INSERT OR REPLACE INTO _outpost_parked (tbl, pk, data) SELECT " +
+                        QuoteLiteral(t.name) + ", outpost_pk_json(" + pk_cols +
+                        "), outpost_insert_json(" + std::to_string(id) + cols + ") FROM " +
+                        QuoteIdent(t.name) + " WHERE rowid = ?");
+      OUTPOST_RETURN_IF_ERROR(park.status());
+      sqlite3_bind_int64(park.get(), 1, rowid);
+      OUTPOST_RETURN_IF_ERROR(StepDone(park));
+      Stmt del(db, "DELETE FROM " + QuoteIdent(t.name) + " WHERE rowid = ?");
+      OUTPOST_RETURN_IF_ERROR(del.status());
+      sqlite3_bind_int64(del.get(), 1, rowid);
+      OUTPOST_RETURN_IF_ERROR(StepDone(del));
+      ++parked;
+    }
+  }
+  return Status(Code::kInternal, "foreign key violations keep appearing while parking rows");
+}
+
+Status Store::Impl::RetryParked() {
+  std::vector<std::tuple<std::string, std::string, std::string>> rows;
+  {
+    Stmt q(db, "SELECT tbl, pk, data FROM _outpost_parked");
+    OUTPOST_RETURN_IF_ERROR(q.status());
+    while (true) {
+      OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      rows.emplace_back(q.Text(0), q.Text(1), q.Text(2));
+    }
+  }
+  if (rows.empty()) return Status::Ok();
+  OUTPOST_RETURN_IF_ERROR(Exec("DELETE FROM _outpost_parked"));
+  for (const auto& [name, pk, text] : rows) {
+    const Table* t = schema ? schema->FindTable(name) : nullptr;
+    if (!t) continue;  // the table left the schema
+    json data = json::parse(text, nullptr, false);
+    if (data.is_discarded() || !data.contains("new") || !data["new"].is_object()) {
+      return Status(Code::kCorruption, "parked row of " + name + " " + pk + " is unreadable");
+    }
+    std::string cols, marks;
+    std::vector<Value> values;
+    for (const auto& c : t->columns) {
+      auto it = data["new"].find(c.name);
+      if (it == data["new"].end()) continue;
+      OUTPOST_ASSIGN_OR_RETURN(Value v, JsonToValue(*it));
+      cols += (cols.empty() ? "" : ", ") + QuoteIdent(c.name);
+      marks += marks.empty() ? "?" : ", ?";
+      values.push_back(std::move(v));
+    }
+    // A row whose key was taken again meanwhile (a newer server row) is stale: dropped.
+    Stmt ins(db, "INSERT INTO " + QuoteIdent(name) + " (" + cols + ") VALUES (" + marks +
+                     ") ON CONFLICT DO NOTHING");
+    OUTPOST_RETURN_IF_ERROR(ins.status());
+    for (size_t i = 0; i < values.size(); ++i) {
+      OUTPOST_RETURN_IF_ERROR(BindValue(db, ins.get(), static_cast<int>(i + 1), values[i]));
+    }
+    OUTPOST_RETURN_IF_ERROR(StepDone(ins));
+  }
+  return Status::Ok();
+}
+
+// --- Metadata ------------------------------------------------------------------------------------
+
+Result<std::optional<std::string>> Store::GetMeta(std::string_view key) {
+  return impl_->GetMeta(key);
+}
+
+Status Store::SetMeta(std::string_view key, std::string_view value) {
+  return impl_->SetMeta(key, value);
+}
+
+Status Store::DeleteMeta(std::string_view key) {
+  Stmt q(impl_->db, "DELETE FROM _outpost_meta WHERE key = ?");
+  OUTPOST_RETURN_IF_ERROR(q.status());
+  sqlite3_bind_text(q.get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+  return StepDone(q);
 }
 
 }  // namespace outpost

@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ class Store::Impl {
   // Change capture state. Invariant: current_tx != 0 exactly while a write transaction that has
   // captured at least one change is open on this connection (reset by the commit/rollback hooks).
   bool capturing = true;
+  bool in_engine = false;  // inside RunAsEngine's function
+  Store* owner = nullptr;  // the Store this implements (set by Store's constructor)
   int64_t current_tx = 0;
   int64_t next_temp_key = -1;  // next temporary key for server-assigned integer keys (< 0)
 
@@ -45,6 +48,19 @@ class Store::Impl {
   Result<std::optional<std::string>> GetMeta(std::string_view key);
   Status SetMeta(std::string_view key, std::string_view value);
   Status LoadCaptureState();
+
+  // Runs `fn` inside the current engine transaction, or in a new one when none is open; refuses
+  // to join an application transaction.
+  Status InEngine(const std::function<Status()>& fn);
+  // Raises _outpost_meta's last_tx_id / last_hlc to the newest outbox entry's. Called before any
+  // outbox removal so ids and clocks are never reused.
+  Status RecordHighWaterMarks();
+  // Inside a transaction: moves every row that violates a foreign key to _outpost_parked;
+  // returns how many.
+  Result<int64_t> ParkFkViolations();
+  // Inside a transaction: puts parked rows back into their tables (stale ones, whose key is
+  // taken, are dropped) and empties _outpost_parked.
+  Status RetryParked();
 };
 
 // capture.cc

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,10 @@ struct Mutation {
   nlohmann::json pk;
   nlohmann::json new_values = nlohmann::json::object();
   nlohmann::json old_values = nlohmann::json::object();
+  // Set once the server has applied the transaction: the xid (write checkpoint) at which its
+  // effects become visible to pulls. Confirmed entries stay in the outbox as the rebase set until
+  // the pull cursor passes the checkpoint (Store::DropConfirmedBefore).
+  std::optional<int64_t> checkpoint;
 };
 
 struct ClientTransaction {
@@ -80,6 +85,32 @@ struct MirrorReport {
   std::vector<std::string> migrated;  // tables rebuilt for a changed definition
   std::vector<std::string> dropped;   // tables no longer in the schema
   std::vector<NotMirrored> not_mirrored;
+};
+
+// Outbox sizes. "Unconfirmed" entries wait to be pushed; "confirmed" ones were applied by the
+// server and wait for the pull cursor to pass their checkpoint (the rebase set).
+struct OutboxCounts {
+  int64_t unconfirmed_mutations = 0;
+  int64_t unconfirmed_transactions = 0;
+  int64_t confirmed_mutations = 0;
+  int64_t confirmed_transactions = 0;
+};
+
+// How RunAsEngine runs its transaction.
+struct EngineOptions {
+  // false: PRAGMA foreign_keys = OFF for the transaction (switched before BEGIN and back after,
+  // since SQLite cannot change it inside a transaction): no checks and no ON DELETE/UPDATE
+  // actions. For wiping and bulk-loading the mirror (bootstrap).
+  bool foreign_keys = true;
+  // PRAGMA defer_foreign_keys = ON: constraint checks wait for COMMIT, so rows may be written in
+  // any order within the transaction. Actions (CASCADE, SET NULL) still run at once.
+  bool defer_foreign_keys = false;
+  // Before committing, rows that violate a foreign key (server rows whose parent has not arrived
+  // yet) are moved to _outpost_parked instead of failing the commit, and rows parked earlier are
+  // first put back (those whose key is taken again, or whose parent is still missing, are dropped
+  // or parked again). With foreign_keys = false the whole database is checked
+  // (PRAGMA foreign_key_check); with foreign_keys = true only when COMMIT reports a violation.
+  bool park_fk_violations = false;
 };
 
 // A prepared statement over the store's connection. Move-only; must not outlive its Store.
@@ -145,14 +176,57 @@ class Store {
   // writes (applying server rows, key remapping, outbox cleanup). Commits if `fn` returns OK,
   // otherwise rolls back and returns its status. Must not be nested inside an open transaction.
   Status RunAsEngine(const std::function<Status()>& fn);
+  Status RunAsEngine(const EngineOptions& options, const std::function<Status()>& fn);
+  // True while RunAsEngine's function runs.
+  bool in_engine() const;
 
-  // Unsynced local transactions in commit order, each with its mutations in order. `max_tx` > 0
-  // limits how many transactions are returned.
+  // --- Outbox -----------------------------------------------------------------------------------
+  // Entries are never renumbered: tx ids and clock values stay unique across removals because
+  // every removal first records the high-water marks in _outpost_meta (last_tx_id, last_hlc).
+  // The mutating calls below join the current RunAsEngine transaction, or run in one of their
+  // own when no transaction is open; inside an application transaction they fail with
+  // kInvalidArgument.
+
+  // Unconfirmed local transactions (not yet applied by the server) in commit order, each with its
+  // mutations in order. `max_tx` > 0 limits how many transactions are returned.
   Result<std::vector<ClientTransaction>> PendingTransactions(size_t max_tx = 0);
+  // Number of unconfirmed outbox entries.
   Result<int64_t> PendingMutationCount();
-  // Removes the outbox entries of transactions with tx_id <= `through_tx_id` (the server has
-  // durably applied them) and records the clock and tx id high-water marks.
+  Result<OutboxCounts> CountOutbox();
+  // Records that the server applied transaction `tx_id` with write checkpoint `checkpoint`: its
+  // entries leave PendingTransactions and stay in the rebase set. kNotFound if no entry has that
+  // tx id.
+  Status MarkConfirmed(int64_t tx_id, int64_t checkpoint);
+  // Removes confirmed entries whose checkpoint is below `cursor_xid` (the pull cursor has passed
+  // them: pulled rows include their effects). Returns how many entries were removed.
+  Result<int64_t> DropConfirmedBefore(int64_t cursor_xid);
+  // Every outbox entry (confirmed or not) of one row, in seq order: the mutations to re-apply on
+  // top of a server row (rebase). `pk_json` is the key's outbox form (PkJson).
+  Result<std::vector<Mutation>> RowMutations(std::string_view table, std::string_view pk_json);
+  // Every outbox entry, confirmed or not, in seq order; only those of `table` unless it is empty.
+  Result<std::vector<Mutation>> OutboxMutations(std::string_view table = {});
+  // Replaces the pk, new and old values of the entry `mutation.seq` (key remapping).
+  Status RewriteMutation(const Mutation& mutation);
+  // Removes every entry of transaction `tx_id` (the server rejected it).
+  Status RemoveTransaction(int64_t tx_id);
+  // Removes the entries of transactions with tx_id <= `through_tx_id`, confirmed or not.
   Status RemoveConfirmed(int64_t through_tx_id);
+
+  // --- Parked rows ------------------------------------------------------------------------------
+  // Server rows set aside because a parent they reference is missing (EngineOptions::
+  // park_fk_violations). Each is retried at the next parking commit.
+  Result<int64_t> ParkedCount();
+  // Forgets a parked row (the server deleted it). Joins the engine transaction.
+  Status DropParked(std::string_view table, std::string_view pk_json);
+  // Forgets every parked row (bootstrap reset). Joins the engine transaction.
+  Status ClearParked();
+
+  // --- Metadata ---------------------------------------------------------------------------------
+  // Key/value state in _outpost_meta (the sync session's cursor, client id, ...). Writes join the
+  // current transaction, whatever it is.
+  Result<std::optional<std::string>> GetMeta(std::string_view key);
+  Status SetMeta(std::string_view key, std::string_view value);
+  Status DeleteMeta(std::string_view key);
 
   // A new UUIDv7 (the same generator the outpost_uuid() SQL default uses).
   std::string NewUuid();
@@ -168,6 +242,13 @@ class Store {
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The outbox form of a primary key: a compact JSON array of the key's values in primary key
+// order, byte for byte what the capture triggers record (Mutation::pk, RowMutations).
+std::string PkJson(const std::vector<Value>& key);
+// The local value of a JSON value (docs/types.md): booleans -> 0/1, {"$blob": b64} -> BLOB,
+// other objects and arrays -> their JSON text.
+Result<Value> JsonToValue(const nlohmann::json& value);
 
 // Maps a SQLite result code and message to a Status (kConstraint, kBusy, kSqlError, ...).
 Status SqliteStatus(int rc, std::string_view message);
