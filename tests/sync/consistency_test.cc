@@ -1,0 +1,220 @@
+// No change lost, none applied twice: writes by other PostgreSQL backends, transactions that
+// commit out of xid order while clients pull continuously, long-poll wake-ups, a server killed
+// between committing a push and answering it, an expired cursor.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "pg.h"
+#include "pg_cluster.h"
+#include "sync_harness.h"
+
+namespace outpost::testing {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct Gogotime {
+  std::string db, tenant, other_tenant, user, action, token;
+  std::unique_ptr<ServerProcess> server;
+
+  explicit Gogotime(const std::string& name, std::vector<std::string> env = {}) {
+    db = PgCluster::Shared().LoadApp(name, "gogotime", 200);
+    server = std::make_unique<ServerProcess>(db, "gogotime", std::vector<std::string>{}, env);
+    tenant = PgScalar(db, "SELECT id FROM companies ORDER BY id LIMIT 1");
+    other_tenant = PgScalar(db, "SELECT id FROM companies ORDER BY id OFFSET 1 LIMIT 1");
+    user = PgScalar(db, "SELECT id FROM users WHERE \"companyId\" = '" + tenant +
+                            "' ORDER BY id LIMIT 1");
+    action = PgScalar(db, "SELECT id FROM action_codes WHERE \"companyId\" = '" + tenant +
+                              "' ORDER BY id LIMIT 1");
+    token = MintToken(tenant, user, "admin");
+  }
+  // SQL inserting one entry of the tenant with `note`.
+  std::string InsertEntry(const std::string& note, const std::string& company = "") const {
+    std::string c = company.empty() ? tenant : company;
+    std::string u = company.empty() ? user : PgScalar(db, "SELECT id FROM users WHERE \"companyId\" = '" + c + "' LIMIT 1");
+    std::string a = company.empty() ? action : PgScalar(db, "SELECT id FROM action_codes WHERE \"companyId\" = '" + c + "' LIMIT 1");
+    return "INSERT INTO timesheet_entries (\"companyId\", \"userId\", \"actionCodeId\", country, "
+           "\"durationMin\", day, note) VALUES ('" +
+           c + "', '" + u + "', '" + a + "', 'TH', 30, '2026-11-21', '" + note + "')";
+  }
+  json Expected(const std::string& table) const {
+    return ExpectedRows(db, "gogotime", table, tenant, user, "admin");
+  }
+};
+
+std::unique_ptr<server::PgConnection> Connect(const std::string& url) {
+  auto c = server::PgConnection::Connect(url);
+  REQUIRE(c.ok());
+  return std::move(c).value();
+}
+
+void Exec(server::PgConnection& c, const std::string& sql) {
+  auto r = c.Exec(sql);
+  INFO(sql << " -> " << r.status().ToString());
+  REQUIRE(r.ok());
+}
+
+TEST_CASE("writes made directly in PostgreSQL reach the clients", "[sync][consistency]") {
+  Gogotime g("direct_writes");
+  TestClient client(g.server->url(), g.token);
+  client.Sync();
+  std::string moved = PgScalar(g.db, "SELECT id FROM timesheet_entries WHERE \"companyId\" = '" +
+                                         g.tenant + "' ORDER BY id DESC LIMIT 1");
+  std::string updated = PgScalar(g.db, "SELECT id FROM timesheet_entries WHERE \"companyId\" = '" +
+                                           g.tenant + "' ORDER BY id LIMIT 1");
+  auto& cluster = PgCluster::Shared();
+  cluster.Psql(g.db, g.InsertEntry("direct insert"));
+  cluster.Psql(g.db, "UPDATE timesheet_entries SET note = 'direct update' WHERE id = '" +
+                         updated + "'");
+  // Moving a row to another company is a deletion for this tenant's clients.
+  cluster.Psql(g.db, "UPDATE timesheet_entries SET \"companyId\" = '" + g.other_tenant +
+                         "' WHERE id = '" + moved + "'");
+  cluster.Psql(g.db, "DELETE FROM timesheet_entries WHERE \"companyId\" = '" + g.tenant +
+                         "' AND id NOT IN ('" + updated + "') AND note IS DISTINCT FROM "
+                         "'direct insert' AND id IN (SELECT id FROM timesheet_entries WHERE "
+                         "\"companyId\" = '" + g.tenant + "' ORDER BY id LIMIT 3)");
+  SyncReport r = client.Sync();
+  CHECK(r.rows_received >= 2);
+  CHECK(r.deletes_received >= 1);
+  CHECK(client.Scalar("SELECT count(*) FROM timesheet_entries WHERE id = ?", json{moved}) == 0);
+  CHECK(client.Rows("timesheet_entries") == g.Expected("timesheet_entries"));
+}
+
+TEST_CASE("a long-poll pull wakes up when a change commits", "[sync][consistency]") {
+  Gogotime g("long_poll");
+  TestClient client(g.server->url(), g.token);
+  client.Sync();
+  std::atomic<bool> done{false};
+  Result<SyncReport> result = Status(Code::kInternal, "not run");
+  auto start = Clock::now();
+  std::thread poller([&] {
+    result = client.TrySync(20);
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  PgCluster::Shared().Psql(g.db, g.InsertEntry("woke the poll"));
+  poller.join();
+  auto elapsed = Clock::now() - start;
+  REQUIRE(result.ok());
+  CHECK(elapsed < std::chrono::seconds(15));  // woken, not timed out at 20 s
+  CHECK(client.Scalar("SELECT count(*) FROM timesheet_entries WHERE note = 'woke the poll'") == 1);
+}
+
+TEST_CASE("transactions committing out of xid order are never missed", "[sync][consistency]") {
+  Gogotime g("xid_order");
+  TestClient client(g.server->url(), g.token);
+  client.Sync();
+
+  SECTION("one held open while a later one commits") {
+    auto early = Connect(g.db);
+    auto late = Connect(g.db);
+    Exec(*early, "BEGIN");
+    Exec(*early, g.InsertEntry("early xid"));  // takes the lower xid
+    Exec(*late, g.InsertEntry("late xid"));    // autocommit: higher xid, commits first
+    client.Sync();
+    Exec(*early, "COMMIT");
+    client.Sync();
+    CHECK(client.Scalar("SELECT count(*) FROM timesheet_entries WHERE note IN ('early xid', "
+                        "'late xid')") == 2);
+  }
+
+  SECTION("many writers with random hold times while the client pulls continuously") {
+    constexpr int kWriters = 4;
+    constexpr int kTransactionsPerWriter = 25;
+    std::atomic<int> writers_left{kWriters};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        auto conn = server::PgConnection::Connect(g.db);
+        if (!conn.ok()) {
+          --writers_left;
+          return;
+        }
+        std::mt19937 rng(static_cast<unsigned>(w + 1));
+        for (int i = 0; i < kTransactionsPerWriter; ++i) {
+          (void)(*conn)->Exec("BEGIN");
+          (void)(*conn)->Exec(g.InsertEntry("w" + std::to_string(w) + "-" + std::to_string(i)));
+          (void)(*conn)->Exec("UPDATE timesheet_entries SET \"durationMin\" = " +
+                              std::to_string(i) + " WHERE note = 'w" + std::to_string(w) + "-0'");
+          std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 40));
+          (void)(*conn)->Exec("COMMIT");
+        }
+        --writers_left;
+      });
+    }
+    int pulls = 0;
+    while (writers_left > 0) {
+      auto r = client.TrySync(1);
+      INFO(r.status().ToString());
+      REQUIRE(r.ok());
+      ++pulls;
+    }
+    for (auto& t : writers) t.join();
+    client.Sync();
+    CHECK(pulls > 3);
+    CHECK(client.Scalar("SELECT count(*) FROM timesheet_entries WHERE note LIKE 'w%-%'") ==
+          kWriters * kTransactionsPerWriter);
+    CHECK(client.Rows("timesheet_entries") == g.Expected("timesheet_entries"));
+  }
+}
+
+TEST_CASE("a push committed by a server killed before answering is applied exactly once",
+          "[sync][consistency]") {
+  Gogotime g("exactly_once", {"OUTPOST_FAULT=crash_after_push_commit"});
+  TestClient client(g.server->url(), g.token);
+  client.Sync();
+  std::string id = PgScalar(g.db, "SELECT id FROM timesheets WHERE \"companyId\" = '" + g.tenant +
+                                      "' ORDER BY id LIMIT 1");
+  int base = std::stoi(PgScalar(g.db, "SELECT \"totalMinutes\" FROM timesheets WHERE id = '" +
+                                          id + "'"));
+  // totalMinutes is additive: applying the transaction twice would add 15 twice.
+  client.Sql("BEGIN");
+  client.Sql("UPDATE timesheets SET \"totalMinutes\" = \"totalMinutes\" + 15 WHERE id = ?",
+             json{id});
+  client.Sql("INSERT INTO timesheet_entries (\"companyId\", \"userId\", \"actionCodeId\", country, "
+             "\"durationMin\", day, note) VALUES (?, ?, ?, 'TH', 15, '2026-11-22', 'once')",
+             json{g.tenant, g.user, g.action});
+  client.Sql("COMMIT");
+  auto first = client.TrySync();
+  CHECK_FALSE(first.ok());  // the server died before answering
+  CHECK(client.session().status().pending_mutations == 2);
+  // The transaction did commit in PostgreSQL.
+  CHECK(PgScalar(g.db, "SELECT count(*) FROM timesheet_entries WHERE note = 'once'") == "1");
+
+  g.server->set_env({});
+  g.server->Start();
+  SyncReport r = client.Sync();
+  CHECK(r.rejected_transactions == 0);
+  CHECK(client.session().status().pending_mutations == 0);
+  CHECK(PgScalar(g.db, "SELECT count(*) FROM timesheet_entries WHERE note = 'once'") == "1");
+  CHECK(PgScalar(g.db, "SELECT \"totalMinutes\" FROM timesheets WHERE id = '" + id + "'") ==
+        std::to_string(base + 15));
+  client.Sync();
+  CHECK(client.Rows("timesheets") == g.Expected("timesheets"));
+}
+
+TEST_CASE("an expired cursor re-bootstraps and keeps the outbox", "[sync][consistency]") {
+  Gogotime g("expired_cursor");
+  TestClient client(g.server->url(), g.token);
+  client.Sync();
+  client.Sql("UPDATE timesheet_entries SET note = 'kept offline' WHERE id = (SELECT id FROM "
+             "timesheet_entries ORDER BY id LIMIT 1)");
+  PgCluster::Shared().Psql(g.db, g.InsertEntry("after prune"));
+  PgCluster::Shared().Psql(
+      g.db, "SELECT _outpost.prune_before(pg_snapshot_xmin(pg_current_snapshot()))");
+  // The stored cursor is now below the horizon: the server answers 410 and the client starts over.
+  SyncReport r = client.Sync();
+  CHECK(r.bootstrapped_now);
+  CHECK(client.Scalar("SELECT count(*) FROM timesheet_entries WHERE note = 'after prune'") == 1);
+  CHECK(PgScalar(g.db, "SELECT count(*) FROM timesheet_entries WHERE note = 'kept offline'") ==
+        "1");
+  client.Sync();
+  CHECK(client.Rows("timesheet_entries") == g.Expected("timesheet_entries"));
+}
+
+}  // namespace
+}  // namespace outpost::testing

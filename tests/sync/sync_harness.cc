@@ -1,0 +1,382 @@
+#include "sync_harness.h"
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "catalog.h"
+#include "model.h"
+#include "outpost/mirror.h"
+#include "outpost/value.h"
+#include "pg.h"
+#include "pg_cluster.h"
+
+namespace outpost::testing {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string TempDir(const std::string& prefix) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
+  return std::string(buf.data());
+}
+
+int FreePort() {
+  httplib::Server probe;
+  int port = probe.bind_to_any_port("127.0.0.1");
+  probe.stop();
+  return port;
+}
+
+json ValueJson(const Column& column, const Value& v) {
+  switch (v.index()) {
+    case 0: return nullptr;
+    case 1: {
+      int64_t n = std::get<int64_t>(v);
+      if (column.type.kind == TypeKind::kBoolean) return n == 1;
+      return n;
+    }
+    case 2: return std::get<double>(v);
+    case 3: return std::get<std::string>(v);
+    default: {
+      const auto& b = std::get<Blob>(v).bytes;
+      return json{{"$blob", Base64Encode(b.data(), b.size())}};
+    }
+  }
+}
+
+json Sorted(json rows) {
+  std::vector<std::pair<std::string, json>> keyed;
+  for (auto& r : rows) keyed.emplace_back(r.dump(), std::move(r));
+  std::sort(keyed.begin(), keyed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  json out = json::array();
+  for (auto& [k, r] : keyed) out.push_back(std::move(r));
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// ServerProcess
+
+ServerProcess::ServerProcess(std::string database_url, std::string app,
+                             std::vector<std::string> extra_args, std::vector<std::string> env)
+    : database_url_(std::move(database_url)),
+      app_(std::move(app)),
+      extra_args_(std::move(extra_args)),
+      env_(std::move(env)) {
+  port_ = FreePort();
+  url_ = "http://127.0.0.1:" + std::to_string(port_);
+  Start();
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Stop();
+}
+
+std::string ServerProcess::log() const {
+  std::lock_guard<std::mutex> lock(log_mu_);
+  return log_;
+}
+
+void ServerProcess::Start() {
+  if (reader_.joinable()) reader_.join();
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  std::vector<std::string> args = {OUTPOST_SERVER_BIN,
+                                   "serve",
+                                   "--database",
+                                   database_url_,
+                                   "--rules",
+                                   SourceDir() + "/schema/apps/" + app_ + "/rules.json",
+                                   "--listen",
+                                   "127.0.0.1:" + std::to_string(port_),
+                                   "--hs256-secret",
+                                   kSecret};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    for (auto& e : env_) putenv(e.data());
+    dup2(fds[1], 1);
+    dup2(fds[1], 2);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  out_fd_ = fds[0];
+  // Read until the "listening on" line (or failure), then keep draining in the background so the
+  // server never blocks on a full pipe.
+  std::string pending;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool ready = false;
+  while (!ready) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("outpost-server did not start in 60 s: " + log());
+    }
+    pollfd p{out_fd_, POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0) continue;
+    char buf[4096];
+    ssize_t n = read(out_fd_, buf, sizeof buf);
+    if (n <= 0) {
+      int st = 0;
+      waitpid(pid_, &st, 0);
+      pid_ = -1;
+      throw std::runtime_error("outpost-server exited at start: " + log());
+    }
+    std::lock_guard<std::mutex> lock(log_mu_);
+    log_.append(buf, static_cast<size_t>(n));
+    ready = log_.find("listening on http://") != std::string::npos;
+  }
+  int fd = out_fd_;
+  reader_ = std::thread([this, fd] {
+    char buf[4096];
+    while (true) {
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      std::lock_guard<std::mutex> lock(log_mu_);
+      log_.append(buf, static_cast<size_t>(n));
+    }
+    close(fd);
+  });
+}
+
+void ServerProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int st = 0;
+  waitpid(pid_, &st, 0);
+  pid_ = -1;
+  if (reader_.joinable()) reader_.join();
+}
+
+int ServerProcess::Stop() {
+  if (pid_ <= 0) return 0;
+  kill(pid_, SIGTERM);
+  int st = 0;
+  for (int i = 0; i < 300; ++i) {  // up to 30 s for a clean shutdown
+    if (waitpid(pid_, &st, WNOHANG) == pid_) {
+      pid_ = -1;
+      if (reader_.joinable()) reader_.join();
+      return st;
+    }
+    usleep(100000);
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &st, 0);
+  pid_ = -1;
+  if (reader_.joinable()) reader_.join();
+  return -1;
+}
+
+std::string MintToken(const std::string& tenant, const std::string& sub, const std::string& role,
+                      int ttl, const std::string& secret) {
+  std::string cmd = std::string(OUTPOST_SERVER_BIN) + " token --secret '" + secret + "' --sub '" +
+                    sub + "' --role '" + role + "' --ttl " + std::to_string(ttl);
+  if (!tenant.empty()) cmd += " --tenant '" + tenant + "'";
+  std::string out = Run(cmd);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TestClient
+
+TestClient::TestClient(const std::string& server_url, const std::string& token) {
+  dir_ = TempDir("outpost-client-");
+  path_ = dir_ + "/client.db";
+  auto store = Store::Open(path_);
+  INFO(store.status().ToString());
+  REQUIRE(store.ok());
+  store_ = std::move(store).value();
+  transport_ = std::make_unique<HttpTransport>(server_url, token, HttpTimeouts{});
+  auto session = SyncSession::Open(store_.get());
+  INFO(session.status().ToString());
+  REQUIRE(session.ok());
+  session_ = std::move(session).value();
+}
+
+TestClient::~TestClient() {
+  session_.reset();
+  store_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+QueryResult TestClient::Sql(const std::string& sql, const json& params) {
+  auto r = store_->Execute(sql, params);
+  INFO(sql << " -> " << r.status().ToString());
+  REQUIRE(r.ok());
+  return std::move(r).value();
+}
+
+Status TestClient::TrySql(const std::string& sql, const json& params) {
+  return store_->Execute(sql, params).status();
+}
+
+Result<SyncReport> TestClient::TrySync(int wait_seconds) {
+  SyncOptions options;
+  options.wait_seconds = wait_seconds;
+  return SyncNow(*session_, *transport_, options);
+}
+
+SyncReport TestClient::Sync() {
+  auto r = TrySync();
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  return std::move(r).value();
+}
+
+json TestClient::Rows(const std::string& table) {
+  const Schema* schema = store_->schema();
+  REQUIRE(schema);
+  const Table* t = schema->FindTable(table);
+  REQUIRE(t);
+  std::string cols;
+  for (size_t i = 0; i < t->columns.size(); ++i) {
+    cols += (i ? ", " : "") + QuoteIdent(t->columns[i].name);
+  }
+  return Sorted(Sql("SELECT " + cols + " FROM " + QuoteIdent(table)).rows);
+}
+
+int64_t TestClient::Scalar(const std::string& sql, const json& params) {
+  QueryResult r = Sql(sql, params);
+  REQUIRE(r.rows.size() == 1);
+  const json& v = r.rows[0][0];
+  if (v.is_null()) return -1;
+  if (v.is_boolean()) return v.get<bool>() ? 1 : 0;
+  return v.get<int64_t>();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expected rows straight from PostgreSQL
+
+json ExpectedRows(const std::string& database_url, const std::string& app,
+                  const std::string& table, const std::string& tenant, const std::string& sub,
+                  const std::string& role) {
+  auto pg = server::PgConnection::Connect(database_url);
+  REQUIRE(pg.ok());
+  auto described = server::DescribeDatabase(pg->get(), "public", nullptr);
+  REQUIRE(described.ok());
+  auto rules = ParseSyncRules(ReadAll(SourceDir() + "/schema/apps/" + app + "/rules.json"));
+  REQUIRE(rules.ok());
+  auto model = server::ServerModel::Build(*described, *rules, "public");
+  INFO(model.status().ToString());
+  REQUIRE(model.ok());
+  const server::SyncedTable* st = (*model)->Find(table);
+  REQUIRE(st);
+  server::Principal who{tenant, sub, role, json{{"tenant", tenant}, {"sub", sub}, {"role", role}}};
+  server::PgParams params;
+  auto pred = (*model)->ScopePredicate(*st, "r", who, &params);
+  REQUIRE(pred.ok());
+  std::string cols;
+  for (size_t i = 0; i < st->view->columns.size(); ++i) {
+    cols += (i ? ", r." : "r.") + server::PgQuoteIdent(st->view->columns[i].name);
+  }
+  auto res = (*pg)->Exec("SELECT " + cols + " FROM " + st->qname + " r WHERE " + *pred, params);
+  INFO(res.status().ToString());
+  REQUIRE(res.ok());
+  json rows = json::array();
+  for (int r = 0; r < res->rows(); ++r) {
+    json row = json::array();
+    for (size_t c = 0; c < st->view->columns.size(); ++c) {
+      const Column& col = st->view->columns[c];
+      int ci = static_cast<int>(c);
+      if (res->is_null(r, ci)) {
+        row.push_back(nullptr);
+        continue;
+      }
+      auto v = PgTextToValue(col.type, res->get(r, ci));
+      REQUIRE(v.ok());
+      row.push_back(ValueJson(col, *v));
+    }
+    rows.push_back(std::move(row));
+  }
+  return Sorted(std::move(rows));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw HTTP
+
+json RawResponse::json() const { return json::parse(body, nullptr, false); }
+
+namespace {
+
+httplib::Client MakeClient(const std::string& server_url) {
+  httplib::Client c(server_url);
+  c.set_connection_timeout(5, 0);
+  c.set_read_timeout(70, 0);
+  return c;
+}
+
+httplib::Headers AuthHeaders(const std::string& token) {
+  httplib::Headers h;
+  if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+  return h;
+}
+
+}  // namespace
+
+RawResponse RawGet(const std::string& server_url, const std::string& target,
+                   const std::string& token) {
+  auto c = MakeClient(server_url);
+  auto res = c.Get(target.c_str(), AuthHeaders(token));
+  REQUIRE(res);
+  return RawResponse{res->status, res->body};
+}
+
+RawResponse RawPost(const std::string& server_url, const std::string& target,
+                    const std::string& token, const std::string& body) {
+  auto c = MakeClient(server_url);
+  auto res = c.Post(target.c_str(), AuthHeaders(token), body, "application/json");
+  REQUIRE(res);
+  return RawResponse{res->status, res->body};
+}
+
+std::string SchemaVersionOf(const std::string& server_url, const std::string& token) {
+  RawResponse r = RawGet(server_url, "/v1/schema", token);
+  REQUIRE(r.status == 200);
+  auto j = r.json();
+  REQUIRE(j.contains("version"));
+  return j["version"].get<std::string>();
+}
+
+std::string PgScalar(const std::string& database_url, const std::string& sql) {
+  auto pg = server::PgConnection::Connect(database_url);
+  REQUIRE(pg.ok());
+  auto res = (*pg)->Exec(sql);
+  INFO(sql << " -> " << res.status().ToString());
+  REQUIRE(res.ok());
+  if (res->rows() == 0 || res->is_null(0, 0)) return "";
+  return std::string(res->get(0, 0));
+}
+
+}  // namespace outpost::testing
