@@ -38,13 +38,13 @@ std::vector<AppCase> Cases() {
         "DELETE FROM timesheet_entries WHERE id = (SELECT id FROM timesheet_entries WHERE note IS "
         "NOT 'e2e-insert' AND note IS NOT 'e2e-update' ORDER BY id DESC LIMIT 1)"},
        {"SELECT count(*) FROM timesheet_entries WHERE note = 'e2e-insert' AND \"durationMin\" = 45",
-        "SELECT count(*) FROM timesheet_entries WHERE note = 'e2e-update' AND \"durationMin\" = 77"}},
+        "SELECT count(*) FROM timesheet_entries WHERE note = 'e2e-update' AND \"durationMin\" = "
+        "77"}},
       {"selly",
        "SELECT id FROM organizations ORDER BY id LIMIT 1",
        "SELECT id FROM users WHERE organization_id = '$T' ORDER BY id LIMIT 1",
        "customer_admin",
-       {"INSERT INTO companies (organization_id, name_en) VALUES (:tenant, 'e2e-insert')",
-        "BEGIN",
+       {"INSERT INTO companies (organization_id, name_en) VALUES (:tenant, 'e2e-insert')", "BEGIN",
         "INSERT INTO company_contacts (company_id, first_name, last_name) VALUES ((SELECT id FROM "
         "companies WHERE name_en = 'e2e-insert'), 'Ada', 'E2e')",
         "UPDATE companies SET name_en = 'e2e-update' WHERE id = (SELECT id FROM companies WHERE "
@@ -140,8 +140,8 @@ TEST_CASE("every seed app syncs end to end between two clients and PostgreSQL", 
 
       json params = json::object();
       for (const auto& sql : c.edits) {
-        bool named = sql.find(":tenant") != std::string::npos ||
-                     sql.find(":user") != std::string::npos;
+        bool named =
+            sql.find(":tenant") != std::string::npos || sql.find(":user") != std::string::npos;
         if (named) {
           if (sql.find(":tenant") != std::string::npos) params[":tenant"] = tenant;
           if (sql.find(":user") != std::string::npos) params[":user"] = user;

@@ -23,8 +23,8 @@ struct Fixture {
     db = PgCluster::Shared().LoadApp(name, "gogotime", 200);
     server = std::make_unique<ServerProcess>(db, "gogotime");
     tenant = PgScalar(db, "SELECT id FROM companies ORDER BY id LIMIT 1");
-    user = PgScalar(db, "SELECT id FROM users WHERE \"companyId\" = '" + tenant +
-                            "' ORDER BY id LIMIT 1");
+    user = PgScalar(
+        db, "SELECT id FROM users WHERE \"companyId\" = '" + tenant + "' ORDER BY id LIMIT 1");
     token = MintToken(tenant, user, "admin");
     a = std::make_unique<TestClient>(server->url(), token);
     b = std::make_unique<TestClient>(server->url(), token);
@@ -47,7 +47,9 @@ struct Fixture {
   }
 };
 
-void Tick() { std::this_thread::sleep_for(std::chrono::milliseconds(3)); }
+void Tick() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+}
 
 TEST_CASE("different columns of one row: both changes are kept", "[sync][conflict]") {
   Fixture f("conflict_columns");
@@ -88,8 +90,8 @@ TEST_CASE("a write by another backend after the client's edit wins over it", "[s
   std::string id = f.SomeEntry();
   f.a->Sql("UPDATE timesheet_entries SET country = 'FR' WHERE id = ?", json{id});
   Tick();
-  PgCluster::Shared().Psql(f.db, "UPDATE timesheet_entries SET country = 'IT' WHERE id = '" + id +
-                                     "'");
+  PgCluster::Shared().Psql(f.db,
+                           "UPDATE timesheet_entries SET country = 'IT' WHERE id = '" + id + "'");
   f.a->Sync();
   CHECK(f.Pg("SELECT country FROM timesheet_entries WHERE id = '" + id + "'") == "IT");
   f.RequireConverged("timesheet_entries");
@@ -113,10 +115,8 @@ TEST_CASE("additive column applies both deltas", "[sync][conflict]") {
                         "' ORDER BY id LIMIT 1");
   REQUIRE(!id.empty());
   int base = std::stoi(f.Pg("SELECT \"totalMinutes\" FROM timesheets WHERE id = '" + id + "'"));
-  f.a->Sql("UPDATE timesheets SET \"totalMinutes\" = \"totalMinutes\" + 10 WHERE id = ?",
-           json{id});
-  f.b->Sql("UPDATE timesheets SET \"totalMinutes\" = \"totalMinutes\" + 20 WHERE id = ?",
-           json{id});
+  f.a->Sql("UPDATE timesheets SET \"totalMinutes\" = \"totalMinutes\" + 10 WHERE id = ?", json{id});
+  f.b->Sql("UPDATE timesheets SET \"totalMinutes\" = \"totalMinutes\" + 20 WHERE id = ?", json{id});
   f.a->Sync();
   f.b->Sync();
   CHECK(f.Pg("SELECT \"totalMinutes\" FROM timesheets WHERE id = '" + id + "'") ==
@@ -148,8 +148,8 @@ TEST_CASE("a unique violation rejects the whole client transaction and restores 
   std::string entry = f.SomeEntry();
   f.b->Sql("UPDATE timesheet_entries SET \"durationMin\" = 999 WHERE id = ?", json{entry});
   f.b->Sql("COMMIT");
-  std::string before = f.Pg("SELECT \"durationMin\" FROM timesheet_entries WHERE id = '" +
-                            entry + "'");
+  std::string before =
+      f.Pg("SELECT \"durationMin\" FROM timesheet_entries WHERE id = '" + entry + "'");
   f.a->Sync();
   SyncReport r = f.b->Sync();
   CHECK(r.rejected_transactions == 1);

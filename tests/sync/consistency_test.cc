@@ -26,8 +26,8 @@ struct Gogotime {
     server = std::make_unique<ServerProcess>(db, "gogotime", std::vector<std::string>{}, env);
     tenant = PgScalar(db, "SELECT id FROM companies ORDER BY id LIMIT 1");
     other_tenant = PgScalar(db, "SELECT id FROM companies ORDER BY id OFFSET 1 LIMIT 1");
-    user = PgScalar(db, "SELECT id FROM users WHERE \"companyId\" = '" + tenant +
-                            "' ORDER BY id LIMIT 1");
+    user = PgScalar(
+        db, "SELECT id FROM users WHERE \"companyId\" = '" + tenant + "' ORDER BY id LIMIT 1");
     action = PgScalar(db, "SELECT id FROM action_codes WHERE \"companyId\" = '" + tenant +
                               "' ORDER BY id LIMIT 1");
     token = MintToken(tenant, user, "admin");
@@ -35,8 +35,14 @@ struct Gogotime {
   // SQL inserting one entry of the tenant with `note`.
   std::string InsertEntry(const std::string& note, const std::string& company = "") const {
     std::string c = company.empty() ? tenant : company;
-    std::string u = company.empty() ? user : PgScalar(db, "SELECT id FROM users WHERE \"companyId\" = '" + c + "' LIMIT 1");
-    std::string a = company.empty() ? action : PgScalar(db, "SELECT id FROM action_codes WHERE \"companyId\" = '" + c + "' LIMIT 1");
+    std::string u =
+        company.empty()
+            ? user
+            : PgScalar(db, "SELECT id FROM users WHERE \"companyId\" = '" + c + "' LIMIT 1");
+    std::string a =
+        company.empty()
+            ? action
+            : PgScalar(db, "SELECT id FROM action_codes WHERE \"companyId\" = '" + c + "' LIMIT 1");
     return "INSERT INTO timesheet_entries (\"companyId\", \"userId\", \"actionCodeId\", country, "
            "\"durationMin\", day, note) VALUES ('" +
            c + "', '" + u + "', '" + a + "', 'TH', 30, '2026-11-21', '" + note + "')";
@@ -68,15 +74,17 @@ TEST_CASE("writes made directly in PostgreSQL reach the clients", "[sync][consis
                                            g.tenant + "' ORDER BY id LIMIT 1");
   auto& cluster = PgCluster::Shared();
   cluster.Psql(g.db, g.InsertEntry("direct insert"));
-  cluster.Psql(g.db, "UPDATE timesheet_entries SET note = 'direct update' WHERE id = '" +
-                         updated + "'");
+  cluster.Psql(g.db,
+               "UPDATE timesheet_entries SET note = 'direct update' WHERE id = '" + updated + "'");
   // Moving a row to another company is a deletion for this tenant's clients.
   cluster.Psql(g.db, "UPDATE timesheet_entries SET \"companyId\" = '" + g.other_tenant +
                          "' WHERE id = '" + moved + "'");
   cluster.Psql(g.db, "DELETE FROM timesheet_entries WHERE \"companyId\" = '" + g.tenant +
-                         "' AND id NOT IN ('" + updated + "') AND note IS DISTINCT FROM "
+                         "' AND id NOT IN ('" + updated +
+                         "') AND note IS DISTINCT FROM "
                          "'direct insert' AND id IN (SELECT id FROM timesheet_entries WHERE "
-                         "\"companyId\" = '" + g.tenant + "' ORDER BY id LIMIT 3)");
+                         "\"companyId\" = '" +
+                         g.tenant + "' ORDER BY id LIMIT 3)");
   SyncReport r = client.Sync();
   CHECK(r.rows_received >= 2);
   CHECK(r.deletes_received >= 1);
@@ -169,15 +177,16 @@ TEST_CASE("a push committed by a server killed before answering is applied exact
   client.Sync();
   std::string id = PgScalar(g.db, "SELECT id FROM timesheets WHERE \"companyId\" = '" + g.tenant +
                                       "' ORDER BY id LIMIT 1");
-  int base = std::stoi(PgScalar(g.db, "SELECT \"totalMinutes\" FROM timesheets WHERE id = '" +
-                                          id + "'"));
+  int base =
+      std::stoi(PgScalar(g.db, "SELECT \"totalMinutes\" FROM timesheets WHERE id = '" + id + "'"));
   // totalMinutes is additive: applying the transaction twice would add 15 twice.
   client.Sql("BEGIN");
   client.Sql("UPDATE timesheets SET \"totalMinutes\" = \"totalMinutes\" + 15 WHERE id = ?",
              json{id});
-  client.Sql("INSERT INTO timesheet_entries (\"companyId\", \"userId\", \"actionCodeId\", country, "
-             "\"durationMin\", day, note) VALUES (?, ?, ?, 'TH', 15, '2026-11-22', 'once')",
-             json{g.tenant, g.user, g.action});
+  client.Sql(
+      "INSERT INTO timesheet_entries (\"companyId\", \"userId\", \"actionCodeId\", country, "
+      "\"durationMin\", day, note) VALUES (?, ?, ?, 'TH', 15, '2026-11-22', 'once')",
+      json{g.tenant, g.user, g.action});
   client.Sql("COMMIT");
   auto first = client.TrySync();
   CHECK_FALSE(first.ok());  // the server died before answering
@@ -201,11 +210,12 @@ TEST_CASE("an expired cursor re-bootstraps and keeps the outbox", "[sync][consis
   Gogotime g("expired_cursor");
   TestClient client(g.server->url(), g.token);
   client.Sync();
-  client.Sql("UPDATE timesheet_entries SET note = 'kept offline' WHERE id = (SELECT id FROM "
-             "timesheet_entries ORDER BY id LIMIT 1)");
+  client.Sql(
+      "UPDATE timesheet_entries SET note = 'kept offline' WHERE id = (SELECT id FROM "
+      "timesheet_entries ORDER BY id LIMIT 1)");
   PgCluster::Shared().Psql(g.db, g.InsertEntry("after prune"));
-  PgCluster::Shared().Psql(
-      g.db, "SELECT _outpost.prune_before(pg_snapshot_xmin(pg_current_snapshot()))");
+  PgCluster::Shared().Psql(g.db,
+                           "SELECT _outpost.prune_before(pg_snapshot_xmin(pg_current_snapshot()))");
   // The stored cursor is now below the horizon: the server answers 410 and the client starts over.
   SyncReport r = client.Sync();
   CHECK(r.bootstrapped_now);

@@ -40,7 +40,8 @@ struct TwoTenants {
     b = PgScalar(db, "SELECT id FROM companies ORDER BY id OFFSET 1 LIMIT 1");
     a_user = PgScalar(db, "SELECT id FROM users WHERE \"companyId\" = '" + a + "' LIMIT 1");
     b_user = PgScalar(db, "SELECT id FROM users WHERE \"companyId\" = '" + b + "' LIMIT 1");
-    a_action = PgScalar(db, "SELECT id FROM action_codes WHERE \"companyId\" = '" + a + "' LIMIT 1");
+    a_action =
+        PgScalar(db, "SELECT id FROM action_codes WHERE \"companyId\" = '" + a + "' LIMIT 1");
     b_entry = PgScalar(db, "SELECT id FROM timesheet_entries WHERE \"companyId\" = '" + b +
                                "' ORDER BY id LIMIT 1");
     b_entry_row = BRow();
@@ -48,12 +49,14 @@ struct TwoTenants {
     version = SchemaVersionOf(server->url(), token);
   }
   std::string BRow() {
-    return PgScalar(db, "SELECT row_to_json(t)::text FROM timesheet_entries t WHERE id = '" +
-                            b_entry + "'");
+    return PgScalar(
+        db, "SELECT row_to_json(t)::text FROM timesheet_entries t WHERE id = '" + b_entry + "'");
   }
   std::string BFingerprint() {
-    return PgScalar(db, "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM timesheet_entries "
-                        "t WHERE \"companyId\" = '" + b + "'");
+    return PgScalar(db,
+                    "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM timesheet_entries "
+                    "t WHERE \"companyId\" = '" +
+                        b + "'");
   }
   json Push(const json& mutations, int64_t tx_id = 1) {
     json body = {{"schema", version},
@@ -65,9 +68,9 @@ struct TwoTenants {
     return r.json()["results"][0];
   }
   json Entry(const std::string& company, const std::string& id) {
-    return {{"id", id},           {"companyId", company}, {"userId", a_user},
-            {"actionCodeId", a_action}, {"country", "TH"},  {"durationMin", 10},
-            {"day", "2026-11-23"}};
+    return {
+        {"id", id},        {"companyId", company}, {"userId", a_user},   {"actionCodeId", a_action},
+        {"country", "TH"}, {"durationMin", 10},    {"day", "2026-11-23"}};
   }
 };
 
@@ -77,33 +80,47 @@ TEST_CASE("a tenant-A token cannot read or change tenant B", "[sync][security]")
   const std::string hlc = "1";
 
   SECTION("insert a row carrying tenant B's id") {
-    json r = t.Push({{{"op", "insert"}, {"table", "timesheet_entries"},
-                      {"pk", {"0193a0c0-0000-7000-8000-0000000000b1"}}, {"hlc", hlc},
+    json r = t.Push({{{"op", "insert"},
+                      {"table", "timesheet_entries"},
+                      {"pk", {"0193a0c0-0000-7000-8000-0000000000b1"}},
+                      {"hlc", hlc},
                       {"new", t.Entry(t.b, "0193a0c0-0000-7000-8000-0000000000b1")}}});
     CHECK(r["status"] == "rejected");
     CHECK(r["error"]["code"] == "permission_denied");
-    CHECK(PgScalar(t.db, "SELECT count(*) FROM timesheet_entries WHERE id = "
-                         "'0193a0c0-0000-7000-8000-0000000000b1'") == "0");
+    CHECK(PgScalar(t.db,
+                   "SELECT count(*) FROM timesheet_entries WHERE id = "
+                   "'0193a0c0-0000-7000-8000-0000000000b1'") == "0");
   }
   SECTION("update B's row by its id") {
-    json r = t.Push({{{"op", "update"}, {"table", "timesheet_entries"}, {"pk", {t.b_entry}},
-                      {"hlc", hlc}, {"new", {{"note", "pwned"}}}, {"old", {{"note", nullptr}}}}});
+    json r = t.Push({{{"op", "update"},
+                      {"table", "timesheet_entries"},
+                      {"pk", {t.b_entry}},
+                      {"hlc", hlc},
+                      {"new", {{"note", "pwned"}}},
+                      {"old", {{"note", nullptr}}}}});
     CHECK(r.dump().find(t.b) == std::string::npos);  // nothing of B in the answer
     CHECK(t.BRow() == t.b_entry_row);
   }
   SECTION("move own row into tenant B") {
-    std::string own = PgScalar(t.db, "SELECT id FROM timesheet_entries WHERE \"companyId\" = '" +
-                                         t.a + "' LIMIT 1");
-    json r = t.Push({{{"op", "update"}, {"table", "timesheet_entries"}, {"pk", {own}},
-                      {"hlc", hlc}, {"new", {{"companyId", t.b}}}, {"old", {{"companyId", t.a}}}}});
+    std::string own = PgScalar(
+        t.db, "SELECT id FROM timesheet_entries WHERE \"companyId\" = '" + t.a + "' LIMIT 1");
+    json r = t.Push({{{"op", "update"},
+                      {"table", "timesheet_entries"},
+                      {"pk", {own}},
+                      {"hlc", hlc},
+                      {"new", {{"companyId", t.b}}},
+                      {"old", {{"companyId", t.a}}}}});
     CHECK(r["status"] == "rejected");
     CHECK(r["error"]["code"] == "permission_denied");
     CHECK(PgScalar(t.db, "SELECT \"companyId\" FROM timesheet_entries WHERE id = '" + own + "'") ==
           t.a);
   }
   SECTION("delete B's row by its id") {
-    json r = t.Push({{{"op", "delete"}, {"table", "timesheet_entries"}, {"pk", {t.b_entry}},
-                      {"hlc", hlc}, {"old", {{"id", t.b_entry}}}}});
+    json r = t.Push({{{"op", "delete"},
+                      {"table", "timesheet_entries"},
+                      {"pk", {t.b_entry}},
+                      {"hlc", hlc},
+                      {"old", {{"id", t.b_entry}}}}});
     CHECK(r.dump().find(t.b) == std::string::npos);
     CHECK(t.BRow() == t.b_entry_row);
   }
@@ -113,33 +130,38 @@ TEST_CASE("a tenant-A token cannot read or change tenant B", "[sync][security]")
     json e = t.Entry(t.a, "0193a0c0-0000-7000-8000-0000000000b2");
     e["actionCodeId"] = b_action;
     e["userId"] = t.b_user;
-    json r = t.Push({{{"op", "insert"}, {"table", "timesheet_entries"},
-                      {"pk", {"0193a0c0-0000-7000-8000-0000000000b2"}}, {"hlc", hlc}, {"new", e}}});
+    json r = t.Push({{{"op", "insert"},
+                      {"table", "timesheet_entries"},
+                      {"pk", {"0193a0c0-0000-7000-8000-0000000000b2"}},
+                      {"hlc", hlc},
+                      {"new", e}}});
     // The row is A's by its tenant column, but points at B's user and action code: the server
     // must not let A attach rows to B's parents (which would also reveal that they exist).
     CHECK(r["status"] == "rejected");
-    CHECK(PgScalar(t.db, "SELECT count(*) FROM timesheet_entries WHERE id = "
-                         "'0193a0c0-0000-7000-8000-0000000000b2'") == "0");
+    CHECK(PgScalar(t.db,
+                   "SELECT count(*) FROM timesheet_entries WHERE id = "
+                   "'0193a0c0-0000-7000-8000-0000000000b2'") == "0");
   }
   SECTION("forged cursors and parameters return nothing of B") {
-    RawResponse boot = RawGet(t.server->url(), "/v1/pull?schema=" + t.version + "&limit=5", t.token);
+    RawResponse boot =
+        RawGet(t.server->url(), "/v1/pull?schema=" + t.version + "&limit=5", t.token);
     REQUIRE(boot.status == 200);
     for (std::string cursor :
          {Base64Url(R"({"v":1,"w":"1"})"), Base64Url(R"({"v":1,"w":"3","t":0,"k":null})"),
           Base64Url(R"({"v":1,"w":"3","t":99,"k":null})"), Base64Url(R"({"w":"abc"})"),
           std::string("not a cursor"), Base64Url("[]"),
           Base64Url(R"({"v":1,"w":"3","t":1,"k":["' OR 1=1 --"]})")}) {
-      RawResponse r = RawGet(t.server->url(),
-                             "/v1/pull?schema=" + t.version + "&cursor=" + cursor, t.token);
+      RawResponse r =
+          RawGet(t.server->url(), "/v1/pull?schema=" + t.version + "&cursor=" + cursor, t.token);
       INFO(cursor << " -> " << r.status << " " << r.body.substr(0, 300));
       CHECK((r.status == 200 || r.status == 400 || r.status == 410));
       if (r.status == 400) CHECK(r.json()["error"]["code"] == "invalid_cursor");
       CHECK(r.body.find(t.b) == std::string::npos);
       CHECK(r.body.find(t.b_entry) == std::string::npos);
     }
-    RawResponse p = RawGet(t.server->url(),
-                           "/v1/pull?schema=" + t.version + "&tenant=" + t.b + "&companyId=" + t.b,
-                           t.token);
+    RawResponse p =
+        RawGet(t.server->url(),
+               "/v1/pull?schema=" + t.version + "&tenant=" + t.b + "&companyId=" + t.b, t.token);
     CHECK(p.status == 200);
     CHECK(p.body.find(t.b_entry) == std::string::npos);
     for (std::string q : {"&limit=-1", "&limit=abc", "&wait=-3", "&wait=x"}) {
@@ -194,7 +216,8 @@ TEST_CASE("secret columns never leave the server and cannot be written", "[sync]
       std::string all;
       std::string cursor;
       for (int i = 0; i < 1000; ++i) {
-        std::string target = "/v1/pull?schema=" + version + (cursor.empty() ? "" : "&cursor=" + cursor);
+        std::string target =
+            "/v1/pull?schema=" + version + (cursor.empty() ? "" : "&cursor=" + cursor);
         RawResponse page = RawGet(server.url(), target, token);
         REQUIRE(page.status == 200);
         all += page.body;
@@ -223,8 +246,12 @@ TEST_CASE("secret columns never leave the server and cannot be written", "[sync]
                    {"transactions",
                     {{{"tx_id", 1},
                       {"mutations",
-                       {{{"op", "update"}, {"table", s.table}, {"pk", pk}, {"hlc", "1"},
-                         {"new", {{s.column, "attacker"}}}, {"old", {{s.column, nullptr}}}}}}}}}};
+                       {{{"op", "update"},
+                         {"table", s.table},
+                         {"pk", pk},
+                         {"hlc", "1"},
+                         {"new", {{s.column, "attacker"}}},
+                         {"old", {{s.column, nullptr}}}}}}}}}};
       RawResponse w = RawPost(server.url(), "/v1/push", token, body.dump());
       CHECK(w.status == 400);
       CHECK(w.json()["error"]["code"] == "unknown_column");
@@ -242,14 +269,16 @@ TEST_CASE("bad requests and bad tokens get stable errors and apply nothing", "[s
     return RawPost(t.server->url(), "/v1/push", token, body);
   };
   auto body_with = [&](const json& mutations) {
-    json good = {{"op", "insert"}, {"table", "timesheet_entries"},
-                 {"pk", {"0193a0c0-0000-7000-8000-0000000000d1"}}, {"hlc", "1"},
+    json good = {{"op", "insert"},
+                 {"table", "timesheet_entries"},
+                 {"pk", {"0193a0c0-0000-7000-8000-0000000000d1"}},
+                 {"hlc", "1"},
                  {"new", t.Entry(t.a, "0193a0c0-0000-7000-8000-0000000000d1")}};
     // A valid first transaction, then the bad one: the whole request must apply nothing.
     return json{{"schema", t.version},
                 {"client_id", "0193a0c0-0000-7000-8000-0000000000dd"},
-                {"transactions", {{{"tx_id", 1}, {"mutations", {good}}},
-                                  {{"tx_id", 2}, {"mutations", mutations}}}}}
+                {"transactions",
+                 {{{"tx_id", 1}, {"mutations", {good}}}, {{"tx_id", 2}, {"mutations", mutations}}}}}
         .dump();
   };
   struct Bad {
@@ -266,20 +295,32 @@ TEST_CASE("bad requests and bad tokens get stable errors and apply nothing", "[s
       {"not JSON", "{\"schema\": ", 400, "malformed_request"},
       {"wrong shape", "[1,2,3]", 400, "malformed_request"},
       {"unknown table",
-       body_with({{{"op", "insert"}, {"table", "no_such_table"}, {"pk", {"x"}}, {"hlc", "1"},
+       body_with({{{"op", "insert"},
+                   {"table", "no_such_table"},
+                   {"pk", {"x"}},
+                   {"hlc", "1"},
                    {"new", {{"id", "x"}}}}}),
        400, "unknown_table"},
       {"unknown column",
-       body_with({{{"op", "insert"}, {"table", "timesheet_entries"}, {"pk", {entry["id"]}},
-                   {"hlc", "1"}, {"new", unknown_col}}}),
+       body_with({{{"op", "insert"},
+                   {"table", "timesheet_entries"},
+                   {"pk", {entry["id"]}},
+                   {"hlc", "1"},
+                   {"new", unknown_col}}}),
        400, "unknown_column"},
       {"wrong type",
-       body_with({{{"op", "insert"}, {"table", "timesheet_entries"}, {"pk", {entry["id"]}},
-                   {"hlc", "1"}, {"new", wrong_type}}}),
+       body_with({{{"op", "insert"},
+                   {"table", "timesheet_entries"},
+                   {"pk", {entry["id"]}},
+                   {"hlc", "1"},
+                   {"new", wrong_type}}}),
        400, "invalid_value"},
       {"bad op",
-       body_with({{{"op", "upsert"}, {"table", "timesheet_entries"}, {"pk", {entry["id"]}},
-                   {"hlc", "1"}, {"new", entry}}}),
+       body_with({{{"op", "upsert"},
+                   {"table", "timesheet_entries"},
+                   {"pk", {entry["id"]}},
+                   {"hlc", "1"},
+                   {"new", entry}}}),
        400, "malformed_request"},
       {"oversized", std::string(9 * 1024 * 1024, ' '), 413, "payload_too_large"},
   };
@@ -299,12 +340,15 @@ TEST_CASE("bad requests and bad tokens get stable errors and apply nothing", "[s
   std::string expired = MintToken(t.a, t.a_user, "admin", -300);
   std::string forged = MintToken(t.a, t.a_user, "admin", 3600, "another-secret-of-enough-length");
   std::string header_none = Base64Url(R"({"alg":"none","typ":"JWT"})");
-  std::string claims = Base64Url(
-      R"({"tenant":")" + t.a + R"(","sub":"x","role":"admin","exp":4102444800})");
+  std::string claims =
+      Base64Url(R"({"tenant":")" + t.a + R"(","sub":"x","role":"admin","exp":4102444800})");
   std::string alg_none = header_none + "." + claims + ".";
-  for (const auto& [name, token] : std::vector<std::pair<std::string, std::string>>{
-           {"missing", ""}, {"expired", expired}, {"forged", forged}, {"alg none", alg_none},
-           {"garbage", "abc.def.ghi"}}) {
+  for (const auto& [name, token] :
+       std::vector<std::pair<std::string, std::string>>{{"missing", ""},
+                                                        {"expired", expired},
+                                                        {"forged", forged},
+                                                        {"alg none", alg_none},
+                                                        {"garbage", "abc.def.ghi"}}) {
     INFO(name);
     RawResponse r = push(valid, token);
     CHECK(r.status == 401);

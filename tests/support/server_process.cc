@@ -1,0 +1,151 @@
+#include "server_process.h"
+
+#include <httplib.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "pg_cluster.h"
+
+namespace outpost::testing {
+
+namespace {
+
+int FreePort() {
+  httplib::Server probe;
+  int port = probe.bind_to_any_port("127.0.0.1");
+  probe.stop();
+  return port;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// ServerProcess
+
+ServerProcess::ServerProcess(std::string database_url, std::string app,
+                             std::vector<std::string> extra_args, std::vector<std::string> env)
+    : database_url_(std::move(database_url)),
+      app_(std::move(app)),
+      extra_args_(std::move(extra_args)),
+      env_(std::move(env)) {
+  port_ = FreePort();
+  url_ = "http://127.0.0.1:" + std::to_string(port_);
+  Start();
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Stop();
+}
+
+std::string ServerProcess::log() const {
+  std::lock_guard<std::mutex> lock(log_mu_);
+  return log_;
+}
+
+void ServerProcess::Start() {
+  if (reader_.joinable()) reader_.join();
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  std::vector<std::string> args = {
+      OUTPOST_SERVER_BIN, "serve",
+      "--database",       database_url_,
+      "--rules",          SourceDir() + "/schema/apps/" + app_ + "/rules.json",
+      "--listen",         "127.0.0.1:" + std::to_string(port_),
+      "--hs256-secret",   kSecret};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    for (auto& e : env_) putenv(e.data());
+    dup2(fds[1], 1);
+    dup2(fds[1], 2);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  out_fd_ = fds[0];
+  // Read until the "listening on" line (or failure), then keep draining in the background so the
+  // server never blocks on a full pipe.
+  std::string pending;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool ready = false;
+  while (!ready) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("outpost-server did not start in 60 s: " + log());
+    }
+    pollfd p{out_fd_, POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0) continue;
+    char buf[4096];
+    ssize_t n = read(out_fd_, buf, sizeof buf);
+    if (n <= 0) {
+      int st = 0;
+      waitpid(pid_, &st, 0);
+      pid_ = -1;
+      throw std::runtime_error("outpost-server exited at start: " + log());
+    }
+    std::lock_guard<std::mutex> lock(log_mu_);
+    log_.append(buf, static_cast<size_t>(n));
+    ready = log_.find("listening on http://") != std::string::npos;
+  }
+  int fd = out_fd_;
+  reader_ = std::thread([this, fd] {
+    char buf[4096];
+    while (true) {
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      std::lock_guard<std::mutex> lock(log_mu_);
+      log_.append(buf, static_cast<size_t>(n));
+    }
+    close(fd);
+  });
+}
+
+void ServerProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int st = 0;
+  waitpid(pid_, &st, 0);
+  pid_ = -1;
+  if (reader_.joinable()) reader_.join();
+}
+
+int ServerProcess::Stop() {
+  if (pid_ <= 0) return 0;
+  kill(pid_, SIGTERM);
+  int st = 0;
+  for (int i = 0; i < 300; ++i) {  // up to 30 s for a clean shutdown
+    if (waitpid(pid_, &st, WNOHANG) == pid_) {
+      pid_ = -1;
+      if (reader_.joinable()) reader_.join();
+      return st;
+    }
+    usleep(100000);
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &st, 0);
+  pid_ = -1;
+  if (reader_.joinable()) reader_.join();
+  return -1;
+}
+
+std::string MintToken(const std::string& tenant, const std::string& sub, const std::string& role,
+                      int ttl, const std::string& secret) {
+  std::string cmd = std::string(OUTPOST_SERVER_BIN) + " token --secret '" + secret + "' --sub '" +
+                    sub + "' --role '" + role + "' --ttl " + std::to_string(ttl);
+  if (!tenant.empty()) cmd += " --tenant '" + tenant + "'";
+  std::string out = Run(cmd);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+}  // namespace outpost::testing
