@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The main job: a throwaway PostgreSQL with the GoGoTime schema and sample data, described by
-# outpost-server, mirrored into a local SQLite store by outpost, edited offline with plain SQL,
-# and the captured outbox printed. Installs and builds what it needs first.
+# The main job: the whole sync loop on one machine.
+#  - a throwaway PostgreSQL with the GoGoTime schema and sample data;
+#  - outpost-server serving it (capture installed, JWT auth);
+#  - two field clients of one company bootstrap, go "offline" and edit with plain SQL: different
+#    columns of one entry, and the same column of another; both sync and converge;
+#  - a client of another company syncs and sees none of it.
+# Installs and builds what it needs first.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$here/scripts/setup.sh"
@@ -13,65 +17,82 @@ server="$bin/sync/server/outpost-server"
 work="$(mktemp -d /tmp/outpost-demo-XXXXXX)"
 chmod 755 "$work"
 port=$((30000 + RANDOM % 20000))
-cleanup() { "$here/scripts/pg-throwaway.sh" stop "$work/pg"; rm -rf "$work"; }
+http_port=$((port + 1))
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" || true; fi
+  "$here/scripts/pg-throwaway.sh" stop "$work/pg"
+  rm -rf "$work"
+}
 trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+say() { printf '%s\n' "$*"; }
 
-step "Starting a throwaway PostgreSQL on port $port"
+step "Starting a throwaway PostgreSQL on port $port with GoGoTime sample data"
 url=$("$here/scripts/pg-throwaway.sh" start "$work/pg" "$port")
 db="${url%/postgres}/gogotime"
 psql -X -q "$url" -c "CREATE DATABASE gogotime"
 psql -X -q -v ON_ERROR_STOP=1 "$db" -f "$here/schema/apps/gogotime/schema.sql"
-psql -X -q -v ON_ERROR_STOP=1 -v rows="${ROWS:-10000}" "$db" -f "$here/schema/apps/gogotime/sample-data.sql"
-psql -X -q "$db" -c "SELECT (SELECT count(*) FROM companies) AS companies, (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM timesheet_entries) AS timesheet_entries"
+psql -X -q -v ON_ERROR_STOP=1 -v rows="${ROWS:-30000}" "$db" -f "$here/schema/apps/gogotime/sample-data.sql"
+psql -X -q "$db" -c "SELECT name AS company, (SELECT count(*) FROM timesheet_entries e WHERE e.\"companyId\" = c.id) AS entries FROM companies c ORDER BY name"
 
-step "outpost-server describe: the schema descriptor clients receive"
-"$server" describe --database "$db" --rules "$here/schema/apps/gogotime/rules.json" > "$work/schema.json"
-python3 - "$work/schema.json" <<'PY' 2>/dev/null || head -c 600 "$work/schema.json"
-import json, sys
-d = json.load(open(sys.argv[1]))
-print("version", d["version"])
-for t in d["tables"]:
-    s = t["sync"]["scope"]
-    scope = s if isinstance(s, str) else ", ".join(f"{k}={v}" for k, v in s.items())
-    ro = " read-only" if t["sync"].get("write") == [] or s == "global" else ""
-    print(f'  {t["name"]:<22} {len(t["columns"]):>2} columns  scope {scope}{ro}')
-PY
+step "Starting outpost-server on 127.0.0.1:$http_port"
+secret="demo-secret-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+"$server" serve --database "$db" --rules "$here/schema/apps/gogotime/rules.json" \
+  --listen "127.0.0.1:$http_port" --hs256-secret "$secret" > "$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$work/server.log" 2>/dev/null && break; sleep 0.1; done
+grep "listening on" "$work/server.log" || { cat "$work/server.log"; exit 1; }
+api="http://127.0.0.1:$http_port"
 
-step "outpost mirror: creating the local SQLite mirror"
-"$outpost" mirror --schema "$work/schema.json" --db "$work/field.db" | sed 's/^/  /' | head -30
+acme=4e59da50-40fc-5e0d-33c1-688ba4977baa   # company 1 of the sample data
+zoe=4586023b-b360-9b62-50c1-870e43c70adb    # company 2
+first_user() { psql -X -At "$db" -c "SELECT id FROM users WHERE \"companyId\" = '$1' ORDER BY id LIMIT 1"; }
+token() { "$server" token --secret "$secret" --tenant "$1" --sub "$2" --role "$3" --ttl 3600; }
+t_acme=$(token "$acme" "$(first_user "$acme")" manager)
+t_zoe=$(token "$zoe" "$(first_user "$zoe")" manager)
 
-step "Offline edits with plain SQL (the local store enforces the server's rules)"
-company=4e59da50-40fc-5e0d-33c1-688ba4977baa
-# Reference rows a real client would have pulled from the server: applied here by hand.
-run() { echo "\$ outpost sql \"$1\""; "$outpost" sql --db "$work/field.db" "$1" "${2:-[]}" | sed 's/^/  /' || true; }
-run "INSERT INTO action_codes (\"companyId\", code, name) VALUES ('$company', 'DEV', 'Development')"
-echo "  (refused: action_codes rows need the company, which arrives with the first sync)"
+step "Two field clients of Acme Corp and one of Zoë's Café: outpost init + first sync (bootstrap)"
+for c in field1 field2; do
+  "$outpost" init --server "$api" --token "$t_acme" --db "$work/$c.db" >/dev/null
+  printf '%s: ' "$c"; "$outpost" sync --db "$work/$c.db"
+done
+"$outpost" init --server "$api" --token "$t_zoe" --db "$work/zoe.db" >/dev/null
+printf 'zoe: '; "$outpost" sync --db "$work/zoe.db"
+
+sql() { local c=$1; shift; "$outpost" sql --db "$work/$c.db" "$@"; }
+e1=$(sql field1 --json "SELECT id FROM timesheet_entries WHERE \"companyId\" = '$acme' ORDER BY id LIMIT 1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0][0])')
+e2=$(sql field1 --json "SELECT id FROM timesheet_entries WHERE \"companyId\" = '$acme' ORDER BY id LIMIT 1 OFFSET 1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0][0])')
+show() {
+  for c in field1 field2; do
+    printf '  %-7s' "$c"; sql "$c" "SELECT substr(id, 1, 8) AS entry, \"durationMin\", country, \"workMode\" FROM timesheet_entries WHERE id IN ('$e1', '$e2') ORDER BY id" | tr '\n' ' '; echo
+  done
+  printf '  %-7s' "postgres"; psql -X -At -F ' ' "$db" -c "SELECT substr(id::text, 1, 8), \"durationMin\", country, \"workMode\" FROM timesheet_entries WHERE id IN ('$e1', '$e2') ORDER BY id" | tr '\n' ' '; echo
+}
+say "Entries under edit: $e1 and $e2"
+show
+
+step "Offline: both clients edit (nothing is sent yet)"
+say "field1: entry 1 durationMin = 95 (a column field2 does not touch); entry 2 workMode = 'remote'"
+sql field1 "UPDATE timesheet_entries SET \"durationMin\" = 95 WHERE id = '$e1'" >/dev/null
+sql field1 "UPDATE timesheet_entries SET \"workMode\" = 'remote' WHERE id = '$e2'" >/dev/null
+sleep 0.05
+say "field2: entry 1 country = 'FR' (another column);       entry 2 workMode = 'hybrid' (same column, later)"
+sql field2 "UPDATE timesheet_entries SET country = 'FR' WHERE id = '$e1'" >/dev/null
+sql field2 "UPDATE timesheet_entries SET \"workMode\" = 'hybrid' WHERE id = '$e2'" >/dev/null
+show
+say "field2's outbox:"; "$outpost" outbox --db "$work/field2.db" | sed 's/^/  /'
+
+step "Back online: field2 syncs first, then field1, then field2 again"
+for c in field2 field1 field2; do printf '%s: ' "$c"; "$outpost" sync --db "$work/$c.db"; done
+say "Converged: entry 1 keeps both column edits; entry 2 takes the later write (hybrid logical clock)"
+show
+
+step "Zoë's Café client syncs: it sees none of Acme's rows"
+printf 'zoe: '; "$outpost" sync --db "$work/zoe.db"
+sql zoe "SELECT (SELECT count(*) FROM timesheet_entries WHERE \"companyId\" = '$acme') AS acme_entries_visible, (SELECT count(*) FROM timesheet_entries) AS own_entries, (SELECT count(*) FROM companies) AS companies_visible"
+
+step "Status of field1"
+"$outpost" status --db "$work/field1.db"
 echo
-echo "Mirroring the company's reference rows locally as the sync engine would (issue 3 automates this):"
-psql -X -At -v ON_ERROR_STOP=1 "$db" > "$work/seed.sql" <<SQL
-SELECT format('INSERT INTO companies (id, name) VALUES (%L, %L);', id, name)
-  FROM companies WHERE id = '$company';
-SELECT format('INSERT INTO user_statuses (id, code, name, "canLogin", "isTerminal") VALUES (%L, %L, %L, %s, %s);',
-              id, code, name, "canLogin"::int, "isTerminal"::int) FROM user_statuses;
-SELECT format('INSERT INTO roles (id, "companyId", name) VALUES (%L, %L, %L);', id, "companyId", name)
-  FROM roles WHERE "companyId" = '$company';
-SELECT format('INSERT INTO users (id, "companyId", email, "firstName", "lastName", "roleId", "statusId") VALUES (%L, %L, %L, %L, %L, %L, %L);',
-              id, "companyId", email, "firstName", "lastName", "roleId", "statusId")
-  FROM users WHERE "companyId" = '$company';
-SELECT format('INSERT INTO action_codes (id, "companyId", code, name, type) VALUES (%L, %L, %L, %L, %L);',
-              id, "companyId", code, name, type) FROM action_codes WHERE "companyId" = '$company';
-SQL
-"$outpost" sql --engine --db "$work/field.db" "$(cat "$work/seed.sql")" >/dev/null
-"$outpost" sql --db "$work/field.db" "SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM action_codes) AS action_codes" | sed 's/^/  /'
-echo "  outbox after engine writes: $("$outpost" outbox --db "$work/field.db" --json)"
-run "INSERT INTO timesheet_entries (\"companyId\", \"userId\", \"actionCodeId\", country, \"durationMin\", day, note) SELECT \"companyId\", id, (SELECT id FROM action_codes LIMIT 1), 'FR', 90, '2026-11-23', 'Offline: site visit, no network' FROM users LIMIT 1"
-run "INSERT INTO timesheet_entries (\"companyId\", \"userId\", \"actionCodeId\", country, \"durationMin\", day) SELECT \"companyId\", id, (SELECT id FROM action_codes LIMIT 1), 'FR', 1441, '2026-11-23' FROM users LIMIT 1"
-echo "  (refused locally, as PostgreSQL would: durationMin BETWEEN 0 AND 1440)"
-run "BEGIN; UPDATE timesheet_entries SET \"durationMin\" = 120, note = 'Offline: visit ran long' WHERE note LIKE 'Offline%'; UPDATE timesheet_entries SET \"workMode\" = 'remote' WHERE note LIKE 'Offline%'; COMMIT"
-run "SELECT \"durationMin\", \"workMode\", note FROM timesheet_entries WHERE note LIKE 'Offline%'"
-
-step "The outbox: what will be pushed to the server"
-"$outpost" outbox --db "$work/field.db"
-echo
-echo "Demo finished. (Syncing the outbox with the server is the next milestone.)"
+echo "Demo finished."
