@@ -1,0 +1,69 @@
+// PostgreSQL rows -> the client's JSON values (docs/protocol.md, "Values"; docs/types.md).
+//
+// Two paths with the same output:
+//  - a fast path that appends JSON text straight to a std::string (bulk pages of pull: no JSON
+//    DOM, no per-value allocation for the common kinds);
+//  - FetchRows, which returns nlohmann::json rows for the push path (conflict answers).
+//
+// Every SELECT built here lists the client-view columns of the table (excluded columns are never
+// read) and carries the scope predicate of ServerModel::ScopePredicate.
+//
+// Threading: the functions are pure or use only the connection they are given.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model.h"
+#include "outpost/schema.h"
+#include "outpost/status.h"
+#include "pg.h"
+
+namespace outpost::server {
+
+// Appends `s` as a JSON string literal (quotes included). `s` must be UTF-8 (PostgreSQL's client
+// encoding is UTF8); control characters are escaped.
+void AppendJsonString(std::string_view s, std::string* out);
+
+// Appends the client JSON of one non-NULL PostgreSQL text value of a column of `type`: the same
+// JSON as PgTextToJson(type, text) (value.h), except that a real NaN becomes null (what SQLite
+// would store) instead of an error. Errors: kInvalidArgument when `text` is not a valid value of
+// the type (which PostgreSQL does not produce in Outpost's session settings).
+Status AppendPgValueJson(const ColumnType& type, std::string_view text, std::string* out);
+
+// Appends rows [0, result.rows()) of `result` as JSON arrays separated by commas
+// ("[v,…],[v,…]"), reading the table's view columns from result columns `first_col`,
+// `first_col + 1`, … in view order. NULL is null.
+Status AppendRowsJson(const SyncedTable& table, const PgResult& result, int first_col,
+                      std::string* out);
+
+// Appends one JSON array of the primary key values given as PostgreSQL text (as stored in
+// `_outpost.changes.pk`), converted to client JSON by the key columns' types: ["0193…"] or [57].
+Status AppendPkJson(const SyncedTable& table, const nlohmann::json& pk_text, std::string* out);
+
+// `alias."c1", alias."c2", …` for the view columns of `table` (view order).
+std::string ViewColumnsSql(const SyncedTable& table, std::string_view alias);
+
+// The JSON array of view column names, e.g. ["id","name"] (the "columns" of a rows line).
+std::string ViewColumnsJson(const SyncedTable& table);
+
+// A query returning, for the jsonb array `$1` of primary keys (each an array of values; strings
+// or numbers, as text they must parse as the key column's type), the rows that exist and are in
+// `who`'s scope: column 0 is the key's 1-based position in `$1`, then the view columns.
+// `params` receives $1 = nullopt (the caller sets params[0]) followed by the scope's parameters.
+Result<std::string> RowsByPkSql(const ServerModel& model, const SyncedTable& table,
+                                const Principal& who, PgParams* params);
+
+// For each key of `pks` (arrays of values, text or numbers, in primary key order), the current
+// client-view row object ({"column": value, …}, every view column) of `table`, or null when the
+// row does not exist or is outside `who`'s scope. The answer is a JSON array parallel to `pks`.
+// Runs one query on `conn` (in whatever transaction `conn` has open). Errors: kInvalidArgument
+// for a key of the wrong arity or not an array; kPostgres (e.g. a key value that does not parse
+// as its column type), kPermissionDenied (the token lacks a claim the row filter needs).
+Result<nlohmann::json> FetchRows(PgConnection& conn, const ServerModel& model,
+                                 const SyncedTable& table, const Principal& who,
+                                 const std::vector<nlohmann::json>& pks);
+
+}  // namespace outpost::server
