@@ -159,7 +159,8 @@ ColumnType ElementType(const ColumnType& array) {
   return e;
 }
 
-Result<json> ValueToJson(const Value& v) {
+// An array element as JSON (bytea elements in PostgreSQL hex form, inside the array text).
+Result<json> ArrayElementJson(const Value& v) {
   switch (v.index()) {
     case 0: return json(nullptr);
     case 1: return json(std::get<int64_t>(v));
@@ -226,7 +227,7 @@ Result<json> ParseArrayLevel(const ColumnType& element, std::string_view text, s
         out.push_back(item == "t" || item == "true");
       } else {
         OUTPOST_ASSIGN_OR_RETURN(Value v, PgTextToValue(element, item));
-        OUTPOST_ASSIGN_OR_RETURN(json jv, ValueToJson(v));
+        OUTPOST_ASSIGN_OR_RETURN(json jv, ArrayElementJson(v));
         out.push_back(std::move(jv));
       }
     }
@@ -504,6 +505,140 @@ Result<std::string> JsonToPgArray(const ColumnType& type, std::string_view json_
   std::string out;
   OUTPOST_RETURN_IF_ERROR(WriteArrayLevel(ElementType(type), j, &out));
   return out;
+}
+
+Result<Value> ValueFromJson(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null: return Value(Null{});
+    case json::value_t::boolean: return Value(int64_t{j.get<bool>() ? 1 : 0});
+    case json::value_t::number_integer: return Value(j.get<int64_t>());
+    case json::value_t::number_unsigned: {
+      uint64_t u = j.get<uint64_t>();
+      if (u > static_cast<uint64_t>(INT64_MAX)) {
+        return Status(Code::kInvalidArgument,
+                      "integer " + j.dump() + " is out of the 64-bit range");
+      }
+      return Value(static_cast<int64_t>(u));
+    }
+    case json::value_t::number_float: return Value(j.get<double>());
+    case json::value_t::string: return Value(j.get<std::string>());
+    case json::value_t::object:
+      if (j.size() == 1 && j.contains("$blob")) {
+        const json& b = j["$blob"];
+        if (!b.is_string()) {
+          return Status(Code::kInvalidArgument, "\"$blob\" must be a base64 string");
+        }
+        OUTPOST_ASSIGN_OR_RETURN(auto bytes, Base64Decode(b.get<std::string>()));
+        return Value(Blob{std::move(bytes)});
+      }
+      return Value(j.dump());
+    default: return Value(j.dump());
+  }
+}
+
+Result<Value> ValueFromJson(const ColumnType& type, const json& j) {
+  if (j.is_null()) return Value(Null{});
+  auto wrong = [&]() {
+    std::string shown = j.dump();
+    if (shown.size() > 80) shown = shown.substr(0, 80) + "...";
+    return Status(Code::kInvalidArgument, "JSON " + std::string(j.type_name()) + " " + shown +
+                                              " is not a " + type.pg_type + " value");
+  };
+  Value v;
+  switch (type.kind) {
+    case TypeKind::kBoolean:
+      if (j.is_boolean()) return Value(int64_t{j.get<bool>() ? 1 : 0});
+      if (!j.is_number_integer()) return wrong();
+      break;
+    case TypeKind::kInteger:
+      if (!j.is_number_integer()) return wrong();
+      break;
+    case TypeKind::kReal:
+      if (j.is_string()) {
+        const auto& s = j.get_ref<const std::string&>();
+        if (s == "NaN") {
+          return Status(Code::kUnsupported, "NaN in " + type.pg_type + " cannot be stored locally");
+        }
+        if (s != "Infinity" && s != "-Infinity") return wrong();
+        return Value(s[0] == '-' ? -HUGE_VAL : HUGE_VAL);
+      }
+      if (!j.is_number()) return wrong();
+      break;
+    case TypeKind::kNumeric:
+      if (!j.is_string() && !j.is_number()) return wrong();
+      break;
+    case TypeKind::kBytea:
+      if (!j.is_object()) return wrong();
+      break;
+    case TypeKind::kJson:
+      if (j.is_string()) {
+        const auto& s = j.get_ref<const std::string&>();
+        if (!json::accept(s)) {
+          return Status(Code::kInvalidArgument, "a " + type.pg_type + " value must be JSON text");
+        }
+        return Value(s);
+      }
+      return Value(j.dump());
+    case TypeKind::kArray:
+      if (j.is_array()) {
+        v = j.dump();
+        OUTPOST_RETURN_IF_ERROR(ValueToPgText(type, v).status());
+        return v;
+      }
+      if (!j.is_string()) return wrong();
+      break;
+    case TypeKind::kUuid: {
+      if (!j.is_string()) return wrong();
+      OUTPOST_ASSIGN_OR_RETURN(std::string u, ValueToPgText(type, Value(j.get<std::string>())));
+      return Value(std::move(u));
+    }
+    case TypeKind::kText:
+    case TypeKind::kCitext:
+    case TypeKind::kDate:
+    case TypeKind::kTimestamp:
+    case TypeKind::kTimestamptz:
+    case TypeKind::kEnum:
+    case TypeKind::kInet:
+    case TypeKind::kOtherText:
+      if (!j.is_string()) return wrong();
+      break;
+  }
+  OUTPOST_ASSIGN_OR_RETURN(v, ValueFromJson(j));
+  OUTPOST_RETURN_IF_ERROR(ValueToPgText(type, v).status());
+  return v;
+}
+
+json ValueToJson(const ColumnType& type, const Value& value) {
+  switch (value.index()) {
+    case 0: return json(nullptr);
+    case 1: {
+      int64_t n = std::get<int64_t>(value);
+      if (type.kind == TypeKind::kBoolean && (n == 0 || n == 1)) return json(n == 1);
+      return json(n);
+    }
+    case 2: {
+      double d = std::get<double>(value);
+      if (std::isinf(d)) return json(d > 0 ? "Infinity" : "-Infinity");
+      return json(d);
+    }
+    case 3: return json(std::get<std::string>(value));
+    default: {
+      const auto& b = std::get<Blob>(value).bytes;
+      return json{{"$blob", Base64Encode(b.data(), b.size())}};
+    }
+  }
+}
+
+Result<std::optional<std::string>> JsonToPgText(const ColumnType& type, const json& j) {
+  OUTPOST_ASSIGN_OR_RETURN(Value v, ValueFromJson(type, j));
+  if (IsNull(v)) return std::optional<std::string>();
+  OUTPOST_ASSIGN_OR_RETURN(std::string text, ValueToPgText(type, v));
+  return std::optional<std::string>(std::move(text));
+}
+
+Result<json> PgTextToJson(const ColumnType& type, std::string_view text) {
+  OUTPOST_ASSIGN_OR_RETURN(Value v, PgTextToValue(type, text));
+  return ValueToJson(type, v);
 }
 
 }  // namespace outpost

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -55,5 +57,33 @@ Result<std::vector<uint8_t>> Base64Decode(std::string_view text);
 // true/false, everything else a JSON string. The inverse builds a PostgreSQL array literal.
 Result<std::string> PgArrayToJson(const ColumnType& type, std::string_view literal);
 Result<std::string> JsonToPgArray(const ColumnType& type, std::string_view json_text);
+
+// Client JSON <-> Value (docs/types.md, "JSON encoding"): the one implementation shared by the
+// core's Store::Execute parameters and the server's push and pull.
+
+// Untyped: null; true/false as 1/0; integers (exact to 64 bits); reals; strings; {"$blob":
+// "<base64>"} as a BLOB; any other object or array as its JSON text. Errors with kInvalidArgument
+// for an unsigned integer beyond the int64 range or a malformed "$blob".
+Result<Value> ValueFromJson(const nlohmann::json& j);
+
+// Typed: the local value of `j` for a column of `type`, checked so that ValueToPgText(type, v)
+// succeeds (null is always accepted; NOT NULL is the database's business). Accepted forms:
+//   boolean: true/false or 0/1;  integer: a JSON integer;  real: a number or
+//   "Infinity"/"-Infinity"; numeric: a decimal string or a number;  bytea: {"$blob": "<base64>"};
+//   json: JSON text as a string (it must parse), or any other JSON value (stored as its text);
+//   array: a JSON array, or its text as a string;  uuid: a UUID string (canonicalised to
+//   lowercase);  enum: one of its labels;  every other kind: a string.
+// Errors: kInvalidArgument (wrong JSON type or form), kUnsupported (a NaN real).
+Result<Value> ValueFromJson(const ColumnType& type, const nlohmann::json& j);
+
+// Local value -> client JSON for a column of `type`: null; booleans as true/false; integers;
+// reals (non-finite as "Infinity"/"-Infinity"); strings; BLOBs as {"$blob": "<base64>"}.
+nlohmann::json ValueToJson(const ColumnType& type, const Value& value);
+
+// Shortcuts for the sync server. Client JSON -> PostgreSQL input text (nullopt for null), with
+// the errors of ValueFromJson; PostgreSQL output text -> client JSON, with the errors of
+// PgTextToValue.
+Result<std::optional<std::string>> JsonToPgText(const ColumnType& type, const nlohmann::json& j);
+Result<nlohmann::json> PgTextToJson(const ColumnType& type, std::string_view text);
 
 }  // namespace outpost
