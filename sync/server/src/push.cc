@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "outpost/value.h"
+#include "rows.h"
 
 namespace outpost::server {
 namespace {
@@ -342,7 +343,7 @@ class Pusher {
                                                   std::vector<Field>* values, bool fill);
   uint64_t Clock(const Mutation& m, TxState* st) const;
   Status SetClock(uint64_t clock);
-  Result<json> FetchRow(const SyncedTable& t, const json& pk);
+  Result<json> FetchTouchedRows(const TxState& st);
 
   // Temporary keys.
   const SyncedTable* KeyTarget(const SyncedTable& t, std::string_view column) const;
@@ -837,35 +838,30 @@ Result<Outcome> Pusher::ApplyDelete(const Mutation& m, const json& pk, TxState* 
   return Outcome();
 }
 
-// The client view of row `pk` of `t` if it exists in the token's scope, else null.
-Result<json> Pusher::FetchRow(const SyncedTable& t, const json& pk) {
-  PgParams params;
-  auto pkp = PkParam(t, pk, &params);
-  if (!pkp.ok()) return json(nullptr);
-  auto scope = model_.ScopePredicate(t, "r", who_, &params);
-  if (!scope.ok()) return json(nullptr);
-  std::string cols;
-  for (const auto& c : t.view->columns) {
-    cols += (cols.empty() ? "r." : ", r.") + PgQuoteIdent(c.name);
-  }
-  OUTPOST_ASSIGN_OR_RETURN(PgResult r,
-                           Q("SELECT " + cols + " FROM " + t.qname + " r WHERE " +
-                                 model_.PkMatchExpression(t, "r", *pkp) + " AND " + *scope,
-                             params));
-  if (r.rows() == 0) return json(nullptr);
-  json row = json::object();
-  for (size_t i = 0; i < t.view->columns.size(); ++i) {
-    const Column& c = t.view->columns[i];
-    int ci = static_cast<int>(i);
-    if (r.is_null(0, ci)) {
-      row[c.name] = nullptr;
-      continue;
+// `rows` of a rejection: for every row the transaction touched, in first-touch order, the client
+// view of its current server value, or null when absent or outside the token's scope.
+Result<json> Pusher::FetchTouchedRows(const TxState& st) {
+  std::map<const SyncedTable*, std::vector<size_t>> by_table;  // positions in st.touched
+  for (size_t i = 0; i < st.touched.size(); ++i) by_table[st.touched[i].table].push_back(i);
+  std::vector<json> rows(st.touched.size());
+  for (const auto& [table, positions] : by_table) {
+    std::vector<json> pks;
+    for (size_t i : positions) pks.push_back(st.touched[i].pk);
+    auto fetched = FetchRows(conn_, model_, *table, who_, pks);
+    if (!fetched.ok()) {
+      // A row filter claim the token lacks: none of these rows is the token's to see.
+      if (fetched.status().code() == Code::kPermissionDenied) continue;
+      return fetched.status();
     }
-    auto v = PgTextToJson(c.type, r.get(0, ci));
-    // A value the client cannot store (e.g. a NaN double) is passed as PostgreSQL's text.
-    row[c.name] = v.ok() ? std::move(v).value() : json(std::string(r.get(0, ci)));
+    for (size_t k = 0; k < positions.size(); ++k) rows[positions[k]] = std::move((*fetched)[k]);
   }
-  return row;
+  json out = json::array();
+  for (size_t i = 0; i < st.touched.size(); ++i) {
+    out.push_back(json{{"table", st.touched[i].table->name()},
+                       {"pk", st.touched[i].pk},
+                       {"row", std::move(rows[i])}});
+  }
+  return out;
 }
 
 // One attempt at applying `tx` in a PostgreSQL transaction. Returns the result when it applied,
@@ -941,11 +937,7 @@ Result<std::optional<json>> Pusher::RecordRejection(const ClientTx& tx, const Re
   OUTPOST_RETURN_IF_ERROR(Q("BEGIN").status());
   auto run = [&]() -> Result<std::optional<json>> {
     OUTPOST_ASSIGN_OR_RETURN(PgResult x, Q("SELECT pg_current_xact_id()::text"));
-    json rows = json::array();
-    for (const auto& t : st.touched) {
-      OUTPOST_ASSIGN_OR_RETURN(json row, FetchRow(*t.table, t.pk));
-      rows.push_back(json{{"table", t.table->name()}, {"pk", t.pk}, {"row", std::move(row)}});
-    }
+    OUTPOST_ASSIGN_OR_RETURN(json rows, FetchTouchedRows(st));
     json error{{"code", rej.code},
                {"message", rej.message},
                {"table", rej.table ? json(rej.table->name()) : json(nullptr)},
