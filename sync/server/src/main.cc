@@ -1,15 +1,24 @@
 // outpost-server: the Outpost sync endpoint's command line.
 //
+//   outpost-server serve --database URL --rules FILE [--listen HOST:PORT] [--hs256-secret S |
+//       --hs256-secret-file F | --ed25519-public-key KEY] [--config FILE] [--pool N]
+//       [--threads N] [--max-body BYTES] [--retention-seconds N] [--pg-schema NAME]
+//       Serves the sync protocol (docs/protocol.md, docs/server.md) until SIGTERM/SIGINT.
+//   outpost-server token --secret S --sub U --role R [--tenant T] [--ttl SECONDS] [--claims JSON]
+//       Prints an HS256 token (demos and tests). --ttl may be negative (an expired token).
 //   outpost-server describe --database URL [--rules FILE] [--pg-schema NAME] [--pretty]
 //       Reads the PostgreSQL catalog and prints the schema descriptor JSON (with its version).
 //       With --rules, only the synced tables, with their rules, secrets removed.
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "catalog.h"
+#include "jwt.h"
 #include "outpost/mirror.h"
+#include "server.h"
 
 namespace {
 
@@ -21,7 +30,14 @@ int Fail(const Status& s) {
 }
 
 int Usage() {
-  std::cerr << "usage: outpost-server describe --database URL [--rules FILE] [--pg-schema NAME] "
+  std::cerr << "usage:\n"
+               "  outpost-server serve --database URL --rules FILE [--listen HOST:PORT]\n"
+               "      (--hs256-secret S | --hs256-secret-file F | --ed25519-public-key KEY)\n"
+               "      [--config FILE] [--pool N] [--threads N] [--max-body BYTES]\n"
+               "      [--retention-seconds N] [--pg-schema NAME]\n"
+               "  outpost-server token --secret S --sub U --role R [--tenant T] [--ttl SECONDS] "
+               "[--claims JSON]\n"
+               "  outpost-server describe --database URL [--rules FILE] [--pg-schema NAME] "
                "[--pretty]\n";
   return 2;
 }
@@ -57,6 +73,63 @@ int Describe(std::map<std::string, std::string>& opts) {
   return 0;
 }
 
+int Serve(std::map<std::string, std::string>& opts) {
+  server::ServerConfig config;
+  if (opts.count("config")) {
+    auto text = ReadFile(opts["config"]);
+    if (!text.ok()) return Fail(text.status());
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      return Fail(Status(Code::kInvalidArgument, opts["config"] + ": not a JSON object"));
+    }
+    for (const auto& [key, value] : j.items()) {
+      if (opts.count(key)) continue;  // the command line wins
+      std::string v = value.is_string() ? value.get<std::string>() : value.dump();
+      Status s = server::ApplyConfigOption(key, v, &config);
+      if (!s.ok()) return Fail(s.WithContext(opts["config"]));
+    }
+  }
+  for (const auto& [key, value] : opts) {
+    if (key == "config") continue;
+    Status s = server::ApplyConfigOption(key, value, &config);
+    if (!s.ok()) return Fail(s);
+  }
+  Status s = server::RunServer(config);
+  if (!s.ok()) return Fail(s);
+  return 0;
+}
+
+int Token(std::map<std::string, std::string>& opts) {
+  if (!opts.count("secret") || !opts.count("sub") || !opts.count("role")) return Usage();
+  nlohmann::json claims = nlohmann::json::object();
+  if (opts.count("claims")) {
+    claims = nlohmann::json::parse(opts["claims"], nullptr, false);
+    if (claims.is_discarded() || !claims.is_object()) {
+      return Fail(Status(Code::kInvalidArgument, "--claims must be a JSON object"));
+    }
+  }
+  long long ttl = 3600;
+  if (opts.count("ttl")) {
+    size_t used = 0;
+    try {
+      ttl = std::stoll(opts["ttl"], &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != opts["ttl"].size()) {
+      return Fail(Status(Code::kInvalidArgument, "--ttl must be an integer"));
+    }
+  }
+  int64_t now = server::UnixNow();
+  claims["sub"] = opts["sub"];
+  claims["role"] = opts["role"];
+  if (opts.count("tenant")) claims["tenant"] = opts["tenant"];
+  claims["iat"] = now;
+  claims["exp"] = now + ttl;
+  std::cout << server::MintHs256(claims, opts["secret"]) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,5 +149,7 @@ int main(int argc, char** argv) {
     }
   }
   if (command == "describe") return Describe(opts);
+  if (command == "serve") return Serve(opts);
+  if (command == "token") return Token(opts);
   return Usage();
 }

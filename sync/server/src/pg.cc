@@ -33,14 +33,37 @@ Result<PgResult> PgConnection::Exec(std::string_view sql, const PgParams& params
   std::string text(sql);
   PGresult* r = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
                              values.data(), nullptr, nullptr, 0);
+  return Check(r);
+}
+
+Result<PgResult> PgConnection::Check(PGresult* r) {
   PgResult result(r);
   auto st = PQresultStatus(r);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    last_sqlstate_ = state ? state : "";
     std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    if (msg.empty()) msg = PQerrorMessage(conn_);
     return Status(Code::kPostgres, msg);
   }
   return result;
+}
+
+Result<PgResult> PgConnection::ExecCached(const std::string& sql, const PgParams& params) {
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    std::string name = "outpost_" + std::to_string(prepared_.size() + 1);
+    OUTPOST_RETURN_IF_ERROR(
+        Check(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr))
+            .status());
+    it = prepared_.emplace(sql, std::move(name)).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return Check(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()),
+                              values.data(), nullptr, nullptr, 0));
 }
 
 std::string PgQuoteIdent(std::string_view name) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "outpost/status.h"
@@ -47,11 +48,21 @@ class PgConnection {
 
   // Runs one statement with text parameters ($1, $2, ...). A NULL optional is SQL NULL.
   Result<PgResult> Exec(std::string_view sql, const PgParams& params = {});
+  // As Exec, but the statement is prepared once per connection (keyed by its text) and executed
+  // as a prepared statement afterwards: for statements run many times (pull pages).
+  Result<PgResult> ExecCached(const std::string& sql, const PgParams& params = {});
+  // The SQLSTATE of the last failed Exec/ExecCached ("" when it had none, e.g. connection lost).
+  const std::string& last_sqlstate() const { return last_sqlstate_; }
+  // True while the connection to the server is usable.
+  bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
   PGconn* raw() const { return conn_; }
 
  private:
   explicit PgConnection(PGconn* c) : conn_(c) {}
+  Result<PgResult> Check(PGresult* r);
   PGconn* conn_;
+  std::string last_sqlstate_;
+  std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
 };
 
 // Quotes an identifier for PostgreSQL ("name" with doubled quotes). Only for names read from the

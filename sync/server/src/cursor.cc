@@ -1,0 +1,100 @@
+#include "cursor.h"
+
+#include <charconv>
+
+#include "jwt.h"
+
+namespace outpost::server {
+
+namespace {
+
+using nlohmann::json;
+
+Status Invalid(std::string why) {
+  return Status(Code::kInvalidCursor, "invalid cursor: " + std::move(why));
+}
+
+bool ParseU64(const json& j, uint64_t* out) {
+  if (!j.is_string()) return false;
+  const auto& s = j.get_ref<const std::string&>();
+  if (s.empty() || s.size() > 20) return false;
+  if (s.size() > 1 && s[0] == '0') return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+}  // namespace
+
+std::string EncodeCursor(const Cursor& c) {
+  json j = json::object();
+  j["v"] = 1;
+  j["w"] = std::to_string(c.w);
+  switch (c.kind) {
+    case Cursor::Kind::kIncremental: break;
+    case Cursor::Kind::kBootstrap:
+      j["t"] = c.table;
+      j["k"] = c.key;
+      break;
+    case Cursor::Kind::kWindow:
+      j["e"] = std::to_string(c.end);
+      j["x"] = std::to_string(c.last_xid);
+      j["i"] = std::to_string(c.last_id);
+      break;
+  }
+  return Base64UrlEncode(j.dump());
+}
+
+Result<Cursor> DecodeCursor(std::string_view text, const ServerModel& model) {
+  std::vector<size_t> arity;
+  for (const auto& t : model.tables()) arity.push_back(t.view->primary_key.size());
+  return DecodeCursor(text, arity);
+}
+
+Result<Cursor> DecodeCursor(std::string_view text, const std::vector<size_t>& key_arity) {
+  if (text.empty() || text.size() > kMaxCursorBytes) return Invalid("empty or too long");
+  auto raw = Base64UrlDecode(text);
+  if (!raw.ok()) return Invalid("not base64url");
+  json j = json::parse(*raw, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Invalid("not a JSON object");
+  auto v = j.find("v");
+  if (v == j.end() || !v->is_number_integer() || v->get<int64_t>() != 1) {
+    return Invalid("unknown version");
+  }
+  Cursor c;
+  if (!j.contains("w") || !ParseU64(j["w"], &c.w)) return Invalid("bad watermark");
+  if (j.size() == 2) return c;
+  if (j.size() == 4 && j.contains("t") && j.contains("k")) {
+    c.kind = Cursor::Kind::kBootstrap;
+    const json& t = j["t"];
+    if (!t.is_number_unsigned() || t.get<uint64_t>() >= key_arity.size()) {
+      return Invalid("bad table");
+    }
+    c.table = t.get<size_t>();
+    const json& k = j["k"];
+    if (!k.is_null()) {
+      if (!k.is_array() || k.size() != key_arity[c.table]) return Invalid("bad key");
+      for (const auto& e : k) {
+        if (!e.is_string() || e.get_ref<const std::string&>().size() > 1024) {
+          return Invalid("bad key");
+        }
+      }
+    }
+    c.key = k;
+    return c;
+  }
+  if (j.size() == 5 && j.contains("e") && j.contains("x") && j.contains("i")) {
+    c.kind = Cursor::Kind::kWindow;
+    if (!ParseU64(j["e"], &c.end) || !ParseU64(j["x"], &c.last_xid) ||
+        !ParseU64(j["i"], &c.last_id)) {
+      return Invalid("bad window");
+    }
+    if (c.end < c.w || c.last_xid < c.w || c.last_xid >= c.end) return Invalid("bad window");
+    return c;
+  }
+  return Invalid("unknown fields");
+}
+
+}  // namespace outpost::server

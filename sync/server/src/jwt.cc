@@ -1,0 +1,247 @@
+#include "jwt.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace outpost::server {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr char kUrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+Status Unauthorized(std::string message) {
+  return Status(Code::kUnauthorized, std::move(message));
+}
+
+bool EnsureSodium() {
+  static const bool ok = sodium_init() >= 0;
+  return ok;
+}
+
+std::string HmacSha256(std::string_view key, std::string_view message) {
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
+  std::string mac(crypto_auth_hmacsha256_BYTES, '\0');
+  crypto_auth_hmacsha256_final(&st, reinterpret_cast<unsigned char*>(mac.data()));
+  return mac;
+}
+
+// A JSON number of seconds (integer or real), or nullopt.
+std::optional<double> Seconds(const json& claims, const char* name) {
+  auto it = claims.find(name);
+  if (it == claims.end() || !it->is_number()) return std::nullopt;
+  double v = it->get<double>();
+  if (!std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::string SigningInput(const json& header, const json& claims) {
+  return Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims.dump());
+}
+
+}  // namespace
+
+std::string Base64UrlEncode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() * 4 + 2) / 3);
+  size_t i = 0;
+  auto b = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[k])); };
+  for (; i + 2 < bytes.size(); i += 3) {
+    uint32_t n = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
+    out.push_back(kUrlAlphabet[(n >> 18) & 63]);
+    out.push_back(kUrlAlphabet[(n >> 12) & 63]);
+    out.push_back(kUrlAlphabet[(n >> 6) & 63]);
+    out.push_back(kUrlAlphabet[n & 63]);
+  }
+  if (i < bytes.size()) {
+    uint32_t n = b(i) << 16;
+    if (i + 1 < bytes.size()) n |= b(i + 1) << 8;
+    out.push_back(kUrlAlphabet[(n >> 18) & 63]);
+    out.push_back(kUrlAlphabet[(n >> 12) & 63]);
+    if (i + 1 < bytes.size()) out.push_back(kUrlAlphabet[(n >> 6) & 63]);
+  }
+  return out;
+}
+
+Result<std::string> Base64UrlDecode(std::string_view text) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+  };
+  if (text.size() % 4 == 1) return Status(Code::kInvalidArgument, "invalid base64url length");
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v = val(c);
+    if (v < 0) return Status(Code::kInvalidArgument, "invalid base64url character");
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  // Leftover bits must be zero, so that every byte string has exactly one encoding.
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
+    return Status(Code::kInvalidArgument, "invalid base64url trailing bits");
+  }
+  return out;
+}
+
+Result<JwtKey> JwtKey::Ed25519PublicKey(std::string_view text) {
+  std::string bytes;
+  bool hex = text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+               return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+             });
+  if (hex) {
+    for (size_t i = 0; i < 64; i += 2) {
+      bytes.push_back(static_cast<char>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
+    }
+  } else {
+    std::string t(text);
+    while (!t.empty() && t.back() == '=') t.pop_back();
+    std::replace(t.begin(), t.end(), '+', '-');
+    std::replace(t.begin(), t.end(), '/', '_');
+    auto d = Base64UrlDecode(t);
+    if (!d.ok()) return Status(Code::kInvalidArgument, "Ed25519 public key: not hex or base64");
+    bytes = std::move(d).value();
+  }
+  if (bytes.size() != crypto_sign_PUBLICKEYBYTES) {
+    return Status(Code::kInvalidArgument, "Ed25519 public key must be 32 bytes");
+  }
+  return JwtKey{Kind::kEd25519, std::move(bytes)};
+}
+
+Result<json> VerifyJwt(std::string_view token, const JwtKey& key, int64_t now) {
+  if (!EnsureSodium()) return Status(Code::kInternal, "libsodium failed to initialise");
+  if (token.empty()) return Unauthorized("missing token");
+  if (token.size() > kMaxTokenBytes) return Unauthorized("token too long");
+  size_t d1 = token.find('.');
+  size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
+  if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) {
+    return Unauthorized("malformed token: expected header.payload.signature");
+  }
+  std::string_view header_b64 = token.substr(0, d1);
+  std::string_view payload_b64 = token.substr(d1 + 1, d2 - d1 - 1);
+  std::string_view sig_b64 = token.substr(d2 + 1);
+  auto header_text = Base64UrlDecode(header_b64);
+  auto payload_text = Base64UrlDecode(payload_b64);
+  auto sig = Base64UrlDecode(sig_b64);
+  if (!header_text.ok() || !payload_text.ok() || !sig.ok()) {
+    return Unauthorized("malformed token: bad base64url");
+  }
+  json header = json::parse(*header_text, nullptr, false);
+  if (header.is_discarded() || !header.is_object()) {
+    return Unauthorized("malformed token: header is not a JSON object");
+  }
+  auto alg = header.find("alg");
+  if (alg == header.end() || !alg->is_string()) return Unauthorized("token header has no alg");
+  const std::string& a = alg->get_ref<const std::string&>();
+  const char* expected = key.kind == JwtKey::Kind::kHs256 ? "HS256" : "EdDSA";
+  if (a != expected) {
+    return Unauthorized("token algorithm \"" + a.substr(0, 16) + "\" is not accepted (expected " +
+                        expected + ")");
+  }
+  if (header.contains("crit")) return Unauthorized("token header has unsupported crit");
+  std::string_view signing_input = token.substr(0, d2);
+  if (key.kind == JwtKey::Kind::kHs256) {
+    std::string mac = HmacSha256(key.bytes, signing_input);
+    if (sig->size() != mac.size() || sodium_memcmp(sig->data(), mac.data(), mac.size()) != 0) {
+      return Unauthorized("bad token signature");
+    }
+  } else {
+    if (sig->size() != crypto_sign_BYTES || key.bytes.size() != crypto_sign_PUBLICKEYBYTES ||
+        crypto_sign_verify_detached(
+            reinterpret_cast<const unsigned char*>(sig->data()),
+            reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
+            reinterpret_cast<const unsigned char*>(key.bytes.data())) != 0) {
+      return Unauthorized("bad token signature");
+    }
+  }
+  json claims = json::parse(*payload_text, nullptr, false);
+  if (claims.is_discarded() || !claims.is_object()) {
+    return Unauthorized("malformed token: claims are not a JSON object");
+  }
+  auto exp = Seconds(claims, "exp");
+  if (!exp) return Unauthorized("token has no numeric exp");
+  if (static_cast<double>(now) > *exp + kJwtLeewaySeconds) return Unauthorized("token expired");
+  if (claims.contains("nbf")) {
+    auto nbf = Seconds(claims, "nbf");
+    if (!nbf) return Unauthorized("token nbf is not a number");
+    if (static_cast<double>(now) + kJwtLeewaySeconds < *nbf) {
+      return Unauthorized("token not valid yet (nbf)");
+    }
+  }
+  return claims;
+}
+
+Result<Principal> PrincipalFromClaims(const json& claims, const std::vector<std::string>& roles,
+                                      bool require_tenant) {
+  auto str = [&](const char* name) -> const std::string* {
+    auto it = claims.find(name);
+    if (it == claims.end() || !it->is_string()) return nullptr;
+    return &it->get_ref<const std::string&>();
+  };
+  Principal p;
+  const std::string* sub = str("sub");
+  if (!sub || sub->empty()) return Unauthorized("token has no sub claim (string)");
+  const std::string* role = str("role");
+  if (!role) return Unauthorized("token has no role claim (string)");
+  if (claims.contains("tenant")) {
+    const std::string* tenant = str("tenant");
+    if (!tenant) return Unauthorized("token tenant claim must be a string");
+    p.tenant = *tenant;
+  }
+  if (require_tenant && p.tenant.empty()) return Unauthorized("token has no tenant claim");
+  if (std::find(roles.begin(), roles.end(), *role) == roles.end()) {
+    return Status(Code::kForbidden, "role \"" + role->substr(0, 64) + "\" is not in the rules");
+  }
+  p.user = *sub;
+  p.role = *role;
+  p.claims = claims;
+  return p;
+}
+
+Result<Principal> Authenticate(std::string_view token, const JwtKey& key, const ServerModel& model,
+                               int64_t now) {
+  OUTPOST_ASSIGN_OR_RETURN(json claims, VerifyJwt(token, key, now));
+  return PrincipalFromClaims(claims, model.view().roles, model.has_tenant_scope());
+}
+
+std::string MintHs256(const json& claims, std::string_view secret) {
+  std::string input = SigningInput(json{{"alg", "HS256"}, {"typ", "JWT"}}, claims);
+  return input + "." + Base64UrlEncode(HmacSha256(secret, input));
+}
+
+std::string MintEdDsa(const json& claims, std::string_view secret_key) {
+  EnsureSodium();
+  std::string input = SigningInput(json{{"alg", "EdDSA"}, {"typ", "JWT"}}, claims);
+  std::string sig(crypto_sign_BYTES, '\0');
+  if (secret_key.size() == crypto_sign_SECRETKEYBYTES) {
+    crypto_sign_detached(reinterpret_cast<unsigned char*>(sig.data()), nullptr,
+                         reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+                         reinterpret_cast<const unsigned char*>(secret_key.data()));
+  }
+  return input + "." + Base64UrlEncode(sig);
+}
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace outpost::server

@@ -1,0 +1,169 @@
+#include "pool.h"
+
+#include <poll.h>
+
+#include <iostream>
+
+namespace outpost::server {
+
+PgPool::PgPool(std::string url, size_t size) : url_(std::move(url)), size_(size ? size : 1) {}
+
+PgPool::~PgPool() = default;
+
+PgPool::Lease& PgPool::Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    Release();
+    pool_ = other.pool_;
+    conn_ = std::move(other.conn_);
+  }
+  return *this;
+}
+
+PgPool::Lease::~Lease() {
+  Release();
+}
+
+void PgPool::Lease::Release() {
+  if (pool_ && conn_) pool_->Return(std::move(conn_));
+  conn_.reset();
+}
+
+Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    if (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(conn));
+    }
+    if (open_ < size_) {
+      ++open_;
+      lock.unlock();
+      auto conn = PgConnection::Connect(url_);
+      if (!conn.ok()) {
+        lock.lock();
+        --open_;
+        cv_.notify_one();
+        return Status(Code::kUnavailable, "database unavailable: " + conn.status().message());
+      }
+      return Lease(this, std::move(conn).value());
+    }
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= size_) {
+      return Status(Code::kUnavailable, "every database connection is busy");
+    }
+  }
+}
+
+void PgPool::Return(std::unique_ptr<PgConnection> conn) {
+  if (conn->healthy()) {
+    PGTransactionStatusType ts = PQtransactionStatus(conn->raw());
+    if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+      // Best effort: a failed rollback shows up as an unhealthy connection just below.
+      (void)conn->Exec("ROLLBACK");
+      ts = PQtransactionStatus(conn->raw());
+    }
+    if (ts != PQTRANS_IDLE) conn.reset();
+  }
+  if (conn && !conn->healthy()) conn.reset();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (conn) {
+    idle_.push_back(std::move(conn));
+  } else {
+    --open_;
+  }
+  cv_.notify_one();
+}
+
+ChangeHub::ChangeHub(std::string url) : url_(std::move(url)) {}
+
+ChangeHub::~ChangeHub() {
+  Stop();
+}
+
+void ChangeHub::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ChangeHub::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t ChangeHub::GenerationLocked(const std::string& tenant) const {
+  auto it = generations_.find(tenant);
+  return global_ + (it == generations_.end() ? 0 : it->second);
+}
+
+uint64_t ChangeHub::Generation(const std::string& tenant) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return GenerationLocked(tenant);
+}
+
+bool ChangeHub::Wait(const std::string& tenant, uint64_t seen,
+                     std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_until(lock, deadline, [&] {
+    return stopping_ || GenerationLocked(tenant) != seen;
+  }) && !stopping_;
+}
+
+void ChangeHub::Run() {
+  bool warned = false;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    auto conn = PgConnection::Connect(url_);
+    if (conn.ok() && (*conn)->Exec("LISTEN outpost_changes").ok()) {
+      warned = false;
+      {
+        // Notifications may have been missed while disconnected: wake every waiter.
+        std::lock_guard<std::mutex> lock(mu_);
+        ++global_;
+      }
+      cv_.notify_all();
+      PGconn* c = (*conn)->raw();
+      while (true) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (stopping_) return;
+        }
+        pollfd pfd{PQsocket(c), POLLIN, 0};
+        int n = poll(&pfd, 1, 250);
+        if (n < 0 && errno != EINTR) break;
+        if (n > 0 && !PQconsumeInput(c)) break;
+        bool any = false;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          while (PGnotify* note = PQnotifies(c)) {
+            std::string tenant = note->extra ? note->extra : "";
+            PQfreemem(note);
+            if (tenant == "*") {
+              ++global_;
+            } else {
+              ++generations_[tenant];
+            }
+            any = true;
+          }
+        }
+        if (any) cv_.notify_all();
+        if (PQstatus(c) != CONNECTION_OK) break;
+      }
+    } else if (!warned) {
+      std::cerr << "outpost-server: LISTEN connection failed, retrying: "
+                << (conn.ok() ? "LISTEN failed" : conn.status().message()) << std::endl;
+      warned = true;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+  }
+}
+
+}  // namespace outpost::server

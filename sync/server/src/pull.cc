@@ -1,0 +1,395 @@
+#include "pull.h"
+
+#include <charconv>
+#include <unordered_set>
+
+#include "rows.h"
+
+namespace outpost::server {
+
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+bool ParseInt(const std::string& s, long long* out) {
+  if (s.empty() || s.size() > 12) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+void AppendCursorLine(const Cursor& c, bool bootstrap, bool more, std::string* out) {
+  out->append("{\"type\":\"cursor\",\"cursor\":\"");
+  out->append(EncodeCursor(c));
+  out->append(bootstrap ? "\",\"bootstrap\":true" : "\",\"bootstrap\":false");
+  out->append(more ? ",\"more\":true}\n" : ",\"more\":false}\n");
+}
+
+void AppendRowsLineStart(const SyncedTable& t, std::string* out) {
+  out->append("{\"type\":\"rows\",\"table\":");
+  AppendJsonString(t.name(), out);
+  out->append(",\"columns\":");
+  out->append(ViewColumnsJson(t));
+  out->append(",\"rows\":[");
+}
+
+// The claim value a row filter compares with (as ScopePredicate does), or nullopt.
+std::optional<std::string> ClaimText(const Principal& who, const std::string& claim) {
+  auto it = who.claims.find(claim);
+  if (it == who.claims.end() || it->is_null() || it->is_structured()) return std::nullopt;
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+// Positions of the primary key columns among the view columns.
+std::vector<int> KeyPositions(const SyncedTable& t) {
+  std::vector<int> out;
+  for (const auto& k : t.view->primary_key) {
+    for (size_t i = 0; i < t.view->columns.size(); ++i) {
+      if (t.view->columns[i].name == k) out.push_back(static_cast<int>(i));
+    }
+  }
+  return out;
+}
+
+struct Snapshot {
+  uint64_t xmin = 0, xmax = 0, horizon = 0;
+};
+
+// The current snapshot's xmin and xmax and the history horizon.
+Result<Snapshot> ReadSnapshot(PgConnection& conn) {
+  OUTPOST_ASSIGN_OR_RETURN(
+      PgResult r,
+      conn.Exec("SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text,"
+                " (SELECT xid::text FROM _outpost.horizon) FROM pg_current_snapshot() s"));
+  Snapshot s;
+  s.xmin = std::stoull(std::string(r.get(0, 0)));
+  s.xmax = std::stoull(std::string(r.get(0, 1)));
+  s.horizon = r.is_null(0, 2) ? 0 : std::stoull(std::string(r.get(0, 2)));
+  return s;
+}
+
+Status CheckCursorAge(const Cursor& c, const Snapshot& s) {
+  if (c.w > s.xmax || (c.kind == Cursor::Kind::kWindow && c.end > s.xmax)) {
+    return Status(Code::kInvalidCursor, "invalid cursor: watermark in the future");
+  }
+  if (c.w < s.horizon) {
+    return Status(Code::kCursorExpired,
+                  "the cursor is older than the change history kept: pull without a cursor");
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class BootstrapStream : public PullStream {
+ public:
+  BootstrapStream(PgPool::Lease lease, const ServerModel& model, const Principal& who, size_t limit,
+                  Cursor at, bool reset)
+      : lease_(std::move(lease)),
+        model_(model),
+        who_(who),
+        limit_(limit),
+        at_(std::move(at)),
+        reset_(reset) {}
+
+  Result<bool> Next(std::string* out) override {
+    if (reset_) {
+      out->append("{\"type\":\"reset\"}\n");
+      reset_ = false;
+    }
+    const auto& tables = model_.tables();
+    while (true) {
+      if (at_.table >= tables.size()) {
+        Cursor done;
+        done.w = at_.w;
+        AppendCursorLine(done, false, false, out);
+        return false;
+      }
+      const SyncedTable& t = tables[at_.table];
+      PgParams params;
+      OUTPOST_ASSIGN_OR_RETURN(std::string scope, model_.ScopePredicate(t, "t", who_, &params));
+      std::string where = scope, order;
+      std::string lhs = "(", rhs = "(";
+      const auto& pk = t.view->primary_key;
+      for (size_t i = 0; i < pk.size(); ++i) {
+        std::string sep = i ? ", " : "";
+        order += sep + "t." + PgQuoteIdent(pk[i]);
+        lhs += sep + "t." + PgQuoteIdent(pk[i]);
+        if (!at_.key.is_null()) {
+          rhs += sep + AddParam(&params, at_.key[i].get<std::string>()) +
+                 "::" + model_.PgType(t, pk[i]);
+        }
+      }
+      if (!at_.key.is_null()) where += " AND " + lhs + ") > " + rhs + ")";
+      std::string sql = "SELECT " + ViewColumnsSql(t, "t") + " FROM " + t.qname + " t WHERE " +
+                        where + " ORDER BY " + order + " LIMIT " +
+                        AddParam(&params, std::to_string(limit_));
+      auto page = lease_->ExecCached(sql, params);
+      if (!page.ok()) {
+        if (lease_->last_sqlstate().rfind("22", 0) == 0) {
+          return Status(Code::kInvalidCursor, "invalid cursor: key does not fit the table");
+        }
+        return page.status();
+      }
+      const int n = page->rows();
+      if (n == 0) {
+        ++at_.table;
+        at_.key = nullptr;
+        continue;
+      }
+      AppendRowsLineStart(t, out);
+      OUTPOST_RETURN_IF_ERROR(AppendRowsJson(t, *page, 0, out));
+      out->append("]}\n");
+      if (static_cast<size_t>(n) < limit_) {
+        ++at_.table;
+        at_.key = nullptr;
+      } else {
+        json key = json::array();
+        for (int pos : KeyPositions(t)) key.push_back(std::string(page->get(n - 1, pos)));
+        at_.key = std::move(key);
+      }
+      ++pages_;
+      if (at_.table >= tables.size()) {
+        Cursor done;
+        done.w = at_.w;
+        AppendCursorLine(done, false, false, out);
+        return false;
+      }
+      bool more = pages_ >= kMaxPagesPerAnswer;
+      AppendCursorLine(at_, true, more, out);
+      return !more;
+    }
+  }
+
+ private:
+  PgPool::Lease lease_;
+  const ServerModel& model_;
+  const Principal who_;
+  const size_t limit_;
+  Cursor at_;  // kBootstrap
+  bool reset_;
+  int pages_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+constexpr const char* kChangesSql =
+    "SELECT id::text, xid::text, tbl, pk::text, owners[1], owners[2] FROM ("
+    "(SELECT id, xid, tbl, pk, owners FROM _outpost.changes WHERE tenant = $1"
+    " AND (xid, id) > ($2::xid8, $3::bigint) AND xid < $4::xid8 ORDER BY xid, id LIMIT $5)"
+    " UNION ALL "
+    "(SELECT id, xid, tbl, pk, owners FROM _outpost.changes WHERE tenant = '*'"
+    " AND (xid, id) > ($2::xid8, $3::bigint) AND xid < $4::xid8 ORDER BY xid, id LIMIT $5)"
+    ") c ORDER BY xid, id LIMIT $5";
+
+// Runs inside one REPEATABLE READ READ ONLY transaction (opened by StartPull) over the fixed
+// window [w, end), in pages of changes ordered by (xid, id).
+class IncrementalStream : public PullStream {
+ public:
+  IncrementalStream(PgPool::Lease lease, const ServerModel& model, const Principal& who,
+                    size_t limit, Cursor at)
+      : lease_(std::move(lease)), model_(model), who_(who), limit_(limit), at_(std::move(at)) {}
+
+  Result<bool> Next(std::string* out) override {
+    PgParams params = {who_.tenant.empty() ? std::nullopt : std::optional<std::string>(who_.tenant),
+                       std::to_string(at_.last_xid), std::to_string(at_.last_id),
+                       std::to_string(at_.end), std::to_string(limit_)};
+    OUTPOST_ASSIGN_OR_RETURN(PgResult changes, lease_->ExecCached(kChangesSql, params));
+    const auto& tables = model_.tables();
+    struct Bucket {
+      std::vector<std::string> pks;  // jsonb text of the keys, distinct
+      std::unordered_set<std::string> seen;
+    };
+    std::vector<Bucket> buckets(tables.size());
+    std::vector<std::optional<std::optional<std::string>>> claims(tables.size());
+    const int n = changes.rows();
+    for (int i = 0; i < n; ++i) {
+      const SyncedTable* t = model_.Find(changes.get(i, 2));
+      if (!t) continue;  // a table that is no longer synced
+      if (model_.Filtered(*t, who_)) {
+        auto& claim = claims[t->index];
+        if (!claim) claim = ClaimText(who_, t->rule().filter->claim);
+        bool owned = false;
+        for (int col : {4, 5}) {
+          owned = owned || (*claim && !changes.is_null(i, col) && changes.get(i, col) == **claim);
+        }
+        if (!owned) continue;  // neither had nor has the row in this user's scope
+      }
+      Bucket& b = buckets[t->index];
+      std::string pk(changes.get(i, 3));
+      if (b.seen.insert(pk).second) b.pks.push_back(std::move(pk));
+    }
+    // Current rows of each table: upserts (parents first) after deletions (children first).
+    std::string upserts;
+    for (size_t ti = 0; ti < tables.size(); ++ti) {
+      const Bucket& b = buckets[ti];
+      if (b.pks.empty()) continue;
+      const SyncedTable& t = tables[ti];
+      PgParams p;
+      OUTPOST_ASSIGN_OR_RETURN(std::string sql, RowsByPkSql(model_, t, who_, &p));
+      std::string keys = "[";
+      for (size_t k = 0; k < b.pks.size(); ++k) {
+        if (k) keys.push_back(',');
+        keys += b.pks[k];
+      }
+      keys.push_back(']');
+      p[0] = std::move(keys);
+      OUTPOST_ASSIGN_OR_RETURN(PgResult rows, lease_->ExecCached(sql, p));
+      std::vector<bool> found(b.pks.size(), false);
+      for (int r = 0; r < rows.rows(); ++r) {
+        size_t ord = std::stoull(std::string(rows.get(r, 0)));
+        if (ord >= 1 && ord <= found.size()) found[ord - 1] = true;
+      }
+      if (rows.rows() > 0) {
+        AppendRowsLineStart(t, &upserts);
+        OUTPOST_RETURN_IF_ERROR(AppendRowsJson(t, rows, 1, &upserts));
+        upserts.append("]}\n");
+      }
+      deletes_[ti].clear();
+      for (size_t k = 0; k < found.size(); ++k) {
+        if (found[k]) continue;
+        json pk = json::parse(b.pks[k], nullptr, false);
+        if (!deletes_[ti].empty()) deletes_[ti].push_back(',');
+        OUTPOST_RETURN_IF_ERROR(AppendPkJson(t, pk, &deletes_[ti]));
+      }
+    }
+    for (size_t ti = tables.size(); ti-- > 0;) {
+      if (buckets[ti].pks.empty() || deletes_[ti].empty()) continue;
+      out->append("{\"type\":\"deletes\",\"table\":");
+      AppendJsonString(tables[ti].name(), out);
+      out->append(",\"keys\":[");
+      out->append(deletes_[ti]);
+      out->append("]}\n");
+      deletes_[ti].clear();
+    }
+    out->append(upserts);
+    ++pages_;
+    if (static_cast<size_t>(n) < limit_) {
+      OUTPOST_RETURN_IF_ERROR(lease_->Exec("COMMIT").status());
+      Cursor done;
+      done.w = at_.end;
+      AppendCursorLine(done, false, false, out);
+      return false;
+    }
+    at_.kind = Cursor::Kind::kWindow;
+    at_.last_xid = std::stoull(std::string(changes.get(n - 1, 1)));
+    at_.last_id = std::stoull(std::string(changes.get(n - 1, 0)));
+    bool more = pages_ >= kMaxPagesPerAnswer;
+    AppendCursorLine(at_, false, more, out);
+    if (more) OUTPOST_RETURN_IF_ERROR(lease_->Exec("COMMIT").status());
+    return !more;
+  }
+
+  void Init(size_t ntables) { deletes_.resize(ntables); }
+
+ private:
+  PgPool::Lease lease_;
+  const ServerModel& model_;
+  const Principal who_;
+  const size_t limit_;
+  Cursor at_;  // kWindow (or kIncremental before the first page: last = (w, 0))
+  int pages_ = 0;
+  std::vector<std::string> deletes_;
+};
+
+}  // namespace
+
+Result<PullRequest> ParsePullRequest(const std::string* schema, const std::string* cursor,
+                                     const std::string* limit, const std::string* wait) {
+  PullRequest r;
+  if (!schema || schema->empty()) {
+    return Status(Code::kMalformedRequest, "the schema parameter is required");
+  }
+  r.schema = *schema;
+  if (cursor) r.cursor = *cursor;
+  if (limit) {
+    long long v = 0;
+    if (!ParseInt(*limit, &v) || v < 1 || v > static_cast<long long>(kMaxPullLimit)) {
+      return Status(Code::kMalformedRequest,
+                    "limit must be an integer from 1 to " + std::to_string(kMaxPullLimit));
+    }
+    r.limit = static_cast<size_t>(v);
+  }
+  if (wait) {
+    long long v = 0;
+    if (!ParseInt(*wait, &v) || v < 0 || v > kMaxPullWaitSeconds) {
+      return Status(Code::kMalformedRequest,
+                    "wait must be an integer from 0 to " + std::to_string(kMaxPullWaitSeconds));
+    }
+    r.wait_seconds = static_cast<int>(v);
+  }
+  return r;
+}
+
+Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
+                                              const ServerModel& model, const Principal& who,
+                                              const PullRequest& request,
+                                              const std::atomic<bool>& stopping) {
+  if (request.schema != model.version()) {
+    return Status(Code::kSchemaMismatch, "schema " + request.schema.substr(0, 80) +
+                                             " is not the server's " + model.version() +
+                                             ": fetch /v1/schema");
+  }
+  // Surface a missing claim of a row filter before anything is sent.
+  for (const auto& t : model.tables()) {
+    PgParams ignored;
+    OUTPOST_RETURN_IF_ERROR(model.ScopePredicate(t, "t", who, &ignored).status());
+  }
+  if (!request.cursor) {
+    OUTPOST_ASSIGN_OR_RETURN(PgPool::Lease lease, pool.Acquire());
+    OUTPOST_ASSIGN_OR_RETURN(Snapshot s, ReadSnapshot(*lease));
+    Cursor at;
+    at.kind = Cursor::Kind::kBootstrap;
+    at.w = s.xmin;
+    at.key = nullptr;
+    return std::unique_ptr<PullStream>(
+        new BootstrapStream(std::move(lease), model, who, request.limit, at, true));
+  }
+  OUTPOST_ASSIGN_OR_RETURN(Cursor cursor, DecodeCursor(*request.cursor, model));
+  if (cursor.kind == Cursor::Kind::kBootstrap) {
+    OUTPOST_ASSIGN_OR_RETURN(PgPool::Lease lease, pool.Acquire());
+    OUTPOST_ASSIGN_OR_RETURN(Snapshot s, ReadSnapshot(*lease));
+    OUTPOST_RETURN_IF_ERROR(CheckCursorAge(cursor, s));
+    return std::unique_ptr<PullStream>(
+        new BootstrapStream(std::move(lease), model, who, request.limit, cursor, false));
+  }
+  auto deadline = Clock::now() + std::chrono::seconds(request.wait_seconds);
+  const std::string tenant = who.tenant;
+  while (true) {
+    uint64_t generation = hub.Generation(tenant);
+    OUTPOST_ASSIGN_OR_RETURN(PgPool::Lease lease, pool.Acquire());
+    OUTPOST_RETURN_IF_ERROR(
+        lease->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").status());
+    OUTPOST_ASSIGN_OR_RETURN(Snapshot s, ReadSnapshot(*lease));
+    OUTPOST_RETURN_IF_ERROR(CheckCursorAge(cursor, s));
+    Cursor at = cursor;
+    if (at.kind == Cursor::Kind::kIncremental) {
+      at.end = std::max(s.xmin, at.w);
+      at.last_xid = at.w;
+      at.last_id = 0;
+    }
+    bool waiting =
+        at.kind == Cursor::Kind::kIncremental && Clock::now() < deadline && !stopping.load();
+    if (waiting) {
+      OUTPOST_ASSIGN_OR_RETURN(
+          PgResult any,
+          lease->ExecCached("SELECT EXISTS (SELECT 1 FROM _outpost.changes WHERE tenant IN ($1, "
+                            "'*') AND xid >= $2::xid8 AND xid < $3::xid8)",
+                            {tenant.empty() ? std::nullopt : std::optional<std::string>(tenant),
+                             std::to_string(at.w), std::to_string(at.end)}));
+      waiting = any.get(0, 0) != "t";
+    }
+    if (!waiting) {
+      auto stream =
+          std::make_unique<IncrementalStream>(std::move(lease), model, who, request.limit, at);
+      stream->Init(model.tables().size());
+      return std::unique_ptr<PullStream>(std::move(stream));
+    }
+    OUTPOST_RETURN_IF_ERROR(lease->Exec("ROLLBACK").status());
+    lease.Release();  // no connection is held while waiting
+    hub.Wait(tenant, generation, deadline);
+    if (stopping.load()) deadline = Clock::now();
+  }
+}
+
+}  // namespace outpost::server
