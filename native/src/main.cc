@@ -6,14 +6,32 @@
 //       not captured in the outbox and allowed on read-only tables (administration, repair,
 //       loading reference data); ordinary app writes never use it.
 //   outpost outbox --db PATH [--json]            list pending local transactions
+//   outpost init --server URL [--token TOKEN] --db PATH [--sync] [--progress]
+//       create the database, remember the server and token, fetch /v1/schema and mirror it;
+//       --sync also bootstraps (a full sync round)
+//   outpost sync --db PATH [--watch] [--wait S] [--progress] [--server URL] [--token TOKEN]
+//       one sync round (push everything pending, pull until caught up); --watch repeats forever
+//       with long-polls of S seconds (default 30). Ctrl-C stops after the current request (twice:
+//       at once; every applied page is already committed, so nothing is lost either way)
+//   outpost status --db PATH [--json]            outbox, cursor, last sync, rejections
+//   outpost rejections --db PATH [--json] [--dismiss ID]
 //
+// The token comes from --token, else the environment (OUTPOST_TOKEN), else the one stored by init.
 // Errors print "outpost: <code>: <message>" on stderr and exit 1; usage errors exit 2.
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <thread>
 
+#include "http_transport.h"
 #include "outpost/store.h"
+#include "outpost/sync.h"
 
 namespace {
 
@@ -29,7 +47,12 @@ int Usage() {
   std::cerr << "usage:\n"
                "  outpost mirror --schema FILE --db PATH\n"
                "  outpost sql --db PATH [--json] [--engine] SQL [PARAMS_JSON]\n"
-               "  outpost outbox --db PATH [--json]\n";
+               "  outpost outbox --db PATH [--json]\n"
+               "  outpost init --server URL [--token TOKEN] --db PATH [--sync] [--progress]\n"
+               "  outpost sync --db PATH [--watch] [--wait S] [--progress] [--server URL] "
+               "[--token TOKEN]\n"
+               "  outpost status --db PATH [--json]\n"
+               "  outpost rejections --db PATH [--json] [--dismiss ID]\n";
   return 2;
 }
 
@@ -43,7 +66,7 @@ Result<Args> ParseArgs(int argc, char** argv, int first) {
   Args a;
   for (int i = first; i < argc; ++i) {
     std::string s = argv[i];
-    if (s == "--json" || s == "--engine") {
+    if (s == "--json" || s == "--engine" || s == "--sync" || s == "--watch" || s == "--progress") {
       a.opts[s.substr(2)] = "1";
     } else if (s.rfind("--", 0) == 0 && s.size() > 2) {
       if (i + 1 >= argc) return Status(Code::kInvalidArgument, s + " needs a value");
@@ -199,6 +222,257 @@ int Outbox(const Args& a) {
   return 0;
 }
 
+// --- Sync commands ------------------------------------------------------------------------------
+
+// Meta keys written by `outpost init`.
+constexpr const char* kMetaServerUrl = "server_url";
+constexpr const char* kMetaServerToken = "server_token";
+
+volatile std::sig_atomic_t g_stop = 0;
+
+void OnSigint(int) {
+  if (g_stop) _exit(130);  // second Ctrl-C: committed state is consistent at every instant
+  g_stop = 1;
+  const char msg[] = "\noutpost: stopping after the current request (Ctrl-C again to quit now)\n";
+  ssize_t ignored = write(2, msg, sizeof msg - 1);
+  (void)ignored;
+}
+
+std::string Thousands(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return (n < 0 ? "-" : "") + out;
+}
+
+struct SyncContext {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<SyncSession> session;
+  std::unique_ptr<HttpTransport> transport;
+};
+
+Result<SyncContext> OpenSync(const Args& a, bool for_init) {
+  SyncContext c;
+  OUTPOST_ASSIGN_OR_RETURN(c.store, Store::Open(a.opts.at("db")));
+  OUTPOST_ASSIGN_OR_RETURN(auto stored_url, c.store->GetMeta(kMetaServerUrl));
+  OUTPOST_ASSIGN_OR_RETURN(auto stored_token, c.store->GetMeta(kMetaServerToken));
+  std::string url = a.has("server") ? a.opts.at("server") : stored_url.value_or("");
+  std::string token;
+  const char* env = std::getenv("OUTPOST_TOKEN");
+  if (a.has("token")) {
+    token = a.opts.at("token");
+  } else if (env && *env) {
+    token = env;
+  } else {
+    token = stored_token.value_or("");
+  }
+  if (url.empty()) {
+    return Status(Code::kInvalidArgument,
+                  a.opts.at("db") + " has no server: run outpost init --server URL first");
+  }
+  if (token.empty()) {
+    return Status(Code::kInvalidArgument, "no token: give --token or set OUTPOST_TOKEN");
+  }
+  if (for_init || a.has("server")) OUTPOST_RETURN_IF_ERROR(c.store->SetMeta(kMetaServerUrl, url));
+  if (a.has("token")) OUTPOST_RETURN_IF_ERROR(c.store->SetMeta(kMetaServerToken, token));
+  OUTPOST_ASSIGN_OR_RETURN(c.session, SyncSession::Open(c.store.get()));
+  c.transport = std::make_unique<HttpTransport>(url, token, HttpTimeouts{});
+  return c;
+}
+
+SyncOptions CliSyncOptions(const Args& a, SyncSession* session) {
+  SyncOptions o;
+  o.sleep = [](int ms) {
+    for (int waited = 0; waited < ms && !g_stop; waited += 50) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50, ms - waited)));
+    }
+  };
+  o.cancelled = [] { return g_stop != 0; };
+  if (a.has("progress") || isatty(2)) {
+    o.progress = [session](int64_t rows, double rate) {
+      std::string line = "\rbootstrap: " + Thousands(rows) + " rows  " +
+                         Thousands(static_cast<int64_t>(rate)) + " rows/s";
+      auto total = session->bootstrap_total();
+      if (total && *total > 0 && rate > 0) {
+        int64_t left = std::max<int64_t>(0, *total - rows);
+        int64_t eta = static_cast<int64_t>(static_cast<double>(left) / rate);
+        int pct = static_cast<int>(std::min<int64_t>(100, rows * 100 / *total));
+        line += "  " + std::to_string(pct) + "%  ETA " + std::to_string(eta / 60) + ":" +
+                (eta % 60 < 10 ? "0" : "") + std::to_string(eta % 60);
+      }
+      std::cerr << line << "   " << std::flush;
+      if (session->bootstrapped()) std::cerr << "\n";
+    };
+  }
+  return o;
+}
+
+void PrintReport(const SyncReport& r) {
+  std::cout << "synced: pushed " << r.pushed_transactions << " transaction(s)";
+  if (r.rejected_transactions) std::cout << ", " << r.rejected_transactions << " rejected";
+  std::cout << ", received " << Thousands(r.rows_received) << " row(s) and "
+            << Thousands(r.deletes_received) << " deletion(s)";
+  if (r.bootstrapped_now) std::cout << " (bootstrap complete)";
+  std::cout << "\n" << std::flush;
+}
+
+int Init(const Args& a) {
+  if (!a.has("server") || !a.has("db")) return Usage();
+  auto c = OpenSync(a, /*for_init=*/true);
+  if (!c.ok()) return Fail(c.status());
+  std::string body, error_body;
+  auto code = c->transport->Send(
+      c->session->SchemaRequest(),
+      [&](std::string_view line) {
+        body.append(line);
+        body.push_back('\n');
+        return Status::Ok();
+      },
+      &error_body);
+  if (!code.ok()) return Fail(code.status());
+  if (*code < 200 || *code >= 300) {
+    Status s = c->session->HandleErrorResponse(*code, error_body);
+    return Fail(s.ok() ? Status(Code::kConflict, "schema request answered " + std::to_string(*code))
+                       : s);
+  }
+  auto report = c->session->HandleSchema(body);
+  if (!report.ok()) return Fail(report.status());
+  std::cout << "initialised " << a.opts.at("db") << " for " << a.opts.at("server") << " at schema "
+            << report->version << " (" << c->store->schema()->tables.size() << " tables)\n";
+  for (const auto& n : report->not_mirrored) {
+    std::cout << "  not mirrored: " << n.table << "." << n.object << ": " << n.reason << "\n";
+  }
+  if (!a.has("sync")) return 0;
+  std::signal(SIGINT, OnSigint);
+  auto r = SyncNow(*c->session, *c->transport, CliSyncOptions(a, c->session.get()));
+  if (!r.ok()) return Fail(r.status());
+  PrintReport(*r);
+  return 0;
+}
+
+int Sync(const Args& a) {
+  if (!a.has("db")) return Usage();
+  auto c = OpenSync(a, /*for_init=*/false);
+  if (!c.ok()) return Fail(c.status());
+  std::signal(SIGINT, OnSigint);
+  SyncOptions options = CliSyncOptions(a, c->session.get());
+  int wait = 0;
+  if (a.has("wait")) {
+    wait = std::atoi(a.opts.at("wait").c_str());
+    if (wait < 0 || wait > 60) return Fail(Status(Code::kInvalidArgument, "--wait is 0..60 s"));
+  } else if (a.has("watch")) {
+    wait = 30;
+  }
+  options.wait_seconds = wait;
+  if (!a.has("watch")) {
+    auto r = SyncNow(*c->session, *c->transport, options);
+    if (!r.ok()) return Fail(r.status());
+    PrintReport(*r);
+    return 0;
+  }
+  int failures = 0;
+  while (!g_stop) {
+    auto r = SyncNow(*c->session, *c->transport, options);
+    if (g_stop) break;
+    if (r.ok()) {
+      failures = 0;
+      if (r->pushed_transactions || r->rejected_transactions || r->rows_received ||
+          r->deletes_received) {
+        PrintReport(*r);
+      }
+      if (wait == 0) options.sleep(1000);
+      continue;
+    }
+    std::cerr << "outpost: " << r.status().ToString() << "\n";
+    if (r.status().code() == Code::kUnauthorized || r.status().code() == Code::kForbidden) {
+      return 1;
+    }
+    options.sleep(std::min(60000, 1000 << std::min(++failures, 6)));
+  }
+  return 0;
+}
+
+int StatusCmd(const Args& a) {
+  if (!a.has("db")) return Usage();
+  auto store = Store::Open(a.opts.at("db"));
+  if (!store.ok()) return Fail(store.status());
+  auto session = SyncSession::Open(store->get());
+  if (!session.ok()) return Fail(session.status());
+  SyncStatus st = (*session)->status();
+  auto url = (*store)->GetMeta(kMetaServerUrl);
+  const Schema* schema = (*store)->schema();
+  json j{{"server", url.ok() && *url ? json(**url) : json(nullptr)},
+         {"client_id", (*session)->client_id()},
+         {"schema", schema ? json(SchemaVersion(*schema)) : json(nullptr)},
+         {"pending_mutations", st.pending_mutations},
+         {"pending_transactions", st.pending_transactions},
+         {"awaiting_checkpoint", st.awaiting_checkpoint},
+         {"bootstrapped", st.bootstrapped},
+         {"cursor", st.cursor},
+         {"last_sync", st.last_sync ? json(*st.last_sync) : json(nullptr)},
+         {"last_error", st.last_error ? json(*st.last_error) : json(nullptr)},
+         {"rejections", st.rejections}};
+  if (a.has("json")) {
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  auto text = [](const json& v) { return v.is_null() ? std::string("-") : Cell(v); };
+  std::cout << "server:        " << text(j["server"]) << "\n"
+            << "client id:     " << (*session)->client_id() << "\n"
+            << "schema:        " << text(j["schema"]) << "\n"
+            << "bootstrapped:  " << (st.bootstrapped ? "yes" : "no") << "\n"
+            << "pending:       " << st.pending_mutations << " mutation(s) in "
+            << st.pending_transactions << " transaction(s)\n"
+            << "awaiting pull: " << st.awaiting_checkpoint << " transaction(s)\n"
+            << "last sync:     " << text(j["last_sync"]) << "\n"
+            << "last error:    " << text(j["last_error"]) << "\n"
+            << "rejections:    " << st.rejections << "\n";
+  return 0;
+}
+
+int RejectionsCmd(const Args& a) {
+  if (!a.has("db")) return Usage();
+  auto store = Store::Open(a.opts.at("db"));
+  if (!store.ok()) return Fail(store.status());
+  auto session = SyncSession::Open(store->get());
+  if (!session.ok()) return Fail(session.status());
+  if (a.has("dismiss")) {
+    Status s = (*session)->DismissRejection(std::atoll(a.opts.at("dismiss").c_str()));
+    if (!s.ok()) return Fail(s);
+    std::cout << "dismissed rejection " << a.opts.at("dismiss") << "\n";
+    return 0;
+  }
+  auto list = (*session)->Rejections();
+  if (!list.ok()) return Fail(list.status());
+  if (a.has("json")) {
+    json out = json::array();
+    for (const auto& r : *list) {
+      out.push_back({{"id", r.id},
+                     {"tx_id", r.tx_id},
+                     {"code", r.code},
+                     {"message", r.message},
+                     {"rule", r.rule},
+                     {"table", r.table},
+                     {"pk", r.pk},
+                     {"mutations", r.mutations},
+                     {"at", r.at}});
+    }
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  if (list->empty()) std::cout << "no rejections\n";
+  for (const auto& r : *list) {
+    std::cout << "#" << r.id << " transaction " << r.tx_id << " at " << r.at << ": " << r.code;
+    if (!r.rule.empty()) std::cout << " (" << r.rule << ")";
+    std::cout << "\n    " << r.message << "\n";
+    if (!r.table.empty()) std::cout << "    row: " << r.table << " " << r.pk.dump() << "\n";
+    std::cout << "    " << r.mutations.size() << " mutation(s) dropped\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -212,5 +486,9 @@ int main(int argc, char** argv) {
   if (command == "mirror") return Mirror(*args);
   if (command == "sql") return Sql(*args);
   if (command == "outbox") return Outbox(*args);
+  if (command == "init") return Init(*args);
+  if (command == "sync") return Sync(*args);
+  if (command == "status") return StatusCmd(*args);
+  if (command == "rejections") return RejectionsCmd(*args);
   return Usage();
 }
