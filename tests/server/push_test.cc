@@ -9,6 +9,7 @@
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "catalog.h"
 #include "model.h"
@@ -307,6 +308,49 @@ TEST_CASE("push: insert, update and delete apply; a retry returns the recorded r
   // Deleting it again: delete wins, the client is told.
   json d2 = app.PushOk(manager, app.Body(kClient2, del["transactions"]));
   CHECK(HasNotice(d2[0], "row_deleted"));
+}
+
+TEST_CASE("push: concurrent pushes of the same transactions apply them once", "[push]") {
+  Gogotime g("push_concurrent");
+  App& app = g.app;
+  std::string note = g.Entry(g.entry, "note");
+  json first_base = note == "<null>" ? json(nullptr) : json(note);
+  json txs = json::array();
+  for (int i = 0; i < 20; ++i) {
+    char id[40];
+    snprintf(id, sizeof id, "0193a0c0-0000-7000-8000-0000000010%02d", i);
+    txs.push_back(
+        Tx(i + 1,
+           json::array({Ins("timesheet_entries", json::array({id}), g.NewEntry(id, i)),
+                        Upd("timesheet_entries", json::array({g.entry}),
+                            json{{"note", "n" + std::to_string(i)}},
+                            json{{"note", i ? json("n" + std::to_string(i - 1)) : first_base}})})));
+  }
+  std::string body = app.Body(kClient1, txs).dump();
+  Result<json> answers[2] = {Status(Code::kInternal, "not run"),
+                             Status(Code::kInternal, "not run")};
+  std::thread threads[2];
+  for (int t = 0; t < 2; ++t) {
+    threads[t] = std::thread([&, t] {
+      auto conn = PgConnection::Connect(app.url);
+      if (!conn.ok()) {
+        answers[t] = conn.status();
+        return;
+      }
+      answers[t] = server::HandlePush(**conn, *app.model, g.admin_p, body);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& a : answers) {
+    INFO(a.status().ToString());
+    REQUIRE(a.ok());
+  }
+  CHECK(answers[0]->dump() == answers[1]->dump());
+  for (const auto& r : (*answers[0])["results"]) CHECK(r["status"] == "applied");
+  CHECK(app.Q("SELECT count(*) FROM timesheet_entries WHERE id::text LIKE "
+              "'0193a0c0-0000-7000-8000-0000000010%'") == "20");
+  CHECK(app.Q("SELECT count(*) FROM _outpost.pushes") == "20");
+  CHECK(g.Entry(g.entry, "note") == "n19");
 }
 
 TEST_CASE("push: conflict rules", "[push][conflict]") {
