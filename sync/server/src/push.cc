@@ -918,7 +918,9 @@ Result<std::optional<json>> Pusher::TryApply(const ClientTx& tx,
   }
   if (failure.ok()) failure = Q("COMMIT").status();
   if (failure.ok()) return std::optional<json>(std::move(result));
+  PgError cause = err_;
   RollbackQuietly();
+  err_ = cause;
   if (failure.code() != Code::kPostgres) return failure;
   const std::string& s = err_.sqlstate;
   if (s == "40001" || s == "40P01" || s == "55P03") return std::optional<json>();  // retry
