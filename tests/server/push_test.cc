@@ -1,8 +1,7 @@
 // HandlePush (sync/server/src/push.h) against a real PostgreSQL: exactly-once recording, the
 // conflict rules of docs/protocol.md, tenant safety, constraint mapping and temporary keys.
 //
-// The `_outpost` state tables and a clock trigger are installed here with the layout of
-// docs/protocol.md ("Server state"), so the push path is tested on its own.
+// Each database gets the server's own `_outpost` state and capture triggers (install.h).
 #include "push.h"
 
 #include <catch2/catch.hpp>
@@ -12,6 +11,7 @@
 #include <thread>
 
 #include "catalog.h"
+#include "install.h"
 #include "model.h"
 #include "outpost/value.h"
 #include "pg.h"
@@ -24,58 +24,6 @@ using nlohmann::json;
 using server::PgConnection;
 using server::Principal;
 using server::ServerModel;
-
-// The `_outpost` tables, and a trigger keeping `_outpost.clocks` the way the protocol describes:
-// per row the HLC of the last change of each column ("*" for the insert), taken from the
-// transaction-local setting outpost.hlc, or the server's time for writes of other backends.
-const char* kOutpostSql = R"sql(
-CREATE SCHEMA IF NOT EXISTS _outpost;
-CREATE TABLE IF NOT EXISTS _outpost.changes (id bigserial PRIMARY KEY,
-  xid xid8 NOT NULL DEFAULT pg_current_xact_id(), tbl text NOT NULL, pk jsonb NOT NULL,
-  tenant text, owners text[]);
-CREATE TABLE IF NOT EXISTS _outpost.clocks (tbl text NOT NULL, pk jsonb NOT NULL,
-  clocks jsonb NOT NULL, PRIMARY KEY (tbl, pk));
-CREATE TABLE IF NOT EXISTS _outpost.pushes (tenant text NOT NULL, user_id text NOT NULL,
-  client_id text NOT NULL, tx_id bigint NOT NULL, result jsonb NOT NULL, xid xid8 NOT NULL,
-  at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant, user_id, client_id, tx_id));
-CREATE TABLE IF NOT EXISTS _outpost.horizon (xid xid8 NOT NULL);
-CREATE OR REPLACE FUNCTION _outpost.test_clock() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  h text := coalesce(nullif(current_setting('outpost.hlc', true), ''),
-                     (((extract(epoch FROM clock_timestamp()) * 1000)::bigint) << 16)::text);
-  k jsonb;
-  changed jsonb;
-BEGIN
-  IF TG_OP = 'DELETE' THEN
-    SELECT jsonb_agg(to_jsonb(OLD) ->> c ORDER BY o) INTO k
-      FROM unnest(TG_ARGV) WITH ORDINALITY u(c, o);
-    DELETE FROM _outpost.clocks WHERE tbl = TG_TABLE_NAME AND pk = k;
-    RETURN OLD;
-  END IF;
-  SELECT jsonb_agg(to_jsonb(NEW) ->> c ORDER BY o) INTO k
-    FROM unnest(TG_ARGV) WITH ORDINALITY u(c, o);
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO _outpost.clocks VALUES (TG_TABLE_NAME, k, jsonb_build_object('*', h))
-      ON CONFLICT (tbl, pk) DO UPDATE SET clocks = excluded.clocks;
-  ELSE
-    SELECT coalesce(jsonb_object_agg(n.key, h), '{}'::jsonb) INTO changed
-      FROM jsonb_each(to_jsonb(NEW)) n JOIN jsonb_each(to_jsonb(OLD)) o ON o.key = n.key
-     WHERE n.value IS DISTINCT FROM o.value;
-    INSERT INTO _outpost.clocks VALUES (TG_TABLE_NAME, k, changed)
-      ON CONFLICT (tbl, pk) DO UPDATE SET clocks = _outpost.clocks.clocks || excluded.clocks;
-  END IF;
-  RETURN NEW;
-END $$;
-)sql";
-
-std::string Literal(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out.push_back('\'');
-    out.push_back(c);
-  }
-  return out + "'";
-}
 
 struct App {
   std::string url;
@@ -102,13 +50,9 @@ struct App {
     INFO(m.status().ToString());
     REQUIRE(m.ok());
     model = std::move(m).value();
-    PgCluster::Shared().Psql(url, kOutpostSql);
-    for (const auto& t : model->tables()) {
-      std::string args;
-      for (const auto& k : t.view->primary_key) args += (args.empty() ? "" : ", ") + Literal(k);
-      Exec("CREATE TRIGGER outpost_test_clock AFTER INSERT OR UPDATE OR DELETE ON " + t.qname +
-           " FOR EACH ROW EXECUTE FUNCTION _outpost.test_clock(" + args + ")");
-    }
+    Status installed = server::Install(*conn, *model);
+    INFO(installed.ToString());
+    REQUIRE(installed.ok());
   }
 
   void Exec(const std::string& sql) {
@@ -278,6 +222,10 @@ TEST_CASE("push: insert, update and delete apply; a retry returns the recorded r
   }
   CHECK(std::stoull(results[1]["checkpoint"].get<std::string>()) >
         std::stoull(results[0]["checkpoint"].get<std::string>()));
+  // The capture log holds the insert under the checkpoint's xid, for company A.
+  CHECK(app.Q("SELECT string_agg(tenant, ',') FROM _outpost.changes WHERE tbl = "
+              "'timesheet_entries' AND xid = '" +
+              results[0]["checkpoint"].get<std::string>() + "'::xid8") == g.a);
   // The tenant column was taken from the token.
   CHECK(g.Entry(id, "companyId") == g.a);
   CHECK(g.Entry(id, "note") == "b");
