@@ -707,7 +707,28 @@ Status Store::RunAsEngine(const EngineOptions& options, const std::function<Stat
   if (!sqlite3_get_autocommit(impl_->db)) {
     return Status(Code::kInvalidArgument, "engine writes cannot join an open transaction");
   }
-  if (!options.foreign_keys) OUTPOST_RETURN_IF_ERROR(impl_->Exec("PRAGMA foreign_keys = OFF"));
+  // Connection settings SQLite cannot change inside a transaction: switched around it.
+  const bool relax_sync = !options.durable && impl_->options.durable;
+  std::string before, after;
+  if (!options.foreign_keys) {
+    before += "PRAGMA foreign_keys = OFF;";
+    after += "PRAGMA foreign_keys = ON;";
+  }
+  if (!options.check_constraints) {
+    before += "PRAGMA ignore_check_constraints = ON;";
+    after += "PRAGMA ignore_check_constraints = OFF;";
+  }
+  if (relax_sync) {
+    before += "PRAGMA synchronous = NORMAL;";
+    after += "PRAGMA synchronous = FULL;";
+  }
+  if (!before.empty()) {
+    Status s = impl_->Exec(before);
+    if (!s.ok()) {
+      if (!after.empty()) (void)impl_->Exec(after);
+      return s;
+    }
+  }
   auto body = [&]() -> Status {
     OUTPOST_RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE"));
     // Reset by SQLite at the end of every transaction.
@@ -736,9 +757,9 @@ Status Store::RunAsEngine(const EngineOptions& options, const std::function<Stat
   impl_->capturing = true;
   impl_->in_engine = false;
   if (!s.ok() && !sqlite3_get_autocommit(impl_->db)) (void)impl_->Exec("ROLLBACK");
-  if (!options.foreign_keys) {
-    Status on = impl_->Exec("PRAGMA foreign_keys = ON");
-    if (s.ok()) s = on;
+  if (!after.empty()) {
+    Status restored = impl_->Exec(after);
+    if (s.ok()) s = restored;
   }
   return s;
 }

@@ -28,7 +28,8 @@ constexpr const char* kMetaBootstrapped = "bootstrapped";
 constexpr const char* kMetaLastSync = "last_sync";
 constexpr const char* kMetaLastError = "last_error";
 
-constexpr size_t kMaxPushBody = 4 << 20;  // well under the server's 8 MiB limit
+constexpr size_t kMaxPushBody = 4 << 20;     // well under the server's 8 MiB limit
+constexpr size_t kMaxPushMutations = 10000;  // the server's per-request limit
 
 constexpr const char* kRejectionsDdl =
     "CREATE TABLE IF NOT EXISTS _outpost_rejections ("
@@ -565,6 +566,8 @@ class SyncSession::Impl {
     const bool bootstrapping = page_reset || !bootstrapped;
     const bool finishing = bootstrapping && !cursor_bootstrap;
     EngineOptions options;
+    options.check_constraints = false;  // PostgreSQL checked these rows
+    options.durable = !bootstrapping;   // a lost bootstrap page is fetched again
     if (bootstrapping) {
       // Parents come before children and nothing is deleted: no checks while loading, one full
       // check when the snapshot is complete.
@@ -1000,12 +1003,15 @@ Result<std::optional<HttpRequest>> SyncSession::PushRequest(size_t max_transacti
   if (txs.empty()) return std::optional<HttpRequest>();
   std::string body = "{\"schema\":" + json(SchemaVersion(*impl_->store->schema())).dump() +
                      ",\"client_id\":" + json(impl_->client_id).dump() + ",\"transactions\":[";
-  size_t n = 0;
+  size_t n = 0, mutations = 0;
   for (const auto& tx : txs) {
     json muts = json::array();
     for (const auto& m : tx.mutations) muts.push_back(impl_->WireMutation(m));
     std::string text = json{{"tx_id", tx.tx_id}, {"mutations", std::move(muts)}}.dump();
-    if (n > 0 && body.size() + text.size() + 3 > kMaxPushBody) break;
+    mutations += tx.mutations.size();
+    if (n > 0 && (body.size() + text.size() + 3 > kMaxPushBody || mutations > kMaxPushMutations)) {
+      break;
+    }
     if (n) body.push_back(',');
     body += text;
     ++n;
@@ -1026,6 +1032,7 @@ Status SyncSession::HandlePushResponse(std::string_view body) {
   EngineOptions options;
   options.defer_foreign_keys = true;
   options.park_fk_violations = true;
+  options.check_constraints = false;  // restored rows are the server's
   Status s = impl_->store->RunAsEngine(options, [&]() -> Status {
     for (const auto& r : doc["results"]) {
       if (!r.is_object() || !r.contains("tx_id")) {

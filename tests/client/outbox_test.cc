@@ -134,6 +134,16 @@ TEST_CASE("engine transactions: foreign keys off, deferred, and parking of viola
                             })
               .ok());
   CHECK(store->Execute("SELECT title FROM tasks")->rows == json{{"orphan"}});
+  // CHECKs can be skipped for server rows, and are enforced again afterwards.
+  EngineOptions unchecked;
+  unchecked.check_constraints = false;
+  unchecked.durable = false;
+  REQUIRE(
+      store
+          ->RunAsEngine(unchecked,
+                        [&] { return store->Execute("UPDATE tasks SET minutes = 5000").status(); })
+          .ok());
+  CHECK(store->Execute("UPDATE tasks SET minutes = 5001").status().code() == Code::kConstraint);
   CHECK(*store->ParkedCount() == 0);
   // Engine writes are never captured: the outbox holds the app's DELETE FROM tasks only.
   CHECK(*store->PendingMutationCount() == 1);

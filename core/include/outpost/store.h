@@ -111,6 +111,14 @@ struct EngineOptions {
   // or parked again). With foreign_keys = false the whole database is checked
   // (PRAGMA foreign_key_check); with foreign_keys = true only when COMMIT reports a violation.
   bool park_fk_violations = false;
+  // false: PRAGMA ignore_check_constraints for the transaction. For server rows, which
+  // PostgreSQL has already checked exactly; local CHECK translations can be approximate (numeric
+  // compares as REAL) and must not block a sync. NOT NULL, UNIQUE and STRICT types still apply.
+  bool check_constraints = true;
+  // false: the commit is not synced to disk (PRAGMA synchronous = NORMAL for this transaction
+  // with WAL; atomicity is unaffected, an OS crash may lose it). For writes that can be fetched
+  // again, like bootstrap pages (their cursor is in the same transaction).
+  bool durable = true;
 };
 
 // A prepared statement over the store's connection. Move-only; must not outlive its Store.

@@ -136,7 +136,8 @@ class SyncSession {
   void AbortPull();
 
   // POST /v1/push with up to `max_transactions` unconfirmed client transactions (fewer if the
-  // body would pass 4 MiB), or nullopt when there is nothing to push.
+  // body would pass 4 MiB or 10,000 mutations; a single larger transaction is sent alone and
+  // the server refuses it), or nullopt when there is nothing to push.
   Result<std::optional<HttpRequest>> PushRequest(size_t max_transactions = 500);
   // Applies a push answer in one transaction: confirms applied transactions (they stay in the
   // rebase set until the pull cursor passes their checkpoint), applies key remaps, removes
