@@ -36,7 +36,12 @@ std::string EncodeCursor(const Cursor& c) {
     case Cursor::Kind::kIncremental: break;
     case Cursor::Kind::kBootstrap:
       j["t"] = c.table;
-      j["k"] = c.key;
+      if (c.by_block) {
+        j["b"] = std::to_string(c.block);
+        j["f"] = std::to_string(c.filenode);
+      } else {
+        j["k"] = c.key;
+      }
       break;
     case Cursor::Kind::kWindow:
       j["e"] = std::to_string(c.end);
@@ -83,6 +88,19 @@ Result<Cursor> DecodeCursor(std::string_view text, const std::vector<size_t>& ke
       }
     }
     c.key = k;
+    return c;
+  }
+  if (j.size() == 5 && j.contains("t") && j.contains("b") && j.contains("f")) {
+    c.kind = Cursor::Kind::kBootstrap;
+    c.by_block = true;
+    const json& t = j["t"];
+    if (!t.is_number_unsigned() || t.get<uint64_t>() >= key_arity.size()) {
+      return Invalid("bad table");
+    }
+    c.table = t.get<size_t>();
+    if (!ParseU64(j["b"], &c.block) || c.block > 0xffffffffull || !ParseU64(j["f"], &c.filenode)) {
+      return Invalid("bad block");
+    }
     return c;
   }
   if (j.size() == 5 && j.contains("e") && j.contains("x") && j.contains("i")) {

@@ -5,6 +5,10 @@
 //   {"v":1,"w":"<xid8>","t":<table>,"k":[<pk text>…]|null}   bootstrap in progress: the next page
 //                                                            is table t after key k (null: from
 //                                                            its start); w = xmin at its start
+//   {"v":1,"w":"<xid8>","t":<table>,"b":"<block>","f":"<filenode>"}
+//                                                            bootstrap in progress, table t read
+//                                                            in physical order: next block b of
+//                                                            relation file f
 //   {"v":1,"w":"<xid8>","e":"<xid8>","x":"<xid8>","i":"<id>"} incremental window [w, e) in
 //                                                            progress, after change (x, i)
 // Decoding is strict: exactly these shapes, xid8 and ids as strings of at most 20 digits within
@@ -33,7 +37,10 @@ struct Cursor {
   uint64_t w = 0;  // watermark: every change with xid < w has been served
   // kBootstrap
   size_t table = 0;
-  nlohmann::json key;  // null or an array of the key's values as PostgreSQL text
+  nlohmann::json key;     // null or an array of the key's values as PostgreSQL text
+  bool by_block = false;  // physical order: `block` of relation file `filenode` is next
+  uint64_t block = 0;
+  uint64_t filenode = 0;
   // kWindow
   uint64_t end = 0;       // e: the window's end W'
   uint64_t last_xid = 0;  // x, i: the last change served, in (xid, id) order

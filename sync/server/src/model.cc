@@ -168,8 +168,7 @@ std::string ServerModel::TenantsExpr(const SyncedTable& table, std::string_view 
       if (inner.empty()) return "";
       std::string x = "x" + std::to_string(depth + 1);
       return "(SELECT array_agg(DISTINCT " + x + ") FROM " + r->qname + " " + a + ", unnest(" +
-             inner + ") " + x + " WHERE " + Col(a, s.ref_column) + " = " + Col(rowref, t_col) +
-             ")";
+             inner + ") " + x + " WHERE " + Col(a, s.ref_column) + " = " + Col(rowref, t_col) + ")";
     }
   }
   return "";
@@ -186,8 +185,7 @@ std::string ServerModel::OwnerExpression(const SyncedTable& table, std::string_v
   return Col(rowref, f->column) + "::text";
 }
 
-std::string ServerModel::PkJsonExpression(const SyncedTable& table,
-                                          std::string_view rowref) const {
+std::string ServerModel::PkJsonExpression(const SyncedTable& table, std::string_view rowref) const {
   std::string out = "jsonb_build_array(";
   for (size_t i = 0; i < table.view->primary_key.size(); ++i) {
     if (i) out += ", ";
@@ -217,8 +215,8 @@ std::vector<ReferencedByLink> ServerModel::ReferencedByLinks(const SyncedTable& 
     const Scope& s = t.rule().scope;
     if (s.kind != ScopeKind::kReferencedBy || s.ref_table != r_table.name()) continue;
     const ForeignKey* fk = SingleColumnFk(*r_table.full, s.ref_column);
-    out.push_back(ReferencedByLink{&t, s.ref_column,
-                                   fk ? fk->ref_columns[0] : t.view->primary_key[0]});
+    out.push_back(
+        ReferencedByLink{&t, s.ref_column, fk ? fk->ref_columns[0] : t.view->primary_key[0]});
   }
   return out;
 }

@@ -18,10 +18,13 @@ bool ParseInt(const std::string& s, long long* out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
-void AppendCursorLine(const Cursor& c, bool bootstrap, bool more, std::string* out) {
+// `total`: the estimated rows of the whole bootstrap (first cursor line of a bootstrap).
+void AppendCursorLine(const Cursor& c, bool bootstrap, bool more, std::string* out,
+                      std::optional<double> total = std::nullopt) {
   out->append("{\"type\":\"cursor\",\"cursor\":\"");
   out->append(EncodeCursor(c));
   out->append(bootstrap ? "\",\"bootstrap\":true" : "\",\"bootstrap\":false");
+  if (total) out->append(",\"total\":" + std::to_string(static_cast<uint64_t>(*total)));
   out->append(more ? ",\"more\":true}\n" : ",\"more\":false}\n");
 }
 
@@ -81,6 +84,16 @@ Status CheckCursorAge(const Cursor& c, const Snapshot& s) {
 
 // ---------------------------------------------------------------------------------------------
 
+// Reads every in-scope row of every table, table by table in model order, a page per Next().
+// A table is read in one of two orders, chosen when its reading starts:
+//  - by primary key (keyset pagination): small tables, partitioned tables and tenants that hold a
+//    small share of a big table (an index finds their rows);
+//  - in physical order, by ranges of heap blocks (TID range scans): a tenant holding a large share
+//    of a big table, where following a random (uuid) key order would fetch heap pages at random,
+//    several times over. A row keeps its ctid until it is changed (a change with xid >= w, which
+//    the incremental pulls serve) or the relation is rewritten (VACUUM FULL, CLUSTER: a new
+//    relation file, detected through the cursor's filenode; reading restarts at block 0, and rows
+//    sent twice are harmless upserts).
 class BootstrapStream : public PullStream {
  public:
   BootstrapStream(PgPool::Lease lease, const ServerModel& model, const Principal& who, size_t limit,
@@ -93,75 +106,199 @@ class BootstrapStream : public PullStream {
         reset_(reset) {}
 
   Result<bool> Next(std::string* out) override {
+    std::optional<double> total;
     if (reset_) {
       out->append("{\"type\":\"reset\"}\n");
       reset_ = false;
+      double sum = 0;
+      for (const auto& t : model_.tables()) {
+        OUTPOST_ASSIGN_OR_RETURN(double est, Estimate(t));
+        sum += est;
+      }
+      total = sum;
     }
     const auto& tables = model_.tables();
     while (true) {
       if (at_.table >= tables.size()) {
         Cursor done;
         done.w = at_.w;
-        AppendCursorLine(done, false, false, out);
+        AppendCursorLine(done, false, false, out, total);
         return false;
       }
       const SyncedTable& t = tables[at_.table];
-      PgParams params;
-      OUTPOST_ASSIGN_OR_RETURN(std::string scope, model_.ScopePredicate(t, "t", who_, &params));
-      std::string where = scope, order;
-      std::string lhs = "(", rhs = "(";
-      const auto& pk = t.view->primary_key;
-      for (size_t i = 0; i < pk.size(); ++i) {
-        std::string sep = i ? ", " : "";
-        order += sep + "t." + PgQuoteIdent(pk[i]);
-        lhs += sep + "t." + PgQuoteIdent(pk[i]);
-        if (!at_.key.is_null()) {
-          rhs += sep + AddParam(&params, at_.key[i].get<std::string>()) +
-                 "::" + model_.PgType(t, pk[i]);
+      int n = 0;
+      if (!at_.by_block && at_.key.is_null()) OUTPOST_RETURN_IF_ERROR(ChooseOrder(t));
+      if (at_.by_block) {
+        OUTPOST_ASSIGN_OR_RETURN(Relation rel, ReadRelation(t));
+        if (rel.filenode != at_.filenode) {  // rewritten since: start over
+          at_.filenode = rel.filenode;
+          at_.block = 0;
         }
-      }
-      if (!at_.key.is_null()) where += " AND " + lhs + ") > " + rhs + ")";
-      std::string sql = "SELECT " + ViewColumnsSql(t, "t") + " FROM " + t.qname + " t WHERE " +
-                        where + " ORDER BY " + order + " LIMIT " +
-                        AddParam(&params, std::to_string(limit_));
-      auto page = lease_->ExecCached(sql, params);
-      if (!page.ok()) {
-        if (lease_->last_sqlstate().rfind("22", 0) == 0) {
-          return Status(Code::kInvalidCursor, "invalid cursor: key does not fit the table");
+        if (at_.block >= rel.blocks) {
+          NextTable();
+          continue;
         }
-        return page.status();
-      }
-      const int n = page->rows();
-      if (n == 0) {
-        ++at_.table;
-        at_.key = nullptr;
-        continue;
-      }
-      AppendRowsLineStart(t, out);
-      OUTPOST_RETURN_IF_ERROR(AppendRowsJson(t, *page, 0, out));
-      out->append("]}\n");
-      if (static_cast<size_t>(n) < limit_) {
-        ++at_.table;
-        at_.key = nullptr;
+        if (density_ < 0) {
+          OUTPOST_ASSIGN_OR_RETURN(double est, Estimate(t));
+          density_ = est / static_cast<double>(rel.blocks);
+        }
+        // One page of about `limit` rows, read in sub-ranges of about kSubPageRows rows so that
+        // no result is large (libpq holds a whole result in memory).
+        size_t page_rows = 0;
+        while (page_rows < limit_ && at_.block < rel.blocks) {
+          double target = static_cast<double>(std::min(limit_ - page_rows, kSubPageRows));
+          uint64_t want = static_cast<uint64_t>(target / std::max(density_, 1e-6));
+          want = std::clamp<uint64_t>(want, 1, kMaxBlocksPerPage);
+          uint64_t hi = std::min<uint64_t>(rel.blocks, at_.block + want);
+          PgParams params;
+          OUTPOST_ASSIGN_OR_RETURN(std::string scope, model_.ScopePredicate(t, "t", who_, &params));
+          std::string lo_p = AddParam(&params, "(" + std::to_string(at_.block) + ",0)");
+          std::string hi_p = AddParam(&params, "(" + std::to_string(hi) + ",0)");
+          std::string sql = "SELECT " + ViewColumnsSql(t, "t") + " FROM " + t.qname +
+                            " t WHERE t.ctid >= " + lo_p + "::tid AND t.ctid < " + hi_p +
+                            "::tid AND " + scope;
+          OUTPOST_ASSIGN_OR_RETURN(PgResult page, lease_->ExecCached(sql, params));
+          const int got = page.rows();
+          const double used = static_cast<double>(hi - at_.block);
+          // Follow the observed density; after an empty range, try one 4x larger.
+          density_ = got > 0 ? got / used : density_ / 4;
+          at_.block = hi;
+          if (got == 0) continue;
+          AppendRowsLineStart(t, out);
+          OUTPOST_RETURN_IF_ERROR(AppendRowsJson(t, page, 0, out, flush()));
+          out->append("]}\n");
+          page_rows += static_cast<size_t>(got);
+          n += got;
+        }
+        if (n == 0) {
+          NextTable();
+          continue;
+        }
+        if (at_.block >= rel.blocks) NextTable();
       } else {
-        json key = json::array();
-        for (int pos : KeyPositions(t)) key.push_back(std::string(page->get(n - 1, pos)));
-        at_.key = std::move(key);
+        PgParams params;
+        OUTPOST_ASSIGN_OR_RETURN(std::string scope, model_.ScopePredicate(t, "t", who_, &params));
+        std::string where = scope, order;
+        std::string lhs = "(", rhs = "(";
+        const auto& pk = t.view->primary_key;
+        for (size_t i = 0; i < pk.size(); ++i) {
+          std::string sep = i ? ", " : "";
+          order += sep + "t." + PgQuoteIdent(pk[i]);
+          lhs += sep + "t." + PgQuoteIdent(pk[i]);
+          if (!at_.key.is_null()) {
+            rhs += sep + AddParam(&params, at_.key[i].get<std::string>()) +
+                   "::" + model_.PgType(t, pk[i]);
+          }
+        }
+        if (!at_.key.is_null()) where += " AND " + lhs + ") > " + rhs + ")";
+        std::string sql = "SELECT " + ViewColumnsSql(t, "t") + " FROM " + t.qname + " t WHERE " +
+                          where + " ORDER BY " + order + " LIMIT " +
+                          AddParam(&params, std::to_string(limit_));
+        auto page = lease_->ExecCached(sql, params);
+        if (!page.ok()) {
+          if (lease_->last_sqlstate().rfind("22", 0) == 0) {
+            return Status(Code::kInvalidCursor, "invalid cursor: key does not fit the table");
+          }
+          return page.status();
+        }
+        n = page->rows();
+        if (n == 0) {
+          NextTable();
+          continue;
+        }
+        AppendRowsLineStart(t, out);
+        OUTPOST_RETURN_IF_ERROR(AppendRowsJson(t, *page, 0, out, flush()));
+        out->append("]}\n");
+        if (static_cast<size_t>(n) < limit_) {
+          NextTable();
+        } else {
+          json key = json::array();
+          for (int pos : KeyPositions(t)) key.push_back(std::string(page->get(n - 1, pos)));
+          at_.key = std::move(key);
+        }
       }
       ++pages_;
       if (at_.table >= tables.size()) {
         Cursor done;
         done.w = at_.w;
-        AppendCursorLine(done, false, false, out);
+        AppendCursorLine(done, false, false, out, total);
         return false;
       }
       bool more = pages_ >= kMaxPagesPerAnswer;
-      AppendCursorLine(at_, true, more, out);
+      AppendCursorLine(at_, true, more, out, total);
       return !more;
     }
   }
 
  private:
+  static constexpr uint64_t kMaxBlocksPerPage = 1u << 20;
+  static constexpr size_t kSubPageRows = 4096;
+  static constexpr double kMinRowsForPhysicalOrder = 20000;
+  static constexpr double kMinShareForPhysicalOrder = 0.05;
+
+  struct Relation {
+    std::string kind;
+    double tuples = 0;
+    uint64_t filenode = 0;
+    uint64_t blocks = 0;
+  };
+
+  void NextTable() {
+    ++at_.table;
+    at_.key = nullptr;
+    at_.by_block = false;
+    at_.block = 0;
+    at_.filenode = 0;
+  }
+
+  Result<Relation> ReadRelation(const SyncedTable& t) {
+    OUTPOST_ASSIGN_OR_RETURN(
+        PgResult r, lease_->ExecCached(
+                        "SELECT c.relkind::text, c.reltuples::float8::text,"
+                        " coalesce(pg_relation_filenode(c.oid), 0)::text,"
+                        " (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::text"
+                        " FROM pg_class c WHERE c.oid = $1::regclass",
+                        {t.qname}));
+    if (r.rows() != 1) return Status(Code::kInternal, "table " + t.name() + " not in pg_class");
+    Relation rel;
+    rel.kind = std::string(r.get(0, 0));
+    rel.tuples = std::stod(std::string(r.get(0, 1)));
+    rel.filenode = std::stoull(std::string(r.get(0, 2)));
+    rel.blocks = std::stoull(std::string(r.get(0, 3)));
+    return rel;
+  }
+
+  // The planner's estimate of the rows of `t` in scope.
+  Result<double> Estimate(const SyncedTable& t) {
+    PgParams params;
+    OUTPOST_ASSIGN_OR_RETURN(std::string scope, model_.ScopePredicate(t, "t", who_, &params));
+    OUTPOST_ASSIGN_OR_RETURN(PgResult r, lease_->Exec("EXPLAIN (FORMAT JSON) SELECT 1 FROM " +
+                                                          t.qname + " t WHERE " + scope,
+                                                      params));
+    json plan = json::parse(r.get(0, 0), nullptr, false);
+    if (plan.is_array() && !plan.empty() && plan[0].contains("Plan") &&
+        plan[0]["Plan"].contains("Plan Rows") && plan[0]["Plan"]["Plan Rows"].is_number()) {
+      return plan[0]["Plan"]["Plan Rows"].get<double>();
+    }
+    return 0.0;
+  }
+
+  Status ChooseOrder(const SyncedTable& t) {
+    OUTPOST_ASSIGN_OR_RETURN(Relation rel, ReadRelation(t));
+    if (rel.kind != "r" || rel.blocks == 0 || rel.tuples < kMinRowsForPhysicalOrder) {
+      return Status::Ok();
+    }
+    OUTPOST_ASSIGN_OR_RETURN(double est, Estimate(t));
+    if (est < kMinRowsForPhysicalOrder || est < kMinShareForPhysicalOrder * rel.tuples) {
+      return Status::Ok();
+    }
+    at_.by_block = true;
+    at_.block = 0;
+    at_.filenode = rel.filenode;
+    density_ = est / static_cast<double>(rel.blocks);
+    return Status::Ok();
+  }
+
   PgPool::Lease lease_;
   const ServerModel& model_;
   const Principal who_;
@@ -169,6 +306,7 @@ class BootstrapStream : public PullStream {
   Cursor at_;  // kBootstrap
   bool reset_;
   int pages_ = 0;
+  double density_ = -1;  // in-scope rows per heap block, as last observed (-1: not yet known)
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include "model.h"
 #include "outpost/status.h"
 #include "pool.h"
+#include "rows.h"
 
 namespace outpost::server {
 
@@ -44,6 +45,15 @@ class PullStream {
   // the answer is complete (nothing more to call for). An error mid-stream means the answer must
   // be cut off without its final cursor line (the client then retries from its stored cursor).
   virtual Result<bool> Next(std::string* out) = 0;
+  // Optional: called with `out` whenever it grows past kFlushBytes in the middle of a page; it
+  // must send and clear the buffer (or fail, which ends the answer).
+  void set_flush(FlushFn flush) { flush_ = std::move(flush); }
+
+ protected:
+  const FlushFn* flush() const { return flush_ ? &flush_ : nullptr; }
+
+ private:
+  FlushFn flush_;
 };
 
 // Starts a pull for `who`. Errors before streaming: kSchemaMismatch, kInvalidCursor,

@@ -103,6 +103,14 @@ Status AppendViaValue(const ColumnType& type, std::string_view text, std::string
   return Status::Ok();
 }
 
+// True when `s` holds a character that a JSON string must escape.
+bool NeedsEscape(std::string_view s) {
+  for (char c : s) {
+    if (!kSafe.safe[static_cast<unsigned char>(c)]) return true;
+  }
+  return false;
+}
+
 void AppendQuotedRaw(std::string_view s, std::string* out) {
   out->push_back('"');
   out->append(s);
@@ -172,7 +180,7 @@ Status AppendPgValueJson(const ColumnType& type, std::string_view text, std::str
       return Status::Ok();
     case TypeKind::kNumeric:
       // Digits, sign, point, exponent, NaN, Infinity: nothing to escape.
-      if (text.empty() || text.find_first_of("\"\\") != std::string_view::npos) {
+      if (text.empty() || NeedsEscape(text)) {
         return AppendViaValue(type, text, out);
       }
       AppendQuotedRaw(text, out);
@@ -183,8 +191,7 @@ Status AppendPgValueJson(const ColumnType& type, std::string_view text, std::str
       // rarities take the general path.
       bool tz = type.kind == TypeKind::kTimestamptz;
       if (text.size() < 19 || text[10] != ' ' || text[4] != '-' || text.back() == 'C' ||
-          (tz && text.substr(text.size() - 3) != "+00") ||
-          text.find_first_of("\"\\") != std::string_view::npos) {
+          (tz && text.substr(text.size() - 3) != "+00") || NeedsEscape(text)) {
         return AppendViaValue(type, text, out);
       }
       out->push_back('"');
@@ -238,7 +245,7 @@ Status AppendPgValueJson(const ColumnType& type, std::string_view text, std::str
 }
 
 Status AppendRowsJson(const SyncedTable& table, const PgResult& result, int first_col,
-                      std::string* out) {
+                      std::string* out, const FlushFn* flush) {
   const auto& columns = table.view->columns;
   const int ncols = static_cast<int>(columns.size());
   if (result.columns() < first_col + ncols) {
@@ -262,6 +269,7 @@ Status AppendRowsJson(const SyncedTable& table, const PgResult& result, int firs
         return st.WithContext(table.name() + "." + columns[static_cast<size_t>(c)].name);
     }
     out->push_back(']');
+    if (flush && out->size() >= kFlushBytes) OUTPOST_RETURN_IF_ERROR((*flush)(out));
   }
   return Status::Ok();
 }

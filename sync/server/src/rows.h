@@ -11,6 +11,7 @@
 // Threading: the functions are pure or use only the connection they are given.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -33,11 +34,16 @@ void AppendJsonString(std::string_view s, std::string* out);
 // the type (which PostgreSQL does not produce in Outpost's session settings).
 Status AppendPgValueJson(const ColumnType& type, std::string_view text, std::string* out);
 
+// Called with the output buffer when it holds at least kFlushBytes; it sends and clears it (so
+// that a page is never held whole in memory, and the bytes are sent while still in cache).
+using FlushFn = std::function<Status(std::string*)>;
+inline constexpr size_t kFlushBytes = 256 * 1024;
+
 // Appends rows [0, result.rows()) of `result` as JSON arrays separated by commas
 // ("[v,…],[v,…]"), reading the table's view columns from result columns `first_col`,
-// `first_col + 1`, … in view order. NULL is null.
+// `first_col + 1`, … in view order. NULL is null. `flush` (optional) is called between rows.
 Status AppendRowsJson(const SyncedTable& table, const PgResult& result, int first_col,
-                      std::string* out);
+                      std::string* out, const FlushFn* flush = nullptr);
 
 // Appends one JSON array of the primary key values given as PostgreSQL text (as stored in
 // `_outpost.changes.pk`), converted to client JSON by the key columns' types: ["0193…"] or [57].
