@@ -46,6 +46,11 @@ Result<PgResult> PgConnection::Check(PGresult* r) {
     std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
     if (msg.empty()) msg = PQerrorMessage(conn_);
+    // A lost connection (or a server shutting down) is not the request's fault: retry later.
+    if (PQstatus(conn_) != CONNECTION_OK || last_sqlstate_.rfind("08", 0) == 0 ||
+        last_sqlstate_ == "57P01" || last_sqlstate_ == "57P02" || last_sqlstate_ == "57P03") {
+      return Status(Code::kUnavailable, "database unavailable: " + msg);
+    }
     return Status(Code::kPostgres, msg);
   }
   return result;

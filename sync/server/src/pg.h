@@ -47,6 +47,8 @@ class PgConnection {
   ~PgConnection();
 
   // Runs one statement with text parameters ($1, $2, ...). A NULL optional is SQL NULL.
+  // Errors: kUnavailable when the connection is lost or the server is shutting down (SQLSTATE
+  // 08xxx, 57P01-03), kPostgres otherwise (last_sqlstate() tells which).
   Result<PgResult> Exec(std::string_view sql, const PgParams& params = {});
   // As Exec, but the statement is prepared once per connection (keyed by its text) and executed
   // as a prepared statement afterwards: for statements run many times (pull pages).
