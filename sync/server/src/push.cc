@@ -338,7 +338,10 @@ class Pusher {
   Result<Outcome> ApplyUpdate(const Mutation& m, const json& pk, std::vector<Field> new_values,
                               const std::vector<Field>* old_values, TxState* st);
   Result<Outcome> ApplyDelete(const Mutation& m, const json& pk, TxState* st);
-  Result<Outcome> CheckInScope(const SyncedTable& t, const json& pk);
+  // The row must be in the token's scope, and every foreign key among `written` columns must
+  // point at a row the token can see (or be NULL).
+  Result<Outcome> CheckInScope(const SyncedTable& t, const json& pk,
+                               const std::vector<Field>* written = nullptr);
   Result<std::optional<Rejection>> CheckOwnership(const SyncedTable& t, const json& pk,
                                                   std::vector<Field>* values, bool fill);
   uint64_t Clock(const Mutation& m, TxState* st) const;
@@ -528,7 +531,8 @@ Status Pusher::SetClock(uint64_t clock) {
   return Q("SELECT set_config('outpost.hlc', $1, true)", {std::to_string(clock)}).status();
 }
 
-Result<Outcome> Pusher::CheckInScope(const SyncedTable& t, const json& pk) {
+Result<Outcome> Pusher::CheckInScope(const SyncedTable& t, const json& pk,
+                                     const std::vector<Field>* written) {
   PgParams params;
   OUTPOST_ASSIGN_OR_RETURN(std::string pkp, PkParam(t, pk, &params));
   auto scope = model_.ScopePredicate(t, "r", who_, &params);
@@ -543,6 +547,43 @@ Result<Outcome> Pusher::CheckInScope(const SyncedTable& t, const json& pk) {
                           "the row would be outside the token's scope (another tenant's parent "
                           "row, or a row filter value that is not the token's)",
                           "scope", &t, pk));
+  }
+  if (!written) return Outcome();
+  // References written by the client: a row may only point at rows its token can see, so a
+  // tenant cannot attach rows to (or probe for) another tenant's users, codes or parents.
+  for (const auto& fk : t.full->foreign_keys) {
+    bool touched = false;
+    for (const auto& c : fk.columns) touched = touched || FindField(*written, c) != nullptr;
+    const SyncedTable* target = model_.Find(fk.ref_table);
+    if (!touched || !target) continue;
+    ScopeKind kind = target->rule().scope.kind;
+    if ((kind == ScopeKind::kGlobal || kind == ScopeKind::kAll) &&
+        !model_.Filtered(*target, who_)) {
+      continue;
+    }
+    PgParams fp;
+    OUTPOST_ASSIGN_OR_RETURN(std::string fpk, PkParam(t, pk, &fp));
+    auto target_scope = model_.ScopePredicate(*target, "p", who_, &fp);
+    if (!target_scope.ok()) {
+      return Outcome(Reject("permission_denied", target_scope.status().message(), fk.name, &t, pk));
+    }
+    std::string nulls, match;
+    for (size_t i = 0; i < fk.columns.size(); ++i) {
+      nulls += (i ? " OR r." : "r.") + PgQuoteIdent(fk.columns[i]) + " IS NULL";
+      match += (i ? " AND p." : "p.") + PgQuoteIdent(fk.ref_columns[i]) + " = r." +
+               PgQuoteIdent(fk.columns[i]);
+    }
+    OUTPOST_ASSIGN_OR_RETURN(
+        PgResult ok,
+        Q("SELECT 1 FROM " + t.qname + " r WHERE " + model_.PkMatchExpression(t, "r", fpk) +
+              " AND (" + nulls + " OR EXISTS (SELECT 1 FROM " + target->qname + " p WHERE " +
+              match + " AND " + *target_scope + "))",
+          fp));
+    if (ok.rows() == 0) {
+      return Outcome(Reject("permission_denied",
+                            "\"" + fk.name + "\" points at a row outside the token's scope",
+                            fk.name, &t, pk));
+    }
   }
   return Outcome();
 }
@@ -717,7 +758,7 @@ Result<Outcome> Pusher::ApplyInsert(const Mutation& m, const json& pk, TxState* 
     st->notices.push_back(json{{"code", "merged"}, {"table", t.name()}, {"pk", pk}});
     return Outcome();
   }
-  return CheckInScope(t, row_pk);
+  return CheckInScope(t, row_pk, &values);
 }
 
 // Updates the row `pk` with `new_values` (tenant, key and generated columns already handled),
@@ -816,7 +857,7 @@ Result<Outcome> Pusher::ApplyUpdate(const Mutation& m, const json& pk,
                                 model_.PkMatchExpression(t, "r", upk),
                             up)
                               .status());
-  return CheckInScope(t, pk);
+  return CheckInScope(t, pk, &new_values);
 }
 
 Result<Outcome> Pusher::ApplyDelete(const Mutation& m, const json& pk, TxState* st) {
