@@ -748,8 +748,11 @@ class SyncSession::Impl {
   Status HandleRejection(int64_t tx_id, const json& error, int64_t now_micros) {
     OUTPOST_ASSIGN_OR_RETURN(auto all, store->OutboxMutations());
     json mutations = json::array();
-    for (const auto& m : all) {
-      if (m.tx_id == tx_id) mutations.push_back(WireMutation(m));
+    std::vector<Mutation> refused;
+    for (auto& m : all) {
+      if (m.tx_id != tx_id) continue;
+      mutations.push_back(WireMutation(m));
+      refused.push_back(std::move(m));
     }
     if (mutations.empty()) return Status::Ok();  // handled by an earlier answer
     OUTPOST_RETURN_IF_ERROR(store->RemoveTransaction(tx_id));
@@ -766,6 +769,7 @@ class SyncSession::Impl {
                              mutations.dump(), IsoUtc(now_micros)}))
             .status());
     // Server state for every row the transaction touched, then what is still pending on top.
+    std::set<std::pair<std::string, std::string>> restored;  // (table, PkJson)
     if (error.is_object() && error.contains("rows") && error["rows"].is_array()) {
       for (const auto& r : error["rows"]) {
         const Table* t = schema()->FindTable(StringField(r, "table"));
@@ -783,8 +787,35 @@ class SyncSession::Impl {
           OUTPOST_RETURN_IF_ERROR(UpsertJson(*t, r["row"], /*guarded=*/false));
         }
         OUTPOST_RETURN_IF_ERROR(Rebase(t->name, PkJson(key)));
+        restored.emplace(t->name, PkJson(key));
       }
     }
+    // Rows the answer did not list: undo the refused mutations from their recorded bases, newest
+    // first (insert -> delete, update -> old values, delete -> the old row), then rebase.
+    std::set<std::pair<std::string, std::string>> undone;
+    for (auto it = refused.rbegin(); it != refused.rend(); ++it) {
+      const Mutation& m = *it;
+      const Table* t = schema()->FindTable(m.table);
+      if (!t || !m.pk.is_array() || m.pk.size() != t->primary_key.size()) continue;
+      std::vector<Value> key;
+      for (const auto& k : m.pk) {
+        OUTPOST_ASSIGN_OR_RETURN(Value v, JsonToValue(k));
+        key.push_back(std::move(v));
+      }
+      std::string pk_json = PkJson(key);
+      if (restored.count({t->name, pk_json})) continue;
+      Mutation undo = m;
+      undo.new_values = m.old_values;
+      undo.old_values = json::object();
+      switch (m.op) {
+        case Mutation::Op::kInsert: undo.op = Mutation::Op::kDelete; break;
+        case Mutation::Op::kUpdate: undo.op = Mutation::Op::kUpdate; break;
+        case Mutation::Op::kDelete: undo.op = Mutation::Op::kInsert; break;
+      }
+      OUTPOST_RETURN_IF_ERROR(Reapply(undo));
+      undone.emplace(t->name, pk_json);
+    }
+    for (const auto& [table, pk_json] : undone) OUTPOST_RETURN_IF_ERROR(Rebase(table, pk_json));
     return Status::Ok();
   }
 };

@@ -127,6 +127,11 @@ class Round {
                               [&] { session_.AbortPull(); });
       if (!code.ok()) {
         session_.AbortPull();
+        // A table or column the mirror does not know: the schema changed under us.
+        if (code.status().code() == Code::kSchemaMismatch && session_.needs_schema() &&
+            ++adaptations <= 2) {
+          continue;
+        }
         return code.status();
       }
       if (*code < 200 || *code >= 300) {

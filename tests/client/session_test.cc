@@ -368,6 +368,32 @@ TEST_CASE("a rejected transaction restores the server rows and is kept for the a
   CHECK(c.session->status().rejections == 0);
 }
 
+TEST_CASE("rows a rejection does not list are restored from the refused mutations' bases",
+          "[client]") {
+  Client c;
+  c.Bootstrap({{kP1, "Alpha", true, "1.00"}, {kP2, "Beta", true, nullptr}});
+  c.Sql("BEGIN");
+  c.Sql("INSERT INTO projects (id, name) VALUES (?, 'dup')", json{kP3});
+  c.Sql("UPDATE projects SET name = 'x', budget = '7.00' WHERE id = ?", json{kP1});
+  c.Sql("DELETE FROM projects WHERE id = ?", json{kP2});
+  c.Sql("COMMIT");
+  int64_t tx = c.PushBody()["transactions"][0]["tx_id"];
+  json answer = {{"results",
+                  {{{"tx_id", tx},
+                    {"status", "rejected"},
+                    {"checkpoint", "180"},
+                    {"error",
+                     {{"code", "row_exists"},
+                      {"message", "key exists"},
+                      {"table", "projects"},
+                      {"pk", {kP3}},
+                      {"rows", {{{"table", "projects"}, {"pk", {kP3}}, {"row", nullptr}}}}}}}}}};
+  REQUIRE(c.session->HandlePushResponse(answer.dump()).ok());
+  CHECK(c.Query("SELECT id, name, budget FROM projects ORDER BY id") ==
+        json{{kP1, "Alpha", "1.00"}, {kP2, "Beta", nullptr}});
+  CHECK(c.session->status().pending_mutations == 0);
+}
+
 TEST_CASE("a server key replaces a temporary key in the row, its children and the outbox",
           "[client]") {
   Client c;

@@ -46,4 +46,18 @@ set -e
 [ "$rc" = 1 ] && grep -q "unknown_type" "$work/err" || fail "unknown type: $(cat "$work/err")"
 [ "$usage" = 2 ] || fail "usage exit code $usage"
 [ "$pgrc" = 1 ] && grep -q "postgres_error" "$work/err2" || fail "missing database: $(cat "$work/err2")"
+# Sync commands, offline: status and rejections of a plain mirror, errors without a server.
+"$outpost" status --db "$work/local.db" | grep -q "bootstrapped:  no" || fail "status output"
+"$outpost" status --db "$work/local.db" --json | grep -q '"pending_mutations":0' || fail "status json"
+"$outpost" rejections --db "$work/local.db" | grep -q "no rejections" || fail "rejections output"
+set +e
+"$outpost" sync --db "$work/local.db" 2> "$work/err"; syncrc=$?
+OUTPOST_TOKEN=t "$outpost" init --server "http://127.0.0.1:1" --db "$work/init.db" 2> "$work/err2"; initrc=$?
+"$outpost" init --server "ftp://x" --token t --db "$work/init2.db" 2> "$work/err3"; ftprc=$?
+set -e
+[ "$syncrc" = 1 ] && grep -q "invalid_argument: .*outpost init" "$work/err" ||
+  fail "sync without server: $(cat "$work/err")"
+[ "$initrc" = 1 ] && grep -q "outpost: unavailable:" "$work/err2" ||
+  fail "init against a closed port: $(cat "$work/err2")"
+[ "$ftprc" = 1 ] && grep -q "outpost: unsupported:" "$work/err3" || fail "ftp URL: $(cat "$work/err3")"
 echo "cli tests passed"
