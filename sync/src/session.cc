@@ -569,10 +569,10 @@ class SyncSession::Impl {
     options.check_constraints = false;  // PostgreSQL checked these rows
     options.durable = !bootstrapping;   // a lost bootstrap page is fetched again
     if (bootstrapping) {
-      // Parents come before children and nothing is deleted: no checks while loading, one full
-      // check when the snapshot is complete.
+      // Parents come before children and nothing is deleted: no checks. Rows may reference rows
+      // outside the client's view (another tenant's user): they are kept as the server sent
+      // them, with a dangling reference.
       options.foreign_keys = false;
-      options.park_fk_violations = finishing;
     } else {
       options.defer_foreign_keys = true;
       options.park_fk_violations = true;
@@ -1016,6 +1016,10 @@ Result<bool> SyncSession::FinishPull() {
     return Status(Code::kUnavailable, "pull answer ended before its cursor line");
   }
   if (!saw) return Status(Code::kUnavailable, "pull answer had no cursor line");
+  if (!more) {
+    // Caught up: a parent still missing is outside the client's view; keep its children.
+    OUTPOST_RETURN_IF_ERROR(impl_->store->UnparkAll().status());
+  }
   return more;
 }
 

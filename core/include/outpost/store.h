@@ -228,6 +228,11 @@ class Store {
   Status DropParked(std::string_view table, std::string_view pk_json);
   // Forgets every parked row (bootstrap reset). Joins the engine transaction.
   Status ClearParked();
+  // Puts every parked row back in one engine transaction with foreign keys off, leaving its
+  // reference dangling (a row whose key was taken meanwhile is dropped). For when the client is
+  // caught up: a parent still missing then is outside the client's view (e.g. another tenant's
+  // user), and the server row must not be lost for it. Returns how many rows were put back.
+  Result<int64_t> UnparkAll();
 
   // --- Metadata ---------------------------------------------------------------------------------
   // Key/value state in _outpost_meta (the sync session's cursor, client id, ...). Writes join the

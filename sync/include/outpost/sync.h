@@ -130,7 +130,9 @@ class SyncSession {
   Status HandlePullLine(std::string_view line);
   // End of the answer: true when the server said "more" (pull again at once). A stream that
   // ended without a cursor line, or with lines after the last one, is kUnavailable: the partial
-  // page is discarded and the next pull resumes from the stored cursor.
+  // page is discarded and the next pull resumes from the stored cursor. When caught up (no
+  // "more"), rows parked for a missing parent are put back with the reference dangling: that
+  // parent is outside the client's view (Store::UnparkAll).
   Result<bool> FinishPull();
   // Discards a partial page (the transport failed mid-answer).
   void AbortPull();
