@@ -225,6 +225,7 @@ class SyncSession::Impl {
   int64_t deletes_received = 0;
   int64_t pushed = 0;
   int64_t rejected = 0;
+  int64_t bootstraps = 0;  // bootstraps completed since the session was opened
   std::vector<KeyRemap> remaps;
 
   // Prepared statements per (table, column list), for the current schema.
@@ -621,6 +622,7 @@ class SyncSession::Impl {
     if (page_reset) bootstrap_rows = 0;
     if (bootstrapping) bootstrap_rows += rows;
     bootstrapped = !bootstrapping || finishing;
+    if (finishing) ++bootstraps;
     rows_received += rows;
     deletes_received += dels;
     return Status::Ok();
@@ -872,6 +874,9 @@ int64_t SyncSession::rows_received() const {
 }
 int64_t SyncSession::deletes_received() const {
   return impl_->deletes_received;
+}
+int64_t SyncSession::bootstraps_completed() const {
+  return impl_->bootstraps;
 }
 int64_t SyncSession::pushed_transactions() const {
   return impl_->pushed;

@@ -15,7 +15,7 @@ class Round {
   }
 
   Status Run(SyncReport* report) {
-    const bool was_bootstrapped = session_.bootstrapped();
+    const int64_t bootstraps0 = session_.bootstraps_completed();
     const int64_t rows0 = session_.rows_received(), deletes0 = session_.deletes_received();
     const int64_t pushed0 = session_.pushed_transactions();
     const int64_t rejected0 = session_.rejected_transactions();
@@ -24,7 +24,7 @@ class Round {
     report->rejected_transactions = session_.rejected_transactions() - rejected0;
     report->rows_received = session_.rows_received() - rows0;
     report->deletes_received = session_.deletes_received() - deletes0;
-    report->bootstrapped_now = !was_bootstrapped && session_.bootstrapped();
+    report->bootstrapped_now = session_.bootstraps_completed() > bootstraps0;
     return s;
   }
 

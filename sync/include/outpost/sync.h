@@ -77,7 +77,7 @@ struct KeyRemap {
 struct SyncReport {
   int64_t pushed_transactions = 0, rejected_transactions = 0, rows_received = 0,
           deletes_received = 0;
-  bool bootstrapped_now = false;  // this round completed a bootstrap
+  bool bootstrapped_now = false;  // this round completed a bootstrap (first one or after a 410)
 };
 
 struct SyncOptions {
@@ -165,6 +165,7 @@ class SyncSession {
   // Totals since the session was opened (SyncNow reports differences).
   int64_t rows_received() const;
   int64_t deletes_received() const;
+  int64_t bootstraps_completed() const;
   int64_t pushed_transactions() const;    // applied by the server
   int64_t rejected_transactions() const;  // rejected by the server
   // Records the outcome of a sync round: last_sync on success, last_error otherwise.
