@@ -1,11 +1,22 @@
 // SyncNow: one sync round over a transport (schema, push, pull), with bounded retries.
+#include <time.h>
+
 #include <algorithm>
+#include <cerrno>
 
 #include "outpost/sync.h"
 
 namespace outpost {
 
 namespace {
+
+// Blocks the calling thread (POSIX nanosleep; Emscripten provides it too). Used when the caller
+// gives no SyncOptions::sleep.
+void BlockingSleep(int milliseconds) {
+  timespec ts{milliseconds / 1000, static_cast<long>(milliseconds % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
 
 class Round {
  public:
@@ -31,6 +42,14 @@ class Round {
  private:
   int64_t Now() { return session_.store()->env()->NowMicros(); }
 
+  void Sleep(int milliseconds) {
+    if (options_.sleep) {
+      options_.sleep(milliseconds);
+    } else {
+      BlockingSleep(milliseconds);
+    }
+  }
+
   Status Cancelled() {
     if (options_.cancelled && options_.cancelled()) {
       return Status(Code::kUnavailable, "sync cancelled");
@@ -53,7 +72,7 @@ class Round {
       if (r.ok() && (*r == 502 || *r == 503 || *r == 504)) retry = true;
       if (!retry || attempt >= attempts) return r;
       if (on_retry) on_retry();
-      if (options_.sleep) options_.sleep(backoff);
+      Sleep(backoff);
       backoff = std::min(backoff * 2, std::max(backoff, options_.max_backoff_ms));
     }
   }
@@ -147,7 +166,7 @@ class Round {
       if (!more.ok()) {
         if (more.status().code() == Code::kUnavailable &&
             ++cut_streams < std::max(1, options_.max_attempts)) {
-          if (options_.sleep) options_.sleep(std::max(1, options_.initial_backoff_ms));
+          Sleep(std::max(1, options_.initial_backoff_ms));
           continue;
         }
         return more.status();

@@ -89,8 +89,8 @@ struct SyncOptions {
   int max_attempts = 5;     // per request, on kUnavailable (network, 503, cut stream)
   int initial_backoff_ms = 200;
   int max_backoff_ms = 5000;
-  // Waits between attempts; nullptr retries at once (the session itself never sleeps: it must
-  // run in a browser's event loop too).
+  // Waits between attempts; nullptr blocks the calling thread (nanosleep). The session itself
+  // never sleeps; a browser driver supplies its own.
   std::function<void(int milliseconds)> sleep;
   // Checked between requests: true stops the round with kUnavailable ("cancelled").
   std::function<bool()> cancelled;
