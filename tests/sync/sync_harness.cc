@@ -215,6 +215,7 @@ RawResponse RawGet(const std::string& server_url, const std::string& target,
                    const std::string& token) {
   auto c = MakeClient(server_url);
   auto res = c.Get(target.c_str(), AuthHeaders(token));
+  INFO("GET " << target << ": " << httplib::to_string(res.error()));
   REQUIRE(res);
   return RawResponse{res->status, res->body};
 }
@@ -223,6 +224,7 @@ RawResponse RawPost(const std::string& server_url, const std::string& target,
                     const std::string& token, const std::string& body) {
   auto c = MakeClient(server_url);
   auto res = c.Post(target.c_str(), AuthHeaders(token), body, "application/json");
+  INFO("POST " << target << ": " << httplib::to_string(res.error()));
   REQUIRE(res);
   return RawResponse{res->status, res->body};
 }

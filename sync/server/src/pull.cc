@@ -488,6 +488,20 @@ Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
     OUTPOST_ASSIGN_OR_RETURN(PgPool::Lease lease, pool.Acquire());
     OUTPOST_ASSIGN_OR_RETURN(Snapshot s, ReadSnapshot(*lease));
     OUTPOST_RETURN_IF_ERROR(CheckCursorAge(cursor, s));
+    // A keyset position must be values of the table's key types: checked here, before the
+    // answer's status line, so that a forged key is a clean 400 and not a broken stream.
+    if (cursor.key.is_array() && cursor.table < model.tables().size()) {
+      const SyncedTable& t = model.tables()[cursor.table];
+      std::string sql = "SELECT ";
+      PgParams params;
+      for (size_t i = 0; i < t.view->primary_key.size() && i < cursor.key.size(); ++i) {
+        sql += (i ? ", " : "") + AddParam(&params, cursor.key[i].get<std::string>()) +
+               "::" + model.PgType(t, t.view->primary_key[i]);
+      }
+      if (!params.empty() && !lease->Exec(sql, params).ok()) {
+        return Status(Code::kInvalidCursor, "invalid cursor: key does not fit the table");
+      }
+    }
     return std::unique_ptr<PullStream>(
         new BootstrapStream(std::move(lease), model, who, request.limit, cursor, false));
   }
