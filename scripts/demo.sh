@@ -64,18 +64,21 @@ sql() { local c=$1; shift; "$outpost" sql --db "$work/$c.db" "$@"; }
 e1=$(sql field1 --json "SELECT id FROM timesheet_entries WHERE \"companyId\" = '$acme' ORDER BY id LIMIT 1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0][0])')
 e2=$(sql field1 --json "SELECT id FROM timesheet_entries WHERE \"companyId\" = '$acme' ORDER BY id LIMIT 1 OFFSET 1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0][0])')
 show() {
+  printf '  %-9s %-10s %-12s %-8s %s\n' where entry durationMin country workMode
   for c in field1 field2; do
-    printf '  %-7s' "$c"; sql "$c" "SELECT substr(id, 1, 8) AS entry, \"durationMin\", country, \"workMode\" FROM timesheet_entries WHERE id IN ('$e1', '$e2') ORDER BY id" | tr '\n' ' '; echo
+    sql "$c" --json "SELECT substr(id, 1, 8), \"durationMin\", country, \"workMode\" FROM timesheet_entries WHERE id IN ('$e1', '$e2') ORDER BY id" |
+      python3 -c 'import json,sys; [print("  %-9s %-10s %-12s %-8s %s" % (sys.argv[1], *r)) for r in json.load(sys.stdin)["rows"]]' "$c"
   done
-  printf '  %-7s' "postgres"; psql -X -At -F ' ' "$db" -c "SELECT substr(id::text, 1, 8), \"durationMin\", country, \"workMode\" FROM timesheet_entries WHERE id IN ('$e1', '$e2') ORDER BY id" | tr '\n' ' '; echo
+  psql -X -At -F ' ' "$db" -c "SELECT substr(id::text, 1, 8), \"durationMin\", country, \"workMode\" FROM timesheet_entries WHERE id IN ('$e1', '$e2') ORDER BY id" |
+    while read -r id d c w; do printf '  %-9s %-10s %-12s %-8s %s\n' postgres "$id" "$d" "$c" "$w"; done
 }
 say "Entries under edit: $e1 and $e2"
 show
 
 step "Offline: both clients edit (nothing is sent yet)"
-say "field1: entry 1 durationMin = 95 (a column field2 does not touch); entry 2 workMode = 'remote'"
+say "field1: entry 1 durationMin = 95 (a column field2 does not touch); entry 2 workMode = 'office' and country = 'DE'"
 sql field1 "UPDATE timesheet_entries SET \"durationMin\" = 95 WHERE id = '$e1'" >/dev/null
-sql field1 "UPDATE timesheet_entries SET \"workMode\" = 'remote' WHERE id = '$e2'" >/dev/null
+sql field1 "UPDATE timesheet_entries SET \"workMode\" = 'office', country = 'DE' WHERE id = '$e2'" >/dev/null
 sleep 0.05
 say "field2: entry 1 country = 'FR' (another column);       entry 2 workMode = 'hybrid' (same column, later)"
 sql field2 "UPDATE timesheet_entries SET country = 'FR' WHERE id = '$e1'" >/dev/null
