@@ -683,7 +683,13 @@ TEST_CASE("push: constraint violations reject one transaction, with the server r
                Tx(5, json::array({Upd("timesheet_entries", json::array({e}),
                                       json{{"day", "2024-02-30"}}, json{{"day", nullptr}})})),
                Tx(6, json::array({Upd("timesheet_entries", json::array({id1}),
-                                      json{{"note", "later"}}, json{{"note", nullptr}})}))})));
+                                      json{{"note", "later"}}, json{{"note", nullptr}})})),
+               // The failing mutation first: the rows of the mutations after it are listed too.
+               Tx(7, json::array(
+                         {Upd("timesheet_entries", json::array({e}), json{{"durationMin", 5000}},
+                              json{{"durationMin", std::stoi(minutes)}}),
+                          Upd("timesheet_entries", json::array({id1}), json{{"note", "never"}},
+                              json{{"note", "later"}})}))})));
   CHECK(r[0]["status"] == "applied");
   CHECK(r[1]["status"] == "rejected");
   CHECK(r[1]["error"]["code"] == "constraint_violation");
@@ -698,6 +704,10 @@ TEST_CASE("push: constraint violations reject one transaction, with the server r
   CHECK(r[3]["error"]["rule"] == "UQ_action_codes_companyId_code");
   CHECK(r[4]["error"]["code"] == "invalid_value");
   CHECK(r[5]["status"] == "applied");
+  CHECK(r[6]["status"] == "rejected");
+  REQUIRE(r[6]["error"]["rows"].size() == 2);
+  CHECK(r[6]["error"]["rows"][1]["pk"] == json::array({id1}));
+  CHECK(r[6]["error"]["rows"][1]["row"]["note"] == "later");
   CHECK(g.Entry(id1, "note") == "later");
   CHECK(g.Entry(e, "durationMin") == minutes);
   // Rejections are recorded too: a retry returns them unchanged.

@@ -1028,6 +1028,14 @@ Result<json> Pusher::HandleTx(const ClientTx& tx) {
       return std::move(*applied);
     }
     if (!rejection) continue;  // recorded concurrently, or a deadlock: look again
+    // The client restores server state for every row of the transaction, also the rows of the
+    // mutations after the one that failed (docs/protocol.md: `rows`).
+    for (const auto& m : tx.mutations) {
+      bool temp_insert = m.op == Op::kInsert && m.table->view->has_serial_key() &&
+                         m.pk.size() == 1 && m.pk[0].is_number_integer() &&
+                         m.pk[0].get<int64_t>() < 0;
+      Touch(&st, *m.table, temp_insert ? m.pk : TranslatePk(m, st));
+    }
     OUTPOST_ASSIGN_OR_RETURN(std::optional<json> rejected, RecordRejection(tx, *rejection, st));
     if (rejected) return std::move(*rejected);
   }
