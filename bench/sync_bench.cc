@@ -98,7 +98,12 @@ double RawSqliteInsertRate(const Schema& schema, const std::string& table, const
     if (t->columns[i].name == t->primary_key[0]) id_col = i;
   }
   auto start = Clock::now();
-  Status s = store->RunAsEngine([&]() -> Status {
+  // The same settings the client's bootstrap pages use: no FK enforcement (parents are elsewhere)
+  // and no CHECKs (PostgreSQL checked the rows).
+  EngineOptions engine;
+  engine.foreign_keys = false;
+  engine.check_constraints = false;
+  Status s = store->RunAsEngine(engine, [&]() -> Status {
     OUTPOST_ASSIGN_OR_RETURN(Statement ins, store->Prepare("INSERT INTO " + QuoteIdent(table) +
                                                            " VALUES (" + marks + ")"));
     for (int64_t r = 0; r < rows; ++r) {
