@@ -145,7 +145,7 @@ Status BindParams(sqlite3* db, sqlite3_stmt* stmt, const json& params) {
                                                 " given");
     }
     for (int i = 0; i < count; ++i) {
-      OUTPOST_ASSIGN_OR_RETURN(Value v, JsonToValue(params[static_cast<size_t>(i)]));
+      OUTPOST_ASSIGN_OR_RETURN(Value v, ValueFromJson(params[static_cast<size_t>(i)]));
       OUTPOST_RETURN_IF_ERROR(BindValue(db, stmt, i + 1, v));
     }
     return Status::Ok();
@@ -165,7 +165,7 @@ Status BindParams(sqlite3* db, sqlite3_stmt* stmt, const json& params) {
         return Status(Code::kInvalidArgument, std::string("no value for parameter ") + name);
       }
       used.insert(it.key());
-      OUTPOST_ASSIGN_OR_RETURN(Value v, JsonToValue(*it));
+      OUTPOST_ASSIGN_OR_RETURN(Value v, ValueFromJson(*it));
       OUTPOST_RETURN_IF_ERROR(BindValue(db, stmt, i, v));
     }
     for (const auto& [k, v] : params.items()) {
@@ -184,33 +184,6 @@ std::string CreateTableNamed(const TableDdl& ddl, const std::string& name) {
 }
 
 }  // namespace
-
-Result<Value> JsonToValue(const json& j) {
-  switch (j.type()) {
-    case json::value_t::null: return Value(Null{});
-    case json::value_t::boolean: return Value(int64_t{j.get<bool>() ? 1 : 0});
-    case json::value_t::number_integer: return Value(j.get<int64_t>());
-    case json::value_t::number_unsigned: {
-      uint64_t u = j.get<uint64_t>();
-      if (u > static_cast<uint64_t>(INT64_MAX)) {
-        return Status(Code::kInvalidArgument, "integer parameter out of the 64-bit range");
-      }
-      return Value(static_cast<int64_t>(u));
-    }
-    case json::value_t::number_float: return Value(j.get<double>());
-    case json::value_t::string: return Value(j.get<std::string>());
-    case json::value_t::object:
-      if (j.size() == 1 && j.contains("$blob")) {
-        if (!j["$blob"].is_string()) {
-          return Status(Code::kInvalidArgument, "\"$blob\" must be a base64 string");
-        }
-        OUTPOST_ASSIGN_OR_RETURN(auto bytes, Base64Decode(j["$blob"].get<std::string>()));
-        return Value(Blob{std::move(bytes)});
-      }
-      return Value(j.dump());
-    default: return Value(j.dump());
-  }
-}
 
 Status SqliteStatus(int rc, std::string_view message) {
   int primary = rc & 0xff;
@@ -1089,7 +1062,7 @@ Status Store::Impl::RetryParked() {
     for (const auto& c : t->columns) {
       auto it = data["new"].find(c.name);
       if (it == data["new"].end()) continue;
-      OUTPOST_ASSIGN_OR_RETURN(Value v, JsonToValue(*it));
+      OUTPOST_ASSIGN_OR_RETURN(Value v, ValueFromJson(*it));
       cols += (cols.empty() ? "" : ", ") + QuoteIdent(c.name);
       marks += marks.empty() ? "?" : ", ?";
       values.push_back(std::move(v));

@@ -778,7 +778,7 @@ class SyncSession::Impl {
         if (!t || !r.contains("pk") || !r["pk"].is_array()) continue;
         std::vector<Value> key;
         for (const auto& k : r["pk"]) {
-          OUTPOST_ASSIGN_OR_RETURN(Value v, JsonToValue(k));
+          OUTPOST_ASSIGN_OR_RETURN(Value v, ValueFromJson(k));
           key.push_back(std::move(v));
         }
         json local_pk = json::array();
@@ -801,7 +801,7 @@ class SyncSession::Impl {
       if (!t || !m.pk.is_array() || m.pk.size() != t->primary_key.size()) continue;
       std::vector<Value> key;
       for (const auto& k : m.pk) {
-        OUTPOST_ASSIGN_OR_RETURN(Value v, JsonToValue(k));
+        OUTPOST_ASSIGN_OR_RETURN(Value v, ValueFromJson(k));
         key.push_back(std::move(v));
       }
       std::string pk_json = PkJson(key);

@@ -259,9 +259,7 @@ class Store {
 // The outbox form of a primary key: a compact JSON array of the key's values in primary key
 // order, byte for byte what the capture triggers record (Mutation::pk, RowMutations).
 std::string PkJson(const std::vector<Value>& key);
-// The local value of a JSON value (docs/types.md): booleans -> 0/1, {"$blob": b64} -> BLOB,
-// other objects and arrays -> their JSON text.
-Result<Value> JsonToValue(const nlohmann::json& value);
+// JSON values become local values with ValueFromJson (outpost/value.h).
 
 // Maps a SQLite result code and message to a Status (kConstraint, kBusy, kSqlError, ...).
 Status SqliteStatus(int rc, std::string_view message);
