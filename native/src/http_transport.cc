@@ -4,6 +4,12 @@
 
 namespace outpost {
 
+namespace {
+// Bounds the client's memory whatever the server sends: a pull answer's lines are a page of rows
+// at most (a few MiB).
+constexpr size_t kMaxLineBytes = size_t{64} << 20;
+}  // namespace
+
 HttpTransport::HttpTransport(std::string base_url, std::string token, HttpTimeouts timeouts)
     : base_url_(std::move(base_url)), token_(std::move(token)) {
   std::string url = base_url_;
@@ -31,6 +37,8 @@ HttpTransport::HttpTransport(std::string base_url, std::string token, HttpTimeou
     return;
   }
   client_->set_keep_alive(true);
+  // Requests are small and latency-bound; see the server's matching setting.
+  client_->set_tcp_nodelay(true);
   client_->set_connection_timeout(timeouts.connect_seconds, 0);
   client_->set_read_timeout(timeouts.read_seconds, 0);
   client_->set_write_timeout(timeouts.write_seconds, 0);
@@ -64,6 +72,12 @@ Result<int> HttpTransport::Send(const HttpRequest& request,
           if (!success) {
             if (error_body) error_body->append(data, size);
             return true;
+          }
+          if (pending.size() + size > kMaxLineBytes) {
+            line_status = Status(Code::kMalformedRequest,
+                                 "GET " + request.target + ": an answer line exceeds " +
+                                     std::to_string(kMaxLineBytes >> 20) + " MiB");
+            return false;
           }
           pending.append(data, size);
           size_t start = 0;

@@ -216,6 +216,10 @@ const char* ActionSql(FkAction a) {
 
 }  // namespace
 
+std::string KeyIndexName(const Table& table) {
+  return "_outpost_key_" + table.name;
+}
+
 MirrorDdl GenerateMirrorDdl(const Schema& schema) {
   MirrorDdl out;
   auto report = [&](const Table& t, const std::string& object, const std::string& reason) {
@@ -227,6 +231,8 @@ MirrorDdl GenerateMirrorDdl(const Schema& schema) {
   std::set<std::string> mirrored_unique_indexes;
   for (const auto& t : schema.tables) {
     auto& sqls = index_sql[t.name];
+    sqls.push_back("CREATE UNIQUE INDEX " + QuoteIdent(KeyIndexName(t)) + " ON " +
+                   QuoteIdent(t.name) + " (" + JoinIdents(t.primary_key) + ")");
     for (const auto& u : t.uniques) {
       sqls.push_back("CREATE UNIQUE INDEX " + QuoteIdent(u.name) + " ON " + QuoteIdent(t.name) +
                      " (" + JoinIdents(u.columns) + ")");
@@ -308,7 +314,6 @@ MirrorDdl GenerateMirrorDdl(const Schema& schema) {
       if (!check.empty()) line += " CHECK (" + check + ")";
       lines.push_back(std::move(line));
     }
-    lines.push_back("PRIMARY KEY (" + JoinIdents(t.primary_key) + ")");
     for (const auto& ck : t.checks) {
       auto e = TranslatePgExpression(ck.expression, t);
       if (!e.ok()) {

@@ -27,6 +27,9 @@ constexpr const char* kMetaCursor = "cursor";
 constexpr const char* kMetaBootstrapped = "bootstrapped";
 constexpr const char* kMetaLastSync = "last_sync";
 constexpr const char* kMetaLastError = "last_error";
+// JSON array of {"table", "name", "sql", "key"}: indexes dropped for a bootstrap in progress,
+// rebuilt by its last page (SetAsideIndexes).
+constexpr const char* kMetaSetAsideIndexes = "bootstrap_set_aside_indexes";
 
 constexpr size_t kMaxPushBody = 4 << 20;     // well under the server's 8 MiB limit
 constexpr size_t kMaxPushMutations = 10000;  // the server's per-request limit
@@ -239,6 +242,11 @@ class SyncSession::Impl {
   std::map<std::string, Upsert> upserts;
   std::map<std::string, sqlite3_stmt*> deletes;
 
+  // Indexes set aside during a bootstrap (see SetAsideIndexes).
+  int64_t set_aside_index_rows = 0;
+  std::set<std::string> keyless_tables;                 // key index set aside
+  std::map<std::string, int64_t> bootstrap_table_rows;  // rows per table, this bootstrap
+
   // Per page: which rows may need a rebase or have a parked copy.
   struct PageContext {
     std::set<std::string> rebase_tables;
@@ -300,8 +308,11 @@ class SyncSession::Impl {
     std::vector<std::string> pk;
     for (const auto& k : t->primary_key) pk.push_back(QuoteIdent(k));
     std::string sql = "INSERT INTO " + QuoteIdent(table) + " (" + Join(quoted, ", ") +
-                      ") VALUES (" + Join(marks, ", ") + ") ON CONFLICT (" + Join(pk, ", ") +
-                      ") DO " + (sets.empty() ? "NOTHING" : "UPDATE SET " + Join(sets, ", "));
+                      ") VALUES (" + Join(marks, ", ") + ")";
+    if (!keyless_tables.count(table)) {
+      sql += " ON CONFLICT (" + Join(pk, ", ") + ") DO " +
+             (sets.empty() ? "NOTHING" : "UPDATE SET " + Join(sets, ", "));
+    }
     int rc = sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()),
                                 SQLITE_PREPARE_PERSISTENT, &u.stmt, nullptr);
     if (rc != SQLITE_OK) return SqliteError(db, rc);
@@ -425,6 +436,21 @@ class SyncSession::Impl {
       if (plain) sets.push_back(ix.keys);
     }
     bool any = false;
+    if (keyless_tables.count(t.name)) {
+      // No key index: an earlier copy of this very row (sent twice) is what collides.
+      std::vector<std::string> same;
+      json params = json::array();
+      for (size_t k = 0; k < t.primary_key.size(); ++k) {
+        size_t i = u.pk_pos[k];
+        OUTPOST_ASSIGN_OR_RETURN(Value v, ScalarToValue(vals[i], u.kinds[i]));
+        same.push_back(QuoteIdent(t.primary_key[k]) + " IS ?");
+        params.push_back(ValueJson(v));
+      }
+      OUTPOST_ASSIGN_OR_RETURN(auto r, store->Execute("DELETE FROM " + QuoteIdent(t.name) +
+                                                          " WHERE " + Join(same, " AND "),
+                                                      params));
+      any = r.changes > 0;
+    }
     for (const auto& cols : sets) {
       std::vector<std::string> conds;
       json params = json::array();
@@ -560,6 +586,134 @@ class SyncSession::Impl {
     return count;
   }
 
+  // --- Indexes set aside during a bootstrap -----------------------------------------------------
+  //
+  // A bootstrap arrives in the server's order (physical order for big tables), which is random for
+  // the key and for secondary indexes: once an index outgrows the page cache every row costs
+  // random page reads and writes per index (a 1M-row table loaded 5x slower). So once this
+  // bootstrap has brought `set_aside_index_rows` rows of a table, the table's key index
+  // (KeyIndexName) and non-unique indexes are set aside: dropped, their SQL kept in _outpost_meta.
+  // The last bootstrap page rebuilds them by sorting, first removing rows sent twice (a table the
+  // server restarted after a rewrite). Other unique indexes stay: the server's rows satisfy them
+  // and they must keep refusing local rows. Set-aside and rebuild share their page's transaction,
+  // so a crash leaves either the indexes or their record.
+  //
+  // Meanwhile such a table has no key: bootstrap rows are plain INSERTs, the app's lookups by key
+  // scan the table, and writes to the table or to tables whose foreign keys reference it fail
+  // ("foreign key mismatch") until the bootstrap ends.
+
+  Result<json> SetAsideRecord() {
+    OUTPOST_ASSIGN_OR_RETURN(auto recorded, store->GetMeta(kMetaSetAsideIndexes));
+    if (!recorded) return json::array();
+    json set_aside = json::parse(*recorded, nullptr, false);
+    bool ok = set_aside.is_array();
+    for (const auto& ix : set_aside) {
+      ok = ok && ix.is_object() && ix.contains("table") && ix["table"].is_string() &&
+           ix.contains("name") && ix["name"].is_string() && ix.contains("sql") &&
+           ix["sql"].is_string() && ix.contains("key") && ix["key"].is_boolean();
+    }
+    if (!ok) {
+      return Status(Code::kCorruption, "_outpost_meta." + std::string(kMetaSetAsideIndexes) +
+                                           " is not an array of {table, name, sql, key}");
+    }
+    return set_aside;
+  }
+
+  // Forgets the prepared upserts of `table` (their ON CONFLICT target comes and goes).
+  void ForgetUpserts(const std::string& table) {
+    for (auto it = upserts.begin(); it != upserts.end();) {
+      if (it->second.table->name == table) {
+        sqlite3_finalize(it->second.stmt);
+        it = upserts.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  Status SetAsideIndexes(const Table& t) {
+    if (keyless_tables.count(t.name)) return Status::Ok();
+    OUTPOST_ASSIGN_OR_RETURN(json set_aside, SetAsideRecord());
+    const std::string key_index = KeyIndexName(t);
+    OUTPOST_ASSIGN_OR_RETURN(
+        auto r, store->Execute("SELECT il.name, m.sql FROM pragma_index_list(?) AS il JOIN "
+                               "sqlite_schema AS m ON m.type = 'index' AND m.name = il.name "
+                               "WHERE (il.\"unique\" = 0 OR il.name = ?) AND m.sql IS NOT NULL",
+                               json::array({t.name, key_index})));
+    bool has_key = false;
+    for (const auto& row : r.rows) {
+      const std::string name = row[0].get<std::string>();
+      has_key = has_key || name == key_index;
+      set_aside.push_back(
+          {{"table", t.name}, {"name", name}, {"sql", row[1]}, {"key", name == key_index}});
+    }
+    // Without its key index the table is not touched (a mirror from before key indexes).
+    if (!has_key) return Status::Ok();
+    ForgetUpserts(t.name);
+    for (const auto& row : r.rows) {
+      OUTPOST_RETURN_IF_ERROR(
+          store->Execute("DROP INDEX " + QuoteIdent(row[0].get<std::string>())).status());
+    }
+    OUTPOST_RETURN_IF_ERROR(store->SetMeta(kMetaSetAsideIndexes, set_aside.dump()));
+    keyless_tables.insert(t.name);
+    return Status::Ok();
+  }
+
+  // Rebuilds what SetAsideIndexes dropped, key indexes first. An index whose table left the
+  // schema, or that a schema migration has re-created, is skipped.
+  Status RestoreIndexes() {
+    OUTPOST_ASSIGN_OR_RETURN(json set_aside, SetAsideRecord());
+    if (set_aside.empty()) return Status::Ok();
+    // An index build sorts in memory up to the page cache's size, on top of the cache itself:
+    // half of each keeps the bootstrap's peak at the cache size.
+    OUTPOST_ASSIGN_OR_RETURN(auto cache, store->Execute("PRAGMA cache_size"));
+    const int64_t cache_size = cache.rows[0][0].get<int64_t>();
+    OUTPOST_RETURN_IF_ERROR(
+        store->Execute("PRAGMA cache_size = " + std::to_string(cache_size / 2)).status());
+    Status s = RebuildSetAside(set_aside);
+    Status restored = store->Execute("PRAGMA cache_size = " + std::to_string(cache_size)).status();
+    OUTPOST_RETURN_IF_ERROR(s);
+    OUTPOST_RETURN_IF_ERROR(restored);
+    return store->DeleteMeta(kMetaSetAsideIndexes);
+  }
+
+  Status RebuildSetAside(const json& set_aside) {
+    for (bool keys : {true, false}) {
+      for (const auto& ix : set_aside) {
+        if (ix["key"].get<bool>() != keys) continue;
+        const std::string table = ix["table"].get<std::string>();
+        OUTPOST_ASSIGN_OR_RETURN(
+            auto present,
+            store->Execute("SELECT (SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
+                           "name = ?), (SELECT count(*) FROM sqlite_schema WHERE name = ?)",
+                           json::array({table, ix["name"]})));
+        if (present.rows[0][0].get<int64_t>() == 0 || present.rows[0][1].get<int64_t>() != 0) {
+          continue;
+        }
+        const std::string sql = ix["sql"].get<std::string>();
+        auto built = store->Execute(sql);
+        const Table* t = schema()->FindTable(table);
+        if (!built.ok() && keys && built.status().code() == Code::kConstraint && t) {
+          // Rows sent twice: the later copy (higher rowid) is the one to keep.
+          std::vector<std::string> pk;
+          for (const auto& k : t->primary_key) pk.push_back(QuoteIdent(k));
+          OUTPOST_RETURN_IF_ERROR(store
+                                      ->Execute("DELETE FROM " + QuoteIdent(table) +
+                                                " WHERE _rowid_ NOT IN (SELECT max(_rowid_) FROM " +
+                                                QuoteIdent(table) + " GROUP BY " + Join(pk, ", ") +
+                                                ")")
+                                      .status());
+          built = store->Execute(sql);
+        }
+        OUTPOST_RETURN_IF_ERROR(
+            built.status().WithContext("rebuilding index " + ix["name"].get<std::string>()));
+      }
+    }
+    for (const auto& table : keyless_tables) ForgetUpserts(table);
+    keyless_tables.clear();
+    return Status::Ok();
+  }
+
   Status ApplyPage(const std::string& new_cursor, bool cursor_bootstrap) {
     if (!schema() || needs_schema) {
       return Status(Code::kSchemaMismatch, "no schema mirrored: fetch /v1/schema first");
@@ -568,7 +722,10 @@ class SyncSession::Impl {
     const bool finishing = bootstrapping && !cursor_bootstrap;
     EngineOptions options;
     options.check_constraints = false;  // PostgreSQL checked these rows
-    options.durable = !bootstrapping;   // a lost bootstrap page is fetched again
+    // Not fsynced: a page lost to an OS crash takes its cursor with it (same transaction), so it
+    // is pulled again. The app's own writes stay durable, and their fsync also covers every
+    // earlier commit in the WAL.
+    options.durable = false;
     if (bootstrapping) {
       // Parents come before children and nothing is deleted: no checks. Rows may reference rows
       // outside the client's view (another tenant's user): they are kept as the server sent
@@ -581,6 +738,7 @@ class SyncSession::Impl {
     int64_t rows = 0, dels = 0;
     Status s = store->RunAsEngine(options, [&]() -> Status {
       if (page_reset) {
+        bootstrap_table_rows.clear();
         const auto& tables = schema()->tables;
         for (auto it = tables.rbegin(); it != tables.rend(); ++it) {
           OUTPOST_RETURN_IF_ERROR(store->Execute("DELETE FROM " + QuoteIdent(it->name)).status());
@@ -602,7 +760,12 @@ class SyncSession::Impl {
       ctx.parked = parked > 0;
       for (const auto& line : page) {
         if (line.kind == Line::Kind::kRows) {
+          const Table* t = schema()->FindTable(line.table);
+          if (bootstrapping && t && bootstrap_table_rows[t->name] >= set_aside_index_rows) {
+            OUTPOST_RETURN_IF_ERROR(SetAsideIndexes(*t));
+          }
           OUTPOST_ASSIGN_OR_RETURN(int64_t n, ApplyRows(line, ctx));
+          if (bootstrapping) bootstrap_table_rows[line.table] += n;
           rows += n;
         } else {
           OUTPOST_ASSIGN_OR_RETURN(int64_t n, ApplyDeletes(line, ctx));
@@ -610,6 +773,7 @@ class SyncSession::Impl {
         }
       }
       if (finishing) {
+        OUTPOST_RETURN_IF_ERROR(RestoreIndexes());
         // Offline writes the server has not seen yet (they were wiped by the reset).
         OUTPOST_ASSIGN_OR_RETURN(auto all, store->OutboxMutations());
         for (const auto& m : all) OUTPOST_RETURN_IF_ERROR(Reapply(m));
@@ -827,9 +991,11 @@ class SyncSession::Impl {
 SyncSession::SyncSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SyncSession::~SyncSession() = default;
 
-Result<std::unique_ptr<SyncSession>> SyncSession::Open(Store* store) {
+Result<std::unique_ptr<SyncSession>> SyncSession::Open(Store* store,
+                                                       const SessionOptions& options) {
   if (!store) return Status(Code::kInvalidArgument, "SyncSession::Open needs a store");
   auto impl = std::make_unique<Impl>();
+  impl->set_aside_index_rows = std::max<int64_t>(0, options.set_aside_index_rows);
   impl->store = store;
   impl->db = store->connection();
   OUTPOST_RETURN_IF_ERROR(store->RunAsEngine([&]() -> Status {
@@ -845,6 +1011,10 @@ Result<std::unique_ptr<SyncSession>> SyncSession::Open(Store* store) {
     OUTPOST_ASSIGN_OR_RETURN(auto boot, store->GetMeta(kMetaBootstrapped));
     impl->cursor = cursor.value_or("");
     impl->bootstrapped = boot && *boot == "1";
+    OUTPOST_ASSIGN_OR_RETURN(json set_aside, impl->SetAsideRecord());
+    for (const auto& ix : set_aside) {
+      if (ix["key"].get<bool>()) impl->keyless_tables.insert(ix["table"].get<std::string>());
+    }
     return Status::Ok();
   }));
   impl->needs_schema = store->schema() == nullptr;
@@ -1073,6 +1243,9 @@ Status SyncSession::HandlePushResponse(std::string_view body) {
   options.defer_foreign_keys = true;
   options.park_fk_violations = true;
   options.check_constraints = false;  // restored rows are the server's
+  // Not fsynced: if an OS crash loses this answer, the transactions are still in the outbox and
+  // are pushed again; the server answers a replay with the result it recorded (exactly once).
+  options.durable = false;
   Status s = impl_->store->RunAsEngine(options, [&]() -> Status {
     for (const auto& r : doc["results"]) {
       if (!r.is_object() || !r.contains("tx_id")) {
@@ -1205,7 +1378,9 @@ std::vector<KeyRemap> SyncSession::TakeRemaps() {
 
 Status SyncSession::RecordSyncResult(const Status& result) {
   Store* store = impl_->store;
-  return store->RunAsEngine([&]() -> Status {
+  EngineOptions options;
+  options.durable = false;  // bookkeeping: losing it to an OS crash only dates the status back
+  return store->RunAsEngine(options, [&]() -> Status {
     if (result.ok()) {
       OUTPOST_RETURN_IF_ERROR(store->SetMeta(kMetaLastSync, IsoUtc(store->env()->NowMicros())));
       return store->DeleteMeta(kMetaLastError);

@@ -125,6 +125,9 @@ class Round {
   Status Pull() {
     int wait = 0;
     bool long_polled = options_.wait_seconds <= 0;
+    // Rows that came in while catching up are news for the app already: hand them over now
+    // rather than holding them for a long-poll.
+    const int64_t rows0 = session_.rows_received(), deletes0 = session_.deletes_received();
     int adaptations = 0;
     int cut_streams = 0;
     while (true) {
@@ -181,7 +184,9 @@ class Round {
         options_.progress(session_.bootstrap_rows(),
                           secs > 0 ? static_cast<double>(session_.bootstrap_rows()) / secs : 0);
       }
-      if (!long_polled && session_.bootstrapped()) {
+      const bool caught_up_with_news =
+          session_.rows_received() != rows0 || session_.deletes_received() != deletes0;
+      if (!long_polled && session_.bootstrapped() && !caught_up_with_news) {
         long_polled = true;
         wait = options_.wait_seconds;
         continue;

@@ -51,6 +51,12 @@ Schema ClientSchema() {
   fk.ref_columns = {"id"};
   fk.on_delete = FkAction::kCascade;
   lines.foreign_keys = {fk};
+  Index by_order;  // a plain index, set aside during bootstraps
+  by_order.name = "order_lines_order_idx";
+  by_order.keys = {"order_id", "qty"};
+  by_order.key_is_expression = {false, false};
+  by_order.descending = {false, true};
+  lines.indexes = {by_order};
   lines.sync.scope.kind = ScopeKind::kAll;
   s.tables.push_back(lines);
   return s;
@@ -86,11 +92,11 @@ struct Client {
   std::unique_ptr<Store> store;
   std::unique_ptr<SyncSession> session;
 
-  Client() {
+  explicit Client(const SessionOptions& options = {}) {
     auto s = Store::Open(":memory:");
     REQUIRE(s.ok());
     store = std::move(s).value();
-    auto sess = SyncSession::Open(store.get());
+    auto sess = SyncSession::Open(store.get(), options);
     INFO(sess.status().ToString());
     REQUIRE(sess.ok());
     session = std::move(sess).value();
@@ -190,6 +196,70 @@ TEST_CASE("a bootstrap in pages resets the mirror, loads rows and keeps offline 
   CHECK(c.session->status().pending_mutations == 1);
   CHECK(c.session->status().cursor == Cursor(100, 2));
   CHECK(c.session->PullRequest(30).target.find("&wait=30") != std::string::npos);
+}
+
+TEST_CASE("a bootstrap sets a big table's indexes aside and rebuilds them with its last page",
+          "[client]") {
+  SessionOptions options;
+  options.set_aside_index_rows = 1;  // from the second rows line of a table on
+  Client c(options);
+  const std::string kL1 = "0190a5d2-1c4e-7000-8000-0000000000a1";
+  const std::string kL2 = "0190a5d2-1c4e-7000-8000-0000000000a2";
+  const std::string kL3 = "0190a5d2-1c4e-7000-8000-0000000000a3";
+  auto line_rows = [](const json& rows) {
+    return json{{"type", "rows"},
+                {"table", "order_lines"},
+                {"columns", {"id", "order_id", "qty"}},
+                {"rows", rows}}
+        .dump();
+  };
+  const std::string query =
+      "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'order_lines' "
+      "ORDER BY name";
+  const json original = c.Query(query);
+  // The key index and the plain index; nothing else indexes order_lines.
+  REQUIRE(original.size() == 2);
+  CHECK(original[0][0] == "_outpost_key_order_lines");
+  CHECK(original[1][0] == "order_lines_order_idx");
+  auto set_aside = [&] {
+    auto r = c.store->GetMeta("bootstrap_set_aside_indexes");
+    REQUIRE(r.ok());
+    return *r;
+  };
+
+  c.MustPull({R"({"type":"reset"})", line_rows({{kL1, 1, 1}}),
+              ProjectRows({{kP1, "Alpha", true, nullptr}}),
+              CursorLine(Cursor(100, 1), true, /*more=*/true)});
+  CHECK(c.Query(query) == original);  // one row so far: nothing set aside
+
+  // A second line of order_lines: its indexes go first. kL1 comes again (the server restarted the
+  // table after a rewrite); without a key both copies are kept for now.
+  c.MustPull({line_rows({{kL2, 1, 2}, {kL1, 1, 5}}), CursorLine(Cursor(100, 2), true, true)});
+  CHECK(c.Query(query).empty());
+  REQUIRE(set_aside().has_value());
+  CHECK(json::parse(*set_aside()).size() == 2);
+  CHECK(c.Query("SELECT count(*) FROM order_lines") == json{{3}});
+  // Other tables keep theirs: projects has had a single rows line.
+  CHECK(c.Query("SELECT count(*) FROM sqlite_schema WHERE name = '_outpost_key_projects'") ==
+        json{{1}});
+
+  // A restarted session continues without a key and rebuilds everything at the end, keeping the
+  // later copy of a row sent twice.
+  auto session = SyncSession::Open(c.store.get(), options);
+  REQUIRE(session.ok());
+  c.session = std::move(session).value();
+  c.MustPull({line_rows({{kL3, 1, 3}}), CursorLine(Cursor(100, 3), false)});
+  CHECK(c.session->bootstrapped());
+  CHECK(c.Query(query) == original);
+  CHECK_FALSE(set_aside().has_value());
+  CHECK(c.Query("SELECT id, qty FROM order_lines ORDER BY id") ==
+        json::array({json::array({kL1, 5}), json::array({kL2, 2}), json::array({kL3, 3})}));
+
+  // Incremental pages upsert on the key again and leave the indexes alone.
+  c.MustPull({line_rows({{kL2, 1, 9}}), CursorLine(Cursor(101), false)});
+  CHECK(c.Query("SELECT id, qty FROM order_lines ORDER BY id") ==
+        json::array({json::array({kL1, 5}), json::array({kL2, 9}), json::array({kL3, 3})}));
+  CHECK(c.Query(query) == original);
 }
 
 TEST_CASE("incremental pages upsert and delete rows; deletes cascade", "[client]") {
@@ -594,7 +664,6 @@ TEST_CASE("SyncNow fetches the schema, pushes, retries and pulls until caught up
   t.script.push_back({"/v1/pull?schema=", 200,
                       ProjectRows({{kP2, "Beta", true, nullptr}}) + "\n" +
                           CursorLine(Cursor(10, 2), false) + "\n"});
-  t.script.push_back({"/v1/pull?schema=", 200, CursorLine(Cursor(11), false) + "\n"});
   SyncOptions options;
   options.wait_seconds = 5;
   int sleeps = 0;
@@ -612,9 +681,19 @@ TEST_CASE("SyncNow fetches the schema, pushes, retries and pulls until caught up
   CHECK(sleeps == 1);
   CHECK(progress == std::vector<int64_t>{1, 2});
   CHECK(t.script.empty());
-  // The long-poll was the last pull.
-  CHECK(t.sent.back().target.find("&wait=5") != std::string::npos);
+  // Rows arrived while catching up: they are handed over at once, without a long-poll.
+  CHECK(t.sent.back().target.find("wait=") == std::string::npos);
   CHECK((*session)->status().last_sync.has_value());
+
+  // Nothing new while catching up: the last pull is a long-poll.
+  t.script.push_back({"/v1/pull?schema=", 200, CursorLine(Cursor(11), false) + "\n"});
+  t.script.push_back({"/v1/pull?schema=", 200, CursorLine(Cursor(11), false) + "\n"});
+  r = SyncNow(**session, t, options);
+  REQUIRE(r.ok());
+  CHECK(r->rows_received == 0);
+  CHECK(t.script.empty());
+  CHECK(t.sent[t.sent.size() - 2].target.find("wait=") == std::string::npos);
+  CHECK(t.sent.back().target.find("&wait=5") != std::string::npos);
 
   // A local write is pushed, its answer applied, then pulls run.
   REQUIRE((*store)->Execute("UPDATE projects SET name = 'mine' WHERE id = ?", json{kP1}).ok());

@@ -85,6 +85,14 @@ TEST_CASE("errors carry stable codes", "[core]") {
   auto dangling = store->Execute(
       "INSERT INTO tasks (project_id, title) VALUES ('0190a5d2-1c4e-7000-8000-0000000000ff', 't')");
   CHECK(dangling.status().code() == Code::kConstraint);
+  // The key (a unique index, KeyIndexName) refuses a second row and is an upsert target.
+  auto twice = store->Execute(
+      "INSERT INTO projects (id, name) VALUES ('0190a5d2-1c4e-7000-8000-00000000000a', 'again')");
+  CHECK(twice.status().code() == Code::kConstraint);
+  auto upsert = store->Execute(
+      "INSERT INTO projects (id, name) VALUES ('0190a5d2-1c4e-7000-8000-00000000000a', 'up') "
+      "ON CONFLICT (id) DO UPDATE SET name = excluded.name");
+  CHECK(upsert.ok());
   auto bad_blob = store->Execute("SELECT ?", json::array({{{"$blob", 5}}}));
   CHECK(bad_blob.status().code() == Code::kInvalidArgument);
 }

@@ -1,11 +1,12 @@
 // DDL generation: the local SQLite tables that mirror a Schema.
 //
 // For every table the generator emits a STRICT table with the type mapping of DESIGN §2, its
-// primary key, NOT NULL, defaults, CHECK constraints (enum sets, booleans, JSON shape, and the
-// table's own CHECKs translated from PostgreSQL where SQLite can express them), foreign keys with
-// their ON DELETE / ON UPDATE actions, UNIQUE constraints and b-tree indexes (partial and
-// expression indexes included when their expressions translate). Everything it cannot mirror is
-// listed in MirrorDdl::not_mirrored by name with the reason; nothing is dropped silently.
+// primary key (as the unique index KeyIndexName(table), see below), NOT NULL, defaults, CHECK
+// constraints (enum sets, booleans, JSON shape, and the table's own CHECKs translated from
+// PostgreSQL where SQLite can express them), foreign keys with their ON DELETE / ON UPDATE actions,
+// UNIQUE constraints and b-tree indexes (partial and expression indexes included when their
+// expressions translate). Everything it cannot mirror is listed in MirrorDdl::not_mirrored by name
+// with the reason; nothing is dropped silently.
 //
 // Generated defaults call three SQL functions that the local store registers on every connection:
 // outpost_uuid() (UUIDv7), outpost_temp_key() (a negative temporary key for server-assigned
@@ -40,6 +41,14 @@ struct MirrorDdl {
 };
 
 MirrorDdl GenerateMirrorDdl(const Schema& schema);
+
+// The unique index that holds a table's primary key: always the first of its create_indexes. The
+// key is not a PRIMARY KEY clause because SQLite's automatic index for one cannot be dropped, and
+// a bootstrap drops and rebuilds the key index of a big table: filling a b-tree in the server's
+// (random uuid) order costs random page writes once it outgrows the page cache, building it by
+// sorting at the end does not. A unique index over the key columns is the same constraint, parent
+// key for foreign keys and ON CONFLICT target. "_outpost_key_" + the table name.
+std::string KeyIndexName(const Table& table);
 
 // Translates a PostgreSQL expression (as pg_get_expr prints CHECK constraints, index predicates
 // and index expressions) into an equivalent SQLite expression over the local columns of `table`.

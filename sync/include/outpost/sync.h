@@ -81,8 +81,8 @@ struct SyncReport {
 };
 
 struct SyncOptions {
-  // > 0: after catching up, one more pull that the server holds up to this many seconds until
-  // something changes (long-poll).
+  // > 0: when catching up brought nothing new, one more pull that the server holds up to this
+  // many seconds until something changes (long-poll). A round that received rows returns at once.
   int wait_seconds = 0;
   int pull_limit = 0;       // rows per page (0: the server's default)
   size_t push_batch = 500;  // client transactions per push request
@@ -99,12 +99,20 @@ struct SyncOptions {
   std::function<void(int64_t rows, double rows_per_second)> progress;
 };
 
+struct SessionOptions {
+  // Once a bootstrap has brought this many rows of a table, the table's key index and non-unique
+  // indexes are dropped and rebuilt by sorting when the bootstrap ends (docs/sync-client.md,
+  // "Bootstrap of big tables"). Below it the b-trees fit the page cache and stay.
+  int64_t set_aside_index_rows = 50000;
+};
+
 // One per Store; not thread-safe. The Store must outlive the session.
 class SyncSession {
  public:
   // Opens the session state kept in `store`'s database; creates the client id (a UUIDv7, meta
   // key "client_id") and the _outpost_rejections table on first use.
-  static Result<std::unique_ptr<SyncSession>> Open(Store* store);
+  static Result<std::unique_ptr<SyncSession>> Open(Store* store,
+                                                   const SessionOptions& options = {});
   ~SyncSession();
   SyncSession(const SyncSession&) = delete;
   SyncSession& operator=(const SyncSession&) = delete;
@@ -179,9 +187,9 @@ class SyncSession {
 };
 
 // Drives a session over a transport: fetch schema if needed, push all pending (with retry/backoff
-// on kUnavailable — bounded attempts), then pull until caught up (no "more"). wait_seconds>0 on the
-// last pull makes it a long-poll. Calls `progress` (rows so far, rows/s) while bootstrapping.
-// Records the outcome (SyncSession::RecordSyncResult).
+// on kUnavailable — bounded attempts), then pull until caught up (no "more"). With wait_seconds>0
+// and nothing received while catching up, a last pull long-polls. Calls `progress` (rows so far,
+// rows/s) while bootstrapping. Records the outcome (SyncSession::RecordSyncResult).
 Result<SyncReport> SyncNow(SyncSession& session, Transport& transport, const SyncOptions& options);
 
 // The "w" field of a cursor (base64url of the server's JSON {"w": "<xid8>", ...}), or nullopt

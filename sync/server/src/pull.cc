@@ -148,7 +148,15 @@ class BootstrapStream : public PullStream {
         while (page_rows < limit_ && at_.block < rel.blocks) {
           double target = static_cast<double>(std::min(limit_ - page_rows, kSubPageRows));
           uint64_t want = static_cast<uint64_t>(target / std::max(density_, 1e-6));
-          want = std::clamp<uint64_t>(want, 1, kMaxBlocksPerPage);
+          // However sparse the tenant's rows were so far, a range never spans more blocks than
+          // twice the target would fill were every row in scope: a tenant's rows often sit
+          // together (loaded together), and a range grown over the other tenants' blocks would
+          // otherwise take all of them in one result (held whole by libpq, sent as one line).
+          const double all_rows_per_block =
+              rel.tuples > 0 ? rel.tuples / static_cast<double>(rel.blocks) : kMaxRowsPerBlock;
+          const uint64_t cap =
+              static_cast<uint64_t>(2 * target / std::max(all_rows_per_block, 1.0));
+          want = std::clamp<uint64_t>(want, 1, std::clamp<uint64_t>(cap, 1, kMaxBlocksPerPage));
           uint64_t hi = std::min<uint64_t>(rel.blocks, at_.block + want);
           PgParams params;
           OUTPOST_ASSIGN_OR_RETURN(std::string scope, model_.ScopePredicate(t, "t", who_, &params));
@@ -233,6 +241,8 @@ class BootstrapStream : public PullStream {
  private:
   static constexpr uint64_t kMaxBlocksPerPage = 1u << 20;
   static constexpr size_t kSubPageRows = 4096;
+  // MaxHeapTuplesPerPage for 8 KiB blocks: the densest a heap block can be.
+  static constexpr double kMaxRowsPerBlock = 291;
   static constexpr double kMinRowsForPhysicalOrder = 20000;
   static constexpr double kMinShareForPhysicalOrder = 0.05;
 
@@ -507,6 +517,9 @@ Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
   }
   auto deadline = Clock::now() + std::chrono::seconds(request.wait_seconds);
   const std::string tenant = who.tenant;
+  // While committed changes sit above the watermark (an older transaction is still open), no
+  // NOTIFY will announce the moment the watermark passes them: re-check on a backoff instead.
+  std::chrono::milliseconds blocked_poll{2};
   while (true) {
     uint64_t generation = hub.Generation(tenant);
     OUTPOST_ASSIGN_OR_RETURN(PgPool::Lease lease, pool.Acquire());
@@ -522,14 +535,17 @@ Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
     }
     bool waiting =
         at.kind == Cursor::Kind::kIncremental && Clock::now() < deadline && !stopping.load();
+    bool blocked = false;  // committed changes wait for the watermark to pass them
     if (waiting) {
       OUTPOST_ASSIGN_OR_RETURN(
           PgResult any,
           lease->ExecCached("SELECT EXISTS (SELECT 1 FROM _outpost.changes WHERE tenant IN ($1, "
-                            "'*') AND xid >= $2::xid8 AND xid < $3::xid8)",
+                            "'*') AND xid >= $2::xid8 AND xid < $3::xid8), EXISTS (SELECT 1 FROM "
+                            "_outpost.changes WHERE tenant IN ($1, '*') AND xid >= $3::xid8)",
                             {tenant.empty() ? std::nullopt : std::optional<std::string>(tenant),
                              std::to_string(at.w), std::to_string(at.end)}));
       waiting = any.get(0, 0) != "t";
+      blocked = any.get(0, 1) == "t";
     }
     if (!waiting) {
       auto stream =
@@ -539,7 +555,12 @@ Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
     }
     OUTPOST_RETURN_IF_ERROR(lease->Exec("ROLLBACK").status());
     lease.Release();  // no connection is held while waiting
-    hub.Wait(tenant, generation, deadline);
+    if (blocked) {
+      hub.Wait(tenant, generation, std::min(deadline, Clock::now() + blocked_poll));
+      blocked_poll = std::min(blocked_poll * 2, std::chrono::milliseconds(500));
+    } else {
+      hub.Wait(tenant, generation, deadline);
+    }
     if (stopping.load()) deadline = Clock::now();
   }
 }

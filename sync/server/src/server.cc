@@ -274,6 +274,12 @@ Status RunServer(const ServerConfig& config) {
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_payload_max_length(config.max_body);
   svr.set_keep_alive_timeout(2);
+  // A sync client sends many small requests on one connection (push, then pull); closing it every
+  // few requests (httplib's default is 5) costs a TCP handshake each time.
+  svr.set_keep_alive_max_count(100000);
+  // Responses are small and latency-bound (a long-poll answer): Nagle plus the peer's delayed ACK
+  // would hold the last segment for ~40 ms.
+  svr.set_tcp_nodelay(true);
   svr.set_read_timeout(30);
   svr.set_write_timeout(120);
   svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
