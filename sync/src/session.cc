@@ -216,7 +216,19 @@ class SyncSession::Impl {
     std::string table;
     std::vector<std::string> columns;
     size_t array_begin = 0;  // offset of the "rows" / "keys" array in text
+    // The array was not scanned yet: it must end with the object (checked by EndOfArray).
+    bool array_is_last = false;
   };
+
+  // After a line's array was applied: with array_is_last, only the object's '}' may follow.
+  static Status EndOfArray(const Line& line, JsonScanner& sc) {
+    if (!line.array_is_last) return Status::Ok();
+    OUTPOST_RETURN_IF_ERROR(sc.Expect('}'));
+    if (!sc.AtEnd()) {
+      return sc.Error("the \"rows\" or \"keys\" array must end its line (text after it)");
+    }
+    return Status::Ok();
+  }
   std::vector<Line> page;
   bool page_reset = false;
   bool saw_cursor = false;
@@ -508,7 +520,10 @@ class SyncSession::Impl {
     std::vector<Value> key;
     JsonScanner sc(line.text, line.array_begin);
     OUTPOST_RETURN_IF_ERROR(sc.Expect('['));
-    if (sc.Consume(']')) return int64_t{0};
+    if (sc.Consume(']')) {
+      OUTPOST_RETURN_IF_ERROR(EndOfArray(line, sc));
+      return int64_t{0};
+    }
     int64_t count = 0;
     do {
       OUTPOST_RETURN_IF_ERROR(sc.Expect('['));
@@ -542,6 +557,7 @@ class SyncSession::Impl {
       }
     } while (sc.Consume(','));
     OUTPOST_RETURN_IF_ERROR(sc.Expect(']'));
+    OUTPOST_RETURN_IF_ERROR(EndOfArray(line, sc));
     sqlite3_clear_bindings(u->stmt);
     return count;
   }
@@ -559,7 +575,10 @@ class SyncSession::Impl {
     std::vector<Value> key;
     JsonScanner sc(line.text, line.array_begin);
     OUTPOST_RETURN_IF_ERROR(sc.Expect('['));
-    if (sc.Consume(']')) return int64_t{0};
+    if (sc.Consume(']')) {
+      OUTPOST_RETURN_IF_ERROR(EndOfArray(line, sc));
+      return int64_t{0};
+    }
     int64_t count = 0;
     do {
       OUTPOST_RETURN_IF_ERROR(sc.Expect('['));
@@ -582,6 +601,7 @@ class SyncSession::Impl {
       OUTPOST_RETURN_IF_ERROR(AfterServerRow(ctx, *t, key));
     } while (sc.Consume(','));
     OUTPOST_RETURN_IF_ERROR(sc.Expect(']'));
+    OUTPOST_RETURN_IF_ERROR(EndOfArray(line, sc));
     sqlite3_clear_bindings(stmt);
     return count;
   }
@@ -1137,6 +1157,14 @@ Status SyncSession::HandlePullLine(std::string_view raw) {
       } else if (key == "rows" || key == "keys") {
         sc.Peek();
         line.array_begin = sc.pos();
+        // The server writes the array last, after type, table and columns: it is not scanned
+        // twice (this is most of a bootstrap's parsing). Applying it scans it and checks that the
+        // object's closing brace follows (Line::array_is_last).
+        const bool known = (type == "rows" && !line.columns.empty()) || type == "deletes";
+        if (known && !line.table.empty() && line.text.back() == '}') {
+          line.array_is_last = true;
+          break;
+        }
         OUTPOST_RETURN_IF_ERROR(sc.SkipValue().status());
       } else if (key == "bootstrap" || key == "more" || key == "total") {
         JsonScalar v;
@@ -1148,9 +1176,9 @@ Status SyncSession::HandlePullLine(std::string_view raw) {
         OUTPOST_RETURN_IF_ERROR(sc.SkipValue().status());
       }
     } while (sc.Consume(','));
-    OUTPOST_RETURN_IF_ERROR(sc.Expect('}'));
+    if (!line.array_is_last) OUTPOST_RETURN_IF_ERROR(sc.Expect('}'));
   }
-  if (!sc.AtEnd()) return sc.Error("text after the JSON object");
+  if (!line.array_is_last && !sc.AtEnd()) return sc.Error("text after the JSON object");
 
   if (type == "rows" || type == "deletes") {
     if (line.table.empty() || line.array_begin == 0 || (type == "rows" && line.columns.empty())) {

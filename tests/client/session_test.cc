@@ -553,9 +553,27 @@ TEST_CASE("a stream cut before its cursor line applies nothing", "[client]") {
   // An answer with no line at all is incomplete too; a malformed line is an error.
   CHECK(c.Pull({}).status().code() == Code::kUnavailable);
   CHECK_FALSE(c.Pull({R"({"type":"rows","table":"projects","columns":["id"],"rows":[[)"}).ok());
+  // In the server's member order the array is scanned once, when applied: whatever follows it
+  // besides the closing brace fails the page, and nothing of it stays.
+  const std::string server_order =
+      std::string(R"({"type":"rows","table":"projects","columns":["id","name"],"rows":[[")") + kP2 +
+      R"(","Beta"]])";
+  for (const std::string& bad :
+       {server_order + R"(,"extra":1})", server_order + "]}", server_order + "} x",
+        std::string(R"({"type":"deletes","table":"projects","keys":[[")") + kP1 +
+            R"("]],"x":1})"}) {
+    INFO(bad);
+    auto refused = c.Pull({bad, CursorLine(Cursor(101), false)});
+    CHECK(refused.status().code() == Code::kMalformedRequest);
+    CHECK(c.Query("SELECT id, name FROM projects") == json::array({json::array({kP1, "Alpha"})}));
+    CHECK(c.session->status().cursor == before);
+  }
+  c.MustPull({server_order + "}", CursorLine(Cursor(101), false)});
+  CHECK(c.Query("SELECT count(*) FROM projects") == json{{2}});
+  before = c.session->status().cursor;
   // Unknown tables mean the schema changed.
   auto unknown = c.Pull({R"({"type":"rows","table":"nope","columns":["id"],"rows":[[1]]})",
-                         CursorLine(Cursor(101), false)});
+                         CursorLine(Cursor(102), false)});
   CHECK(unknown.status().code() == Code::kSchemaMismatch);
   CHECK(c.session->needs_schema());
   CHECK(c.session->status().cursor == before);

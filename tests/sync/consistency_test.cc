@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "outpost/value.h"
 #include "pg.h"
 #include "pg_cluster.h"
 #include "sync_harness.h"
@@ -21,8 +22,8 @@ struct Gogotime {
   std::string db, tenant, other_tenant, user, action, token;
   std::unique_ptr<ServerProcess> server;
 
-  explicit Gogotime(const std::string& name, std::vector<std::string> env = {}) {
-    db = PgCluster::Shared().LoadApp(name, "gogotime", 200);
+  explicit Gogotime(const std::string& name, std::vector<std::string> env = {}, int rows = 200) {
+    db = PgCluster::Shared().LoadApp(name, "gogotime", rows);
     server = std::make_unique<ServerProcess>(db, "gogotime", std::vector<std::string>{}, env);
     tenant = PgScalar(db, "SELECT id FROM companies ORDER BY id LIMIT 1");
     other_tenant = PgScalar(db, "SELECT id FROM companies ORDER BY id OFFSET 1 LIMIT 1");
@@ -89,6 +90,107 @@ TEST_CASE("writes made directly in PostgreSQL reach the clients", "[sync][consis
   CHECK(r.rows_received >= 2);
   CHECK(r.deletes_received >= 1);
   CHECK(client.Scalar("SELECT count(*) FROM timesheet_entries WHERE id = ?", json{moved}) == 0);
+  CHECK(client.Rows("timesheet_entries") == g.Expected("timesheet_entries"));
+}
+
+// The cursor's JSON (base64url): only for looking at what the server chose.
+json DecodeCursor(const std::string& cursor) {
+  std::string b64 = cursor;
+  for (char& c : b64) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  while (b64.size() % 4) b64.push_back('=');
+  auto bytes = Base64Decode(b64);
+  REQUIRE(bytes.ok());
+  return json::parse(bytes->begin(), bytes->end());
+}
+
+TEST_CASE("a big tenant bootstraps in physical order, across a table rewrite, keys rebuilt",
+          "[sync][consistency]") {
+  // 30,000 entries per company, each company's rows stored together: read by block ranges.
+  Gogotime g("physical_order", {}, 90000);
+  PgCluster::Shared().Psql(g.db, "VACUUM ANALYZE timesheet_entries");
+  const std::string version = SchemaVersionOf(g.server->url(), g.token);
+
+  // The server's answer: every rows line is bounded, however the tenant's rows are spread.
+  RawResponse raw = RawGet(g.server->url(), "/v1/pull?schema=" + version + "&limit=20000", g.token);
+  REQUIRE(raw.status == 200);
+  bool by_block = false;
+  size_t lines = 0;
+  for (size_t start = 0, nl; (nl = raw.body.find('\n', start)) != std::string::npos;
+       start = nl + 1) {
+    json line = json::parse(raw.body.substr(start, nl - start));
+    ++lines;
+    if (line["type"] == "rows") CHECK(line["rows"].size() <= 2 * 4096);
+    if (line["type"] == "cursor" && line["bootstrap"] == true) {
+      by_block = by_block || DecodeCursor(line["cursor"].get<std::string>()).contains("b");
+    }
+  }
+  CHECK(lines > 10);
+  CHECK(by_block);
+
+  // A client with a low set-aside threshold takes a few pages, then the table is rewritten
+  // (VACUUM FULL: new relation file), so the server reads it again from block 0 and rows come
+  // twice; the client finishes, dropping the earlier copies when it rebuilds the key.
+  SessionOptions options;
+  options.set_aside_index_rows = 1000;
+  TestClient client(g.server->url(), g.token, options);
+  REQUIRE(client.session().HandleSchema(RawGet(g.server->url(), "/v1/schema", g.token).body).ok());
+  int cursors_after_entries = 0;
+  bool entries_seen = false;
+  std::string error_body;
+  // Pulls until `cursors` cursor lines have come after the first timesheet_entries rows.
+  auto pull_cut_after = [&](int cursors) {
+    cursors_after_entries = 0;
+    auto cut = client.transport().Send(
+        client.session().PullRequest(0, 2000),
+        [&](std::string_view text) -> Status {
+          OUTPOST_RETURN_IF_ERROR(client.session().HandlePullLine(text));
+          json line = json::parse(text);
+          if (line["type"] == "rows" && line["table"] == "timesheet_entries") entries_seen = true;
+          if (line["type"] == "cursor" && entries_seen && ++cursors_after_entries == cursors) {
+            return Status(Code::kUnavailable, "cut on purpose");
+          }
+          return Status::Ok();
+        },
+        &error_body);
+    client.session().AbortPull();
+    REQUIRE(cursors_after_entries == cursors);
+    return cut;
+  };
+  auto cut = pull_cut_after(3);
+  CHECK(cut.status().code() == Code::kUnavailable);
+  CHECK_FALSE(client.session().bootstrapped());
+  // The key index of timesheet_entries is set aside by now.
+  CHECK(client.Scalar("SELECT count(*) FROM sqlite_schema WHERE name = "
+                      "'_outpost_key_timesheet_entries'") == 0);
+  const int64_t before_rewrite = client.Scalar("SELECT count(*) FROM timesheet_entries");
+  CHECK(before_rewrite >= 4000);
+
+  PgCluster::Shared().Psql(g.db, "VACUUM FULL timesheet_entries");
+  CHECK(pull_cut_after(1).status().code() == Code::kUnavailable);
+  // Read again from block 0: the first rows came a second time.
+  CHECK(client.Scalar("SELECT count(*) - count(DISTINCT id) FROM timesheet_entries") > 0);
+  client.Sync();
+  CHECK(client.session().bootstrapped());
+  CHECK(client.Scalar("SELECT count(*) FROM sqlite_schema WHERE name = "
+                      "'_outpost_key_timesheet_entries'") == 1);
+  CHECK(client.Scalar("SELECT count(*) FROM sqlite_schema WHERE name = "
+                      "'IDX_timesheet_entries_companyId_userId_day'") == 1);
+  CHECK(client.Scalar("SELECT count(*) FROM _outpost_meta WHERE key = "
+                      "'bootstrap_set_aside_indexes'") == 0);
+  CHECK(client.Scalar("SELECT count(*) FROM timesheet_entries") == 30000);
+  CHECK(client.Rows("timesheet_entries") == g.Expected("timesheet_entries"));
+  CHECK(client.Rows("timesheets") == g.Expected("timesheets"));
+
+  // The key works again: an offline write and an incremental pull.
+  client.Sql(g.InsertEntry("after bootstrap"));
+  PgCluster::Shared().Psql(g.db,
+                           "UPDATE timesheet_entries SET note = 'server side' WHERE id = "
+                           "(SELECT id FROM timesheet_entries WHERE \"companyId\" = '" +
+                               g.tenant + "' ORDER BY id LIMIT 1)");
+  client.Sync();
   CHECK(client.Rows("timesheet_entries") == g.Expected("timesheet_entries"));
 }
 

@@ -75,7 +75,8 @@ json Sorted(json rows) {
 // ---------------------------------------------------------------------------------------------
 // TestClient
 
-TestClient::TestClient(const std::string& server_url, const std::string& token) {
+TestClient::TestClient(const std::string& server_url, const std::string& token,
+                       const SessionOptions& options) {
   dir_ = TempDir("outpost-client-");
   path_ = dir_ + "/client.db";
   auto store = Store::Open(path_);
@@ -83,7 +84,7 @@ TestClient::TestClient(const std::string& server_url, const std::string& token) 
   REQUIRE(store.ok());
   store_ = std::move(store).value();
   transport_ = std::make_unique<HttpTransport>(server_url, token, HttpTimeouts{});
-  auto session = SyncSession::Open(store_.get());
+  auto session = SyncSession::Open(store_.get(), options);
   INFO(session.status().ToString());
   REQUIRE(session.ok());
   session_ = std::move(session).value();

@@ -20,7 +20,8 @@ namespace outpost::testing {
 // One field client: its own database file in a temporary directory.
 class TestClient {
  public:
-  TestClient(const std::string& server_url, const std::string& token);
+  TestClient(const std::string& server_url, const std::string& token,
+             const SessionOptions& options = {});
   ~TestClient();
 
   // Runs SQL as the application would (writes are captured). REQUIREs success.
