@@ -23,13 +23,12 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <thread>
 
 #include "http_transport.h"
+#include "outpost/file.h"
 #include "outpost/store.h"
 #include "outpost/sync.h"
 
@@ -78,14 +77,6 @@ Result<Args> ParseArgs(int argc, char** argv, int first) {
   return a;
 }
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(Code::kIoError, "cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string Cell(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return "NULL";
@@ -126,7 +117,7 @@ void PrintTable(const QueryResult& r) {
 
 int Mirror(const Args& a) {
   if (!a.has("schema") || !a.has("db")) return Usage();
-  auto text = ReadFile(a.opts.at("schema"));
+  auto text = ReadFileToString(a.opts.at("schema"));
   if (!text.ok()) return Fail(text.status());
   auto schema = SchemaFromJson(*text);
   if (!schema.ok()) return Fail(schema.status().WithContext(a.opts.at("schema")));

@@ -9,14 +9,13 @@
 //   outpost-server describe --database URL [--rules FILE] [--pg-schema NAME] [--pretty]
 //       Reads the PostgreSQL catalog and prints the schema descriptor JSON (with its version).
 //       With --rules, only the synced tables, with their rules, secrets removed.
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "catalog.h"
 #include "jwt.h"
+#include "outpost/file.h"
 #include "outpost/mirror.h"
 #include "server.h"
 
@@ -42,14 +41,6 @@ int Usage() {
   return 2;
 }
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(Code::kIoError, "cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 int Describe(std::map<std::string, std::string>& opts) {
   if (!opts.count("database")) return Usage();
   auto pg = server::PgConnection::Connect(opts["database"]);
@@ -60,7 +51,7 @@ int Describe(std::map<std::string, std::string>& opts) {
   if (!described.ok()) return Fail(described.status());
   Schema schema = std::move(described).value();
   if (opts.count("rules")) {
-    auto text = ReadFile(opts["rules"]);
+    auto text = ReadFileToString(opts["rules"]);
     if (!text.ok()) return Fail(text.status());
     auto rules = ParseSyncRules(*text);
     if (!rules.ok()) return Fail(rules.status().WithContext(opts["rules"]));
@@ -76,7 +67,7 @@ int Describe(std::map<std::string, std::string>& opts) {
 int Serve(std::map<std::string, std::string>& opts) {
   server::ServerConfig config;
   if (opts.count("config")) {
-    auto text = ReadFile(opts["config"]);
+    auto text = ReadFileToString(opts["config"]);
     if (!text.ok()) return Fail(text.status());
     auto j = nlohmann::json::parse(*text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {

@@ -6,12 +6,11 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "catalog.h"
 #include "install.h"
+#include "outpost/file.h"
 #include "pool.h"
 #include "pull.h"
 #include "push.h"
@@ -21,14 +20,6 @@ namespace outpost::server {
 namespace {
 
 using nlohmann::json;
-
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(Code::kIoError, "cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 Result<long long> ParseNumber(const std::string& key, const std::string& value, long long min) {
   size_t used = 0;
@@ -201,7 +192,7 @@ Status ApplyConfigOption(const std::string& key, const std::string& value, Serve
     }
     c->key = JwtKey::Hs256(value);
   } else if (key == "hs256-secret-file") {
-    OUTPOST_ASSIGN_OR_RETURN(std::string secret, ReadFile(value));
+    OUTPOST_ASSIGN_OR_RETURN(std::string secret, ReadFileToString(value));
     while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
     return ApplyConfigOption("hs256-secret", secret, c);
   } else if (key == "ed25519-public-key") {
@@ -257,7 +248,7 @@ Status RunServer(const ServerConfig& config) {
     std::vector<std::string> notes;
     OUTPOST_ASSIGN_OR_RETURN(Schema described,
                              DescribeDatabase(conn.get(), config.pg_schema, &notes));
-    OUTPOST_ASSIGN_OR_RETURN(std::string rules_text, ReadFile(config.rules_path));
+    OUTPOST_ASSIGN_OR_RETURN(std::string rules_text, ReadFileToString(config.rules_path));
     auto rules = ParseSyncRules(rules_text);
     if (!rules.ok()) return rules.status().WithContext(config.rules_path);
     auto model = ServerModel::Build(described, *rules, config.pg_schema);
