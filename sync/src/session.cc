@@ -152,6 +152,13 @@ std::string Join(const std::vector<std::string>& parts, const std::string& sep) 
   return out;
 }
 
+// "c1", "c2": the primary key columns, quoted (an ON CONFLICT target, a GROUP BY).
+std::string KeyColumns(const Table& t) {
+  std::vector<std::string> parts;
+  for (const auto& k : t.primary_key) parts.push_back(QuoteIdent(k));
+  return Join(parts, ", ");
+}
+
 // "c1" = ? AND "c2" = ? over the primary key.
 std::string PkWhere(const Table& t) {
   std::vector<std::string> parts;
@@ -317,12 +324,10 @@ class SyncSession::Impl {
       }
       u.pk_pos.push_back(static_cast<size_t>(pos - cols.begin()));
     }
-    std::vector<std::string> pk;
-    for (const auto& k : t->primary_key) pk.push_back(QuoteIdent(k));
     std::string sql = "INSERT INTO " + QuoteIdent(table) + " (" + Join(quoted, ", ") +
                       ") VALUES (" + Join(marks, ", ") + ")";
     if (!keyless_tables.count(table)) {
-      sql += " ON CONFLICT (" + Join(pk, ", ") + ") DO " +
+      sql += " ON CONFLICT (" + KeyColumns(*t) + ") DO " +
              (sets.empty() ? "NOTHING" : "UPDATE SET " + Join(sets, ", "));
     }
     int rc = sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()),
@@ -373,10 +378,8 @@ class SyncSession::Impl {
       }
     }
     if (cols.empty()) return Status::Ok();
-    std::vector<std::string> pk;
-    for (const auto& k : t.primary_key) pk.push_back(QuoteIdent(k));
     std::string sql = "INSERT INTO " + QuoteIdent(t.name) + " (" + Join(cols, ", ") + ") VALUES (" +
-                      Join(marks, ", ") + ") ON CONFLICT (" + Join(pk, ", ") + ") DO " +
+                      Join(marks, ", ") + ") ON CONFLICT (" + KeyColumns(t) + ") DO " +
                       (sets.empty() ? "NOTHING" : "UPDATE SET " + Join(sets, ", "));
     if (guarded) return ApplyGuarded(sql, params);
     return store->Execute(sql, params).status();
@@ -447,20 +450,24 @@ class SyncSession::Impl {
                                 [](bool e) { return e; });
       if (plain) sets.push_back(ix.keys);
     }
-    bool any = false;
-    if (keyless_tables.count(t.name)) {
-      // No key index: an earlier copy of this very row (sent twice) is what collides.
-      std::vector<std::string> same;
-      json params = json::array();
+    // "k1" IS ? AND "k2" IS ? for the row's key, its values appended to `params`.
+    auto key_is = [&](json* params) -> Result<std::string> {
+      std::vector<std::string> conds;
       for (size_t k = 0; k < t.primary_key.size(); ++k) {
         size_t i = u.pk_pos[k];
         OUTPOST_ASSIGN_OR_RETURN(Value v, ScalarToValue(vals[i], u.kinds[i]));
-        same.push_back(QuoteIdent(t.primary_key[k]) + " IS ?");
-        params.push_back(ValueJson(v));
+        conds.push_back(QuoteIdent(t.primary_key[k]) + " IS ?");
+        params->push_back(ValueJson(v));
       }
-      OUTPOST_ASSIGN_OR_RETURN(auto r, store->Execute("DELETE FROM " + QuoteIdent(t.name) +
-                                                          " WHERE " + Join(same, " AND "),
-                                                      params));
+      return Join(conds, " AND ");
+    };
+    bool any = false;
+    if (keyless_tables.count(t.name)) {
+      // No key index: an earlier copy of this very row (sent twice) is what collides.
+      json params = json::array();
+      OUTPOST_ASSIGN_OR_RETURN(std::string same, key_is(&params));
+      OUTPOST_ASSIGN_OR_RETURN(
+          auto r, store->Execute("DELETE FROM " + QuoteIdent(t.name) + " WHERE " + same, params));
       any = r.changes > 0;
     }
     for (const auto& cols : sets) {
@@ -479,17 +486,11 @@ class SyncSession::Impl {
         params.push_back(ValueJson(v));
       }
       if (!complete) continue;
-      std::vector<std::string> pk;
-      for (size_t k = 0; k < t.primary_key.size(); ++k) {
-        size_t i = u.pk_pos[k];
-        OUTPOST_ASSIGN_OR_RETURN(Value v, ScalarToValue(vals[i], u.kinds[i]));
-        pk.push_back(QuoteIdent(t.primary_key[k]) + " IS ?");
-        params.push_back(ValueJson(v));
-      }
-      OUTPOST_ASSIGN_OR_RETURN(
-          auto r, store->Execute("DELETE FROM " + QuoteIdent(t.name) + " WHERE " +
-                                     Join(conds, " AND ") + " AND NOT (" + Join(pk, " AND ") + ")",
-                                 params));
+      OUTPOST_ASSIGN_OR_RETURN(std::string same, key_is(&params));
+      OUTPOST_ASSIGN_OR_RETURN(auto r,
+                               store->Execute("DELETE FROM " + QuoteIdent(t.name) + " WHERE " +
+                                                  Join(conds, " AND ") + " AND NOT (" + same + ")",
+                                              params));
       any = any || r.changes > 0;
     }
     return any;
@@ -510,56 +511,74 @@ class SyncSession::Impl {
 
   // --- Pull ------------------------------------------------------------------------------------
 
-  Result<int64_t> ApplyRows(const Line& line, const PageContext& ctx) {
-    OUTPOST_ASSIGN_OR_RETURN(Upsert * u, GetUpsert(line.table, line.columns));
-    const size_t n = u->cols.size();
-    std::vector<JsonScalar> vals(n);
+  // Walks a line's array of tuples (rows or keys) of kinds.size() values each: scans and binds
+  // every value into `stmt` (which `each` then steps), and checks the array's end (EndOfArray).
+  // `vals` holds the tuple's scanned values while `each` runs. Returns the number of tuples.
+  template <typename Each>
+  Result<int64_t> ForEachTuple(const Line& line, sqlite3_stmt* stmt,
+                               const std::vector<TypeKind>& kinds, std::vector<JsonScalar>& vals,
+                               const char* too_long, Each&& each) {
+    const size_t n = kinds.size();
+    vals.assign(n, JsonScalar{});
     std::vector<std::string> scratch(n);
     std::vector<std::vector<uint8_t>> blobs(n);
-    bool track = ctx.parked || ctx.rebase_tables.count(line.table) > 0;
-    std::vector<Value> key;
     JsonScanner sc(line.text, line.array_begin);
     OUTPOST_RETURN_IF_ERROR(sc.Expect('['));
-    if (sc.Consume(']')) {
-      OUTPOST_RETURN_IF_ERROR(EndOfArray(line, sc));
-      return int64_t{0};
-    }
     int64_t count = 0;
-    do {
-      OUTPOST_RETURN_IF_ERROR(sc.Expect('['));
-      for (size_t i = 0; i < n; ++i) {
-        if (i) OUTPOST_RETURN_IF_ERROR(sc.Expect(','));
-        OUTPOST_RETURN_IF_ERROR(sc.Scalar(&vals[i], &scratch[i]));
-        OUTPOST_RETURN_IF_ERROR(
-            BindScalar(db, u->stmt, static_cast<int>(i + 1), vals[i], u->kinds[i], &blobs[i]));
-      }
-      if (!sc.Consume(']')) return sc.Error("a row has more values than columns");
-      int rc = sqlite3_step(u->stmt);
-      if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-        sqlite3_reset(u->stmt);
-        OUTPOST_ASSIGN_OR_RETURN(bool cleared, ClearUniqueConflicts(*u, vals));
-        if (cleared) rc = sqlite3_step(u->stmt);
-      }
-      if (rc != SQLITE_DONE) {
-        Status s = SqliteError(db, rc);
-        sqlite3_reset(u->stmt);
-        return s.WithContext("applying a row of \"" + line.table + "\"");
-      }
-      sqlite3_reset(u->stmt);
-      ++count;
-      if (track) {
-        key.clear();
-        for (size_t p : u->pk_pos) {
-          OUTPOST_ASSIGN_OR_RETURN(Value v, ScalarToValue(vals[p], u->kinds[p]));
-          key.push_back(std::move(v));
+    if (!sc.Consume(']')) {
+      do {
+        OUTPOST_RETURN_IF_ERROR(sc.Expect('['));
+        for (size_t i = 0; i < n; ++i) {
+          if (i) OUTPOST_RETURN_IF_ERROR(sc.Expect(','));
+          OUTPOST_RETURN_IF_ERROR(sc.Scalar(&vals[i], &scratch[i]));
+          OUTPOST_RETURN_IF_ERROR(
+              BindScalar(db, stmt, static_cast<int>(i + 1), vals[i], kinds[i], &blobs[i]));
         }
-        OUTPOST_RETURN_IF_ERROR(AfterServerRow(ctx, *u->table, key));
-      }
-    } while (sc.Consume(','));
-    OUTPOST_RETURN_IF_ERROR(sc.Expect(']'));
+        if (!sc.Consume(']')) return sc.Error(too_long);
+        OUTPOST_RETURN_IF_ERROR(each());
+        ++count;
+      } while (sc.Consume(','));
+      OUTPOST_RETURN_IF_ERROR(sc.Expect(']'));
+    }
     OUTPOST_RETURN_IF_ERROR(EndOfArray(line, sc));
-    sqlite3_clear_bindings(u->stmt);
+    sqlite3_clear_bindings(stmt);
     return count;
+  }
+
+  // The key of the tuple in `vals` (positions `pk_pos`), as values.
+  static Result<std::vector<Value>> TupleKey(const std::vector<JsonScalar>& vals,
+                                             const std::vector<TypeKind>& kinds,
+                                             const std::vector<size_t>& pk_pos) {
+    std::vector<Value> key;
+    for (size_t p : pk_pos) {
+      OUTPOST_ASSIGN_OR_RETURN(Value v, ScalarToValue(vals[p], kinds[p]));
+      key.push_back(std::move(v));
+    }
+    return key;
+  }
+
+  Result<int64_t> ApplyRows(const Line& line, const PageContext& ctx) {
+    OUTPOST_ASSIGN_OR_RETURN(Upsert * u, GetUpsert(line.table, line.columns));
+    const bool track = ctx.parked || ctx.rebase_tables.count(line.table) > 0;
+    std::vector<JsonScalar> vals;
+    return ForEachTuple(
+        line, u->stmt, u->kinds, vals, "a row has more values than columns", [&]() -> Status {
+          int rc = sqlite3_step(u->stmt);
+          if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+            sqlite3_reset(u->stmt);
+            OUTPOST_ASSIGN_OR_RETURN(bool cleared, ClearUniqueConflicts(*u, vals));
+            if (cleared) rc = sqlite3_step(u->stmt);
+          }
+          if (rc != SQLITE_DONE) {
+            Status error = SqliteError(db, rc);  // before the reset, which may change the message
+            sqlite3_reset(u->stmt);
+            return error.WithContext("applying a row of \"" + line.table + "\"");
+          }
+          sqlite3_reset(u->stmt);
+          if (!track) return Status::Ok();
+          OUTPOST_ASSIGN_OR_RETURN(auto key, TupleKey(vals, u->kinds, u->pk_pos));
+          return AfterServerRow(ctx, *u->table, key);
+        });
   }
 
   Result<int64_t> ApplyDeletes(const Line& line, const PageContext& ctx) {
@@ -567,43 +586,22 @@ class SyncSession::Impl {
     if (!t) return SchemaMismatch("unknown table \"" + line.table + "\"");
     OUTPOST_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, GetDelete(*t));
     std::vector<TypeKind> kinds;
-    for (const auto& k : t->primary_key) kinds.push_back(t->FindColumn(k)->type.kind);
-    const size_t n = kinds.size();
-    std::vector<JsonScalar> vals(n);
-    std::vector<std::string> scratch(n);
-    std::vector<std::vector<uint8_t>> blobs(n);
-    std::vector<Value> key;
-    JsonScanner sc(line.text, line.array_begin);
-    OUTPOST_RETURN_IF_ERROR(sc.Expect('['));
-    if (sc.Consume(']')) {
-      OUTPOST_RETURN_IF_ERROR(EndOfArray(line, sc));
-      return int64_t{0};
+    std::vector<size_t> positions;
+    for (const auto& k : t->primary_key) {
+      positions.push_back(kinds.size());
+      kinds.push_back(t->FindColumn(k)->type.kind);
     }
-    int64_t count = 0;
-    do {
-      OUTPOST_RETURN_IF_ERROR(sc.Expect('['));
-      key.clear();
-      for (size_t i = 0; i < n; ++i) {
-        if (i) OUTPOST_RETURN_IF_ERROR(sc.Expect(','));
-        OUTPOST_RETURN_IF_ERROR(sc.Scalar(&vals[i], &scratch[i]));
-        OUTPOST_RETURN_IF_ERROR(
-            BindScalar(db, stmt, static_cast<int>(i + 1), vals[i], kinds[i], &blobs[i]));
-        OUTPOST_ASSIGN_OR_RETURN(Value v, ScalarToValue(vals[i], kinds[i]));
-        key.push_back(std::move(v));
-      }
-      if (!sc.Consume(']')) return sc.Error("a key has more values than the primary key");
-      int rc = sqlite3_step(stmt);
-      sqlite3_reset(stmt);
-      if (rc != SQLITE_DONE) {
-        return SqliteError(db, rc).WithContext("deleting a row of \"" + line.table + "\"");
-      }
-      ++count;
-      OUTPOST_RETURN_IF_ERROR(AfterServerRow(ctx, *t, key));
-    } while (sc.Consume(','));
-    OUTPOST_RETURN_IF_ERROR(sc.Expect(']'));
-    OUTPOST_RETURN_IF_ERROR(EndOfArray(line, sc));
-    sqlite3_clear_bindings(stmt);
-    return count;
+    std::vector<JsonScalar> vals;
+    return ForEachTuple(
+        line, stmt, kinds, vals, "a key has more values than the primary key", [&]() -> Status {
+          int rc = sqlite3_step(stmt);
+          sqlite3_reset(stmt);
+          if (rc != SQLITE_DONE) {
+            return SqliteError(db, rc).WithContext("deleting a row of \"" + line.table + "\"");
+          }
+          OUTPOST_ASSIGN_OR_RETURN(auto key, TupleKey(vals, kinds, positions));
+          return AfterServerRow(ctx, *t, key);
+        });
   }
 
   // --- Indexes set aside during a bootstrap -----------------------------------------------------
@@ -715,12 +713,10 @@ class SyncSession::Impl {
         const Table* t = schema()->FindTable(table);
         if (!built.ok() && keys && built.status().code() == Code::kConstraint && t) {
           // Rows sent twice: the later copy (higher rowid) is the one to keep.
-          std::vector<std::string> pk;
-          for (const auto& k : t->primary_key) pk.push_back(QuoteIdent(k));
           OUTPOST_RETURN_IF_ERROR(store
                                       ->Execute("DELETE FROM " + QuoteIdent(table) +
                                                 " WHERE _rowid_ NOT IN (SELECT max(_rowid_) FROM " +
-                                                QuoteIdent(table) + " GROUP BY " + Join(pk, ", ") +
+                                                QuoteIdent(table) + " GROUP BY " + KeyColumns(*t) +
                                                 ")")
                                       .status());
           built = store->Execute(sql);
@@ -780,9 +776,10 @@ class SyncSession::Impl {
       ctx.parked = parked > 0;
       for (const auto& line : page) {
         if (line.kind == Line::Kind::kRows) {
-          const Table* t = schema()->FindTable(line.table);
-          if (bootstrapping && t && bootstrap_table_rows[t->name] >= set_aside_index_rows) {
-            OUTPOST_RETURN_IF_ERROR(SetAsideIndexes(*t));
+          if (bootstrapping && bootstrap_table_rows[line.table] >= set_aside_index_rows) {
+            if (const Table* t = schema()->FindTable(line.table)) {
+              OUTPOST_RETURN_IF_ERROR(SetAsideIndexes(*t));
+            }
           }
           OUTPOST_ASSIGN_OR_RETURN(int64_t n, ApplyRows(line, ctx));
           if (bootstrapping) bootstrap_table_rows[line.table] += n;
