@@ -214,6 +214,29 @@ TEST_CASE("a long-poll pull wakes up when a change commits", "[sync][consistency
   CHECK(client.Scalar("SELECT count(*) FROM timesheet_entries WHERE note = 'woke the poll'") == 1);
 }
 
+TEST_CASE("a long-poll wakes up when an older transaction stops holding a change back",
+          "[sync][consistency]") {
+  Gogotime g("long_poll_held");
+  TestClient client(g.server->url(), g.token);
+  client.Sync();
+  // An older transaction with an xid, touching no synced table: it holds the watermark below the
+  // change committed next, and its own end sends no NOTIFY.
+  auto older = Connect(g.db);
+  Exec(*older, "BEGIN");
+  Exec(*older, "SELECT pg_current_xact_id()");
+  PgCluster::Shared().Psql(g.db, g.InsertEntry("held back"));
+  Result<SyncReport> result = Status(Code::kInternal, "not run");
+  auto start = Clock::now();
+  std::thread poller([&] { result = client.TrySync(20); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  Exec(*older, "COMMIT");
+  poller.join();
+  auto elapsed = Clock::now() - start;
+  REQUIRE(result.ok());
+  CHECK(elapsed < std::chrono::seconds(15));  // re-checked, not timed out at 20 s
+  CHECK(client.Scalar("SELECT count(*) FROM timesheet_entries WHERE note = 'held back'") == 1);
+}
+
 TEST_CASE("transactions committing out of xid order are never missed", "[sync][consistency]") {
   Gogotime g("xid_order");
   TestClient client(g.server->url(), g.token);

@@ -555,12 +555,9 @@ Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
     }
     OUTPOST_RETURN_IF_ERROR(lease->Exec("ROLLBACK").status());
     lease.Release();  // no connection is held while waiting
-    if (blocked) {
-      hub.Wait(tenant, generation, std::min(deadline, Clock::now() + blocked_poll));
-      blocked_poll = std::min(blocked_poll * 2, std::chrono::milliseconds(500));
-    } else {
-      hub.Wait(tenant, generation, deadline);
-    }
+    hub.Wait(tenant, generation,
+             blocked ? std::min(deadline, Clock::now() + blocked_poll) : deadline);
+    if (blocked) blocked_poll = std::min(blocked_poll * 2, std::chrono::milliseconds(500));
     if (stopping.load()) deadline = Clock::now();
   }
 }
