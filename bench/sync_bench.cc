@@ -13,6 +13,7 @@
 //
 // Prints one JSON object per line.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -42,6 +43,42 @@ namespace {
 
 double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+// CPU seconds (user, system) of this process so far.
+std::pair<double, double> SelfCpu() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return {secs(u.ru_utime), secs(u.ru_stime)};
+}
+
+// CPU seconds (user + system) of the processes named `comm` (from /proc), or of one `pid`.
+double ProcCpu(const std::string& comm, pid_t pid = 0) {
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  double total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (pid && name != std::to_string(pid)) continue;
+    FILE* f = std::fopen((entry.path() / "stat").c_str(), "r");
+    if (!f) continue;
+    char buf[1024];
+    size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = 0;
+    std::string stat(buf);
+    size_t open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    if (!pid && stat.substr(open + 1, close - open - 1) != comm) continue;
+    // Fields after the comm: state is field 3; utime and stime are fields 14 and 15.
+    unsigned long utime = 0, stime = 0;
+    if (std::sscanf(stat.c_str() + close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                    &utime, &stime) == 2) {
+      total += static_cast<double>(utime + stime) / tick;
+    }
+  }
+  return total;
 }
 
 double PeakRssMb() {
@@ -169,9 +206,14 @@ void BenchBootstrap(int64_t tenant_rows, bool raw_baseline) {
 
   Client client(TempPath("boot.db"), server.url(), token);
   double rss_before = PeakRssMb();
+  const auto cpu0 = SelfCpu();
+  const double server_cpu0 = ProcCpu("", server.pid()), pg_cpu0 = ProcCpu("postgres");
   auto start = Clock::now();
   SyncReport r = client.Sync();
   double secs = Seconds(start, Clock::now());
+  const auto cpu1 = SelfCpu();
+  const double server_cpu = ProcCpu("", server.pid()) - server_cpu0;
+  const double pg_cpu = ProcCpu("postgres") - pg_cpu0;
   double peak = PeakRssMb();
   int64_t entries = Must(client.store->Execute("SELECT count(*) FROM timesheet_entries"), "count")
                         .rows[0][0]
@@ -198,6 +240,10 @@ void BenchBootstrap(int64_t tenant_rows, bool raw_baseline) {
                            {"raw_bulk_over_sync", raw_bulk / rate},
                            {"client_peak_rss_mb", peak},
                            {"client_rss_before_mb", rss_before},
+                           {"client_cpu_user_s", cpu1.first - cpu0.first},
+                           {"client_cpu_sys_s", cpu1.second - cpu0.second},
+                           {"server_cpu_s", server_cpu},
+                           {"postgres_cpu_s", pg_cpu},
                            {"target", ">= 150000 rows/s, < 100 MB"}}
                           .dump()
                           .c_str());

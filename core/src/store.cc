@@ -695,7 +695,7 @@ Status Store::RunAsEngine(const EngineOptions& options, const std::function<Stat
     return Status(Code::kInvalidArgument, "engine writes cannot join an open transaction");
   }
   // Connection settings SQLite cannot change inside a transaction: switched around it.
-  const bool relax_sync = !options.durable && impl_->options.durable;
+  const bool relax_sync = !options.durable && impl_->options.durable && !impl_->bulk_loading;
   std::string before, after;
   if (!options.foreign_keys) {
     before += "PRAGMA foreign_keys = OFF;";
@@ -749,6 +749,46 @@ Status Store::RunAsEngine(const EngineOptions& options, const std::function<Stat
     if (s.ok()) s = restored;
   }
   return s;
+}
+
+Result<bool> Store::BeginBulkLoad() {
+  if (impl_->bulk_loading) return true;
+  if (!sqlite3_get_autocommit(impl_->db)) {
+    return Status(Code::kInvalidArgument, "a bulk load cannot begin inside a transaction");
+  }
+  {
+    Stmt mode(impl_->db, "PRAGMA journal_mode");
+    OUTPOST_RETURN_IF_ERROR(mode.status());
+    OUTPOST_ASSIGN_OR_RETURN(bool row, mode.Step());
+    if (!row || mode.Text(0) != "wal") return false;
+  }  // finalized: an active statement would keep the switch below from happening
+  // SQLite refuses (busy, or the mode stays "wal") while another connection has the file open.
+  Stmt to(impl_->db, "PRAGMA journal_mode = TRUNCATE");
+  OUTPOST_RETURN_IF_ERROR(to.status());
+  Result<bool> row = to.Step();
+  if (!row.ok() && row.status().code() == Code::kBusy) return false;
+  OUTPOST_RETURN_IF_ERROR(row.status());
+  impl_->bulk_loading = *row && to.Text(0) == "truncate";
+  return impl_->bulk_loading;
+}
+
+Status Store::EndBulkLoad() {
+  if (!impl_->bulk_loading) return Status::Ok();
+  if (!sqlite3_get_autocommit(impl_->db)) {
+    return Status(Code::kInvalidArgument, "a bulk load cannot end inside a transaction");
+  }
+  Stmt to(impl_->db, "PRAGMA journal_mode = WAL");
+  OUTPOST_RETURN_IF_ERROR(to.status());
+  OUTPOST_ASSIGN_OR_RETURN(bool row, to.Step());
+  if (!row || to.Text(0) != "wal") {
+    return Status(Code::kBusy, "cannot switch the database back to WAL");
+  }
+  impl_->bulk_loading = false;
+  return Status::Ok();
+}
+
+bool Store::bulk_loading() const {
+  return impl_->bulk_loading;
 }
 
 Status Store::Impl::InEngine(const std::function<Status()>& fn) {

@@ -25,8 +25,9 @@ class Store::Impl {
   // Change capture state. Invariant: current_tx != 0 exactly while a write transaction that has
   // captured at least one change is open on this connection (reset by the commit/rollback hooks).
   bool capturing = true;
-  bool in_engine = false;  // inside RunAsEngine's function
-  Store* owner = nullptr;  // the Store this implements (set by Store's constructor)
+  bool in_engine = false;     // inside RunAsEngine's function
+  bool bulk_loading = false;  // journal_mode = TRUNCATE between BeginBulkLoad and EndBulkLoad
+  Store* owner = nullptr;     // the Store this implements (set by Store's constructor)
   int64_t current_tx = 0;
   int64_t next_temp_key = -1;  // next temporary key for server-assigned integer keys (< 0)
 

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <cstring>
+
 namespace outpost {
 
 namespace {
@@ -79,13 +81,26 @@ Result<int> HttpTransport::Send(const HttpRequest& request,
                                      std::to_string(kMaxLineBytes >> 20) + " MiB");
             return false;
           }
-          pending.append(data, size);
-          size_t start = 0;
-          for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-            line_status = on_line(std::string_view(pending.data() + start, nl - start));
+          // Only the new bytes are searched for line ends: a line arrives in many small reads.
+          const char* nl = static_cast<const char*>(std::memchr(data, '\n', size));
+          if (!nl) {
+            pending.append(data, size);
+            return true;
+          }
+          pending.append(data, static_cast<size_t>(nl - data));
+          line_status = on_line(pending);
+          pending.clear();
+          if (!line_status.ok()) return false;
+          for (const char *start = nl + 1, *end = data + size; start < end; start = nl + 1) {
+            nl = static_cast<const char*>(
+                std::memchr(start, '\n', static_cast<size_t>(end - start)));
+            if (!nl) {
+              pending.assign(start, static_cast<size_t>(end - start));
+              break;
+            }
+            line_status = on_line(std::string_view(start, static_cast<size_t>(nl - start)));
             if (!line_status.ok()) return false;
           }
-          pending.erase(0, start);
           return true;
         });
     if (!line_status.ok()) return line_status;

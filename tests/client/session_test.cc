@@ -92,8 +92,8 @@ struct Client {
   std::unique_ptr<Store> store;
   std::unique_ptr<SyncSession> session;
 
-  explicit Client(const SessionOptions& options = {}) {
-    auto s = Store::Open(":memory:");
+  explicit Client(const SessionOptions& options = {}, const std::string& path = ":memory:") {
+    auto s = Store::Open(path);
     REQUIRE(s.ok());
     store = std::move(s).value();
     auto sess = SyncSession::Open(store.get(), options);
@@ -260,6 +260,35 @@ TEST_CASE("a bootstrap sets a big table's indexes aside and rebuilds them with i
   CHECK(c.Query("SELECT id, qty FROM order_lines ORDER BY id") ==
         json::array({json::array({kL1, 5}), json::array({kL2, 9}), json::array({kL3, 3})}));
   CHECK(c.Query(query) == original);
+}
+
+TEST_CASE("a bootstrap writes through a rollback journal and leaves the store in WAL", "[client]") {
+  char dir[] = "/tmp/outpost-client-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  Client c({}, std::string(dir) + "/local.db");
+  auto mode = [&] { return c.Query("PRAGMA journal_mode")[0][0].get<std::string>(); };
+  REQUIRE(mode() == "wal");
+  c.MustPull({R"({"type":"reset"})", ProjectRows({{kP1, "Alpha", true, nullptr}}),
+              CursorLine(Cursor(100, 1), true, /*more=*/true)});
+  // Between the pulls of one bootstrap the store stays in bulk-load mode.
+  CHECK(c.store->bulk_loading());
+  CHECK(mode() == "truncate");
+  // A cut stream ends the pull: back to WAL until the bootstrap continues.
+  auto cut = c.Pull({ProjectRows({{kP2, "Beta", true, nullptr}})});
+  CHECK(cut.status().code() == Code::kUnavailable);
+  CHECK_FALSE(c.store->bulk_loading());
+  CHECK(mode() == "wal");
+  c.MustPull({ProjectRows({{kP2, "Beta", true, nullptr}}), CursorLine(Cursor(100, 2), true, true)});
+  CHECK(mode() == "truncate");
+  c.MustPull({ProjectRows({{kP3, "Gamma", true, nullptr}}), CursorLine(Cursor(100, 3), false)});
+  CHECK(c.session->bootstrapped());
+  CHECK_FALSE(c.store->bulk_loading());
+  CHECK(mode() == "wal");
+  CHECK(c.Query("SELECT count(*) FROM projects") == json{{3}});
+  // Incremental pages stay in WAL.
+  c.MustPull({ProjectRows({{kP1, "Alpha 2", true, nullptr}}), CursorLine(Cursor(101), false)});
+  CHECK(mode() == "wal");
+  CHECK(c.Query("PRAGMA integrity_check") == json{{"ok"}});
 }
 
 TEST_CASE("incremental pages upsert and delete rows; deletes cascade", "[client]") {

@@ -1,6 +1,10 @@
 // Store: opening, SQL with JSON values, errors, migrations, keys.
 #include "outpost/store.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -229,6 +233,161 @@ TEST_CASE("UUIDv7 and the hybrid logical clock", "[core]") {
   hlc.Observe(t2 + 1000);
   CHECK(hlc.Now() == t2 + 1001);
   CHECK(HybridLogicalClock::Millis(t1) == 1700000000000);
+}
+
+namespace {
+std::string JournalMode(Store& store) {
+  auto r = store.Execute("PRAGMA journal_mode");
+  REQUIRE(r.ok());
+  return r->rows[0][0].get<std::string>();
+}
+int64_t Count(Store& store, const std::string& sql) {
+  auto r = store.Execute(sql);
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  return r->rows[0][0].get<int64_t>();
+}
+const char* kBulkProject = "0190a5d2-1c4e-7000-8000-00000000b001";
+}  // namespace
+
+TEST_CASE("a bulk load writes through a rollback journal and switches back to WAL", "[core]") {
+  std::string path = TempDb();
+  auto store = OpenMirrored(path);
+  REQUIRE(JournalMode(*store) == "wal");
+  auto begun = store->BeginBulkLoad();
+  REQUIRE(begun.ok());
+  CHECK(*begun);
+  CHECK(store->bulk_loading());
+  CHECK(JournalMode(*store) == "truncate");
+
+  // Engine writes asking for a relaxed sync are still fully synced (only safe with WAL), and
+  // the app's own writes are captured as usual.
+  EngineOptions relaxed;
+  relaxed.durable = false;
+  int64_t synchronous = -1;
+  REQUIRE(store
+              ->RunAsEngine(relaxed,
+                            [&]() -> Status {
+                              OUTPOST_ASSIGN_OR_RETURN(auto r,
+                                                       store->Execute("PRAGMA synchronous"));
+                              synchronous = r.rows[0][0].get<int64_t>();
+                              return store
+                                  ->Execute("INSERT INTO projects (id, name) VALUES (?, 'bulk')",
+                                            json::array({kBulkProject}))
+                                  .status();
+                            })
+              .ok());
+  CHECK(synchronous == 2);  // FULL
+  REQUIRE(
+      store->Execute("UPDATE projects SET name = 'app' WHERE id = ?", json::array({kBulkProject}))
+          .ok());
+  CHECK(Count(*store, "SELECT count(*) FROM _outpost_outbox") == 1);
+
+  REQUIRE(store->EndBulkLoad().ok());
+  CHECK_FALSE(store->bulk_loading());
+  CHECK(JournalMode(*store) == "wal");
+  CHECK(Count(*store, "SELECT count(*) FROM projects WHERE name = 'app'") == 1);
+
+  SECTION("not inside a transaction") {
+    REQUIRE(store->Execute("BEGIN").ok());
+    auto inside = store->BeginBulkLoad();
+    CHECK(inside.status().code() == Code::kInvalidArgument);
+    REQUIRE(store->Execute("ROLLBACK").ok());
+  }
+  SECTION("refused while another connection has the file open; the load stays in WAL") {
+    auto other = Store::Open(path);
+    REQUIRE(other.ok());
+    CHECK(Count(**other, "SELECT count(*) FROM projects") == 1);
+    auto refused = store->BeginBulkLoad();
+    REQUIRE(refused.ok());
+    CHECK_FALSE(*refused);
+    CHECK_FALSE(store->bulk_loading());
+    CHECK(JournalMode(*store) == "wal");
+  }
+  SECTION("a store opened meanwhile switches the file back to WAL and both keep working") {
+    REQUIRE(*store->BeginBulkLoad());
+    auto other = Store::Open(path);
+    REQUIRE(other.ok());
+    CHECK(JournalMode(**other) == "wal");
+    REQUIRE((*other)->Execute("UPDATE projects SET name = 'other'").ok());
+    REQUIRE(store
+                ->RunAsEngine(
+                    relaxed,
+                    [&] { return store->Execute("UPDATE projects SET name = 'engine'").status(); })
+                .ok());
+    CHECK(Count(**other, "SELECT count(*) FROM projects WHERE name = 'engine'") == 1);
+    REQUIRE(store->EndBulkLoad().ok());
+    CHECK(JournalMode(*store) == "wal");
+  }
+  SECTION("in-memory stores have no WAL to leave") {
+    auto memory = Store::Open(":memory:");
+    REQUIRE(memory.ok());
+    auto r = (*memory)->BeginBulkLoad();
+    REQUIRE(r.ok());
+    CHECK_FALSE(*r);
+  }
+}
+
+TEST_CASE("a process killed during a bulk load loses nothing committed and reopens in WAL",
+          "[core]") {
+  std::string path = TempDb();
+  {
+    auto store = OpenMirrored(path);
+    REQUIRE(store
+                ->Execute("INSERT INTO projects (id, name) VALUES (?, 'offline edit')",
+                          json::array({kBulkProject}))
+                .ok());
+  }
+  int ready[2];
+  REQUIRE(pipe(ready) == 0);
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    close(ready[0]);
+    auto store = Store::Open(path);
+    if (!store.ok()) _exit(2);
+    auto& s = *store;
+    auto begun = s->BeginBulkLoad();
+    if (!begun.ok() || !*begun) _exit(3);
+    // One committed engine page, then one left open when the process dies.
+    EngineOptions page;
+    page.durable = false;
+    Status committed = s->RunAsEngine(page, [&] {
+      return s
+          ->Execute("INSERT INTO tasks (project_id, title) VALUES (?, 'committed')",
+                    json::array({kBulkProject}))
+          .status();
+    });
+    if (!committed.ok()) _exit(4);
+    if (!s->Execute("BEGIN").ok()) _exit(5);
+    for (int i = 0; i < 2000; ++i) {
+      if (!s->Execute("INSERT INTO tasks (project_id, title) VALUES (?, ?)",
+                      json::array({kBulkProject, "open " + std::to_string(i)}))
+               .ok()) {
+        _exit(6);
+      }
+    }
+    if (!s->Execute("UPDATE projects SET name = 'uncommitted'").ok()) _exit(7);
+    char c = 'x';
+    if (write(ready[1], &c, 1) != 1) _exit(8);
+    pause();  // killed here, transaction open, journal hot
+    _exit(0);
+  }
+  close(ready[1]);
+  char c;
+  REQUIRE(read(ready[0], &c, 1) == 1);
+  REQUIRE(kill(child, SIGKILL) == 0);
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
+
+  auto store = Store::Open(path);
+  REQUIRE(store.ok());
+  CHECK(JournalMode(**store) == "wal");
+  CHECK(Count(**store, "SELECT count(*) FROM tasks") == 1);
+  CHECK(Count(**store, "SELECT count(*) FROM projects WHERE name = 'offline edit'") == 1);
+  CHECK(Count(**store, "SELECT count(*) FROM _outpost_outbox") == 1);
+  CHECK((*store)->Execute("PRAGMA integrity_check")->rows[0][0] == "ok");
 }
 
 }  // namespace outpost
