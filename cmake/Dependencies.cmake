@@ -16,11 +16,7 @@ target_compile_definitions(outpost_sqlite PUBLIC
   SQLITE_OMIT_DEPRECATED
   SQLITE_DEFAULT_MEMSTATUS=0
   SQLITE_LIKE_DOESNT_MATCH_BLOBS
-  SQLITE_MAX_EXPR_DEPTH=0
-  # Statement journals stay in memory up to 4 MiB (default 64 KiB). Once one statement of a
-  # transaction spilled, every later statement of it journaled through a temp file: in a 1M-row
-  # bootstrap that was 180k page writes for one-row INSERTs that each journal a page or two.
-  SQLITE_STMTJRNL_SPILL=4194304)
+  SQLITE_MAX_EXPR_DEPTH=0)
 if(EMSCRIPTEN)
   target_compile_definitions(outpost_sqlite PUBLIC SQLITE_THREADSAFE=0)
 else()
