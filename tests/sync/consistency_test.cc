@@ -351,5 +351,73 @@ TEST_CASE("an expired cursor re-bootstraps and keeps the outbox", "[sync][consis
   CHECK(client.Rows("timesheet_entries") == g.Expected("timesheet_entries"));
 }
 
+TEST_CASE("a TRUNCATE in PostgreSQL makes clients bootstrap again and keeps their offline writes",
+          "[sync][consistency]") {
+  Gogotime g("truncated");
+  TestClient client(g.server->url(), g.token);
+  client.Sync();
+  REQUIRE(client.Scalar("SELECT count(*) FROM timesheet_history") > 0);
+  client.Sql(
+      "UPDATE timesheet_entries SET note = 'kept offline' WHERE id = (SELECT id FROM "
+      "timesheet_entries ORDER BY id LIMIT 1)");
+  // No row is visited by a TRUNCATE, so no key is logged: without the marker the client would
+  // keep every row of the table.
+  PgCluster::Shared().Psql(g.db, "TRUNCATE timesheet_history");
+  PgCluster::Shared().Psql(g.db, g.InsertEntry("after truncate"));
+  SyncReport r = client.Sync();
+  CHECK(r.bootstrapped_now);
+  CHECK(client.Scalar("SELECT count(*) FROM timesheet_history") == 0);
+  CHECK(client.Scalar("SELECT count(*) FROM timesheet_entries WHERE note = 'after truncate'") == 1);
+  CHECK(PgScalar(g.db, "SELECT count(*) FROM timesheet_entries WHERE note = 'kept offline'") ==
+        "1");
+  CHECK(client.Rows("timesheet_entries") == g.Expected("timesheet_entries"));
+  // The marker is behind the new cursor: later pulls are incremental again.
+  PgCluster::Shared().Psql(g.db, g.InsertEntry("later"));
+  SyncReport later = client.Sync();
+  CHECK_FALSE(later.bootstrapped_now);
+  CHECK(client.Rows("timesheet_entries") == g.Expected("timesheet_entries"));
+  CHECK(client.Rows("timesheet_history") == g.Expected("timesheet_history"));
+}
+
+TEST_CASE("rows of via children move with a parent that changes tenant", "[sync][consistency]") {
+  const std::string db = PgCluster::Shared().LoadApp("via_move", "ncy8", 200);
+  ServerProcess server(db, "ncy8");
+  const std::string org_a = PgScalar(db, "SELECT id FROM \"Organization\" ORDER BY id LIMIT 1");
+  const std::string org_b =
+      PgScalar(db, "SELECT id FROM \"Organization\" ORDER BY id OFFSET 1 LIMIT 1");
+  auto member_of = [&](const std::string& org) {
+    return PgScalar(db, "SELECT user_id FROM \"OrganizationMember\" WHERE organization_id = '" +
+                            org + "' ORDER BY user_id LIMIT 1");
+  };
+  const std::string user_a = member_of(org_a), user_b = member_of(org_b);
+  TestClient a(server.url(), MintToken(org_a, user_a, "OWNER"));
+  TestClient b(server.url(), MintToken(org_b, user_b, "OWNER"));
+  a.Sync();
+  b.Sync();
+  const std::string project =
+      PgScalar(db, "SELECT p.id FROM \"Project\" p WHERE p.organization_id = '" + org_a +
+                       "' AND EXISTS (SELECT 1 FROM \"Task\" t WHERE t.project_id = p.id) "
+                       "ORDER BY p.id LIMIT 1");
+  REQUIRE_FALSE(project.empty());
+  const std::string tasks_of = "SELECT count(*) FROM \"Task\" WHERE project_id = ?";
+  const int64_t tasks = a.Scalar(tasks_of, json::array({project}));
+  REQUIRE(tasks > 0);
+  CHECK(b.Scalar(tasks_of, json::array({project})) == 0);
+
+  // Task rows are scoped through their project: moving the project to B moves its tasks, though
+  // no Task row changes.
+  PgCluster::Shared().Psql(
+      db, "UPDATE \"Project\" SET organization_id = '" + org_b + "' WHERE id = '" + project + "'");
+  a.Sync();
+  b.Sync();
+  CHECK(a.Scalar(tasks_of, json::array({project})) == 0);
+  CHECK(b.Scalar(tasks_of, json::array({project})) == tasks);
+  for (const char* table : {"Project", "Task"}) {
+    INFO(table);
+    CHECK(a.Rows(table) == ExpectedRows(db, "ncy8", table, org_a, user_a, "OWNER"));
+    CHECK(b.Rows(table) == ExpectedRows(db, "ncy8", table, org_b, user_b, "OWNER"));
+  }
+}
+
 }  // namespace
 }  // namespace outpost::testing

@@ -132,6 +132,20 @@ BEGIN
 END
 $prune$;
 
+-- A TRUNCATE visits no rows, so it cannot log their keys: it logs one marker (pk null) for every
+-- tenant instead. A pull whose window holds a marker answers cursor_expired, and the clients
+-- bootstrap again (keeping their unsynced writes).
+CREATE OR REPLACE FUNCTION _outpost.capture_truncate() RETURNS trigger
+LANGUAGE plpgsql AS $truncate$
+BEGIN
+  INSERT INTO _outpost.changes (xid, tbl, pk, tenant, owners)
+    VALUES (pg_current_xact_id(), TG_TABLE_NAME, 'null'::jsonb, '*', NULL);
+  DELETE FROM _outpost.clocks WHERE tbl = TG_TABLE_NAME;
+  PERFORM pg_notify('outpost_changes', '*');
+  RETURN NULL;
+END
+$truncate$;
+
 CREATE OR REPLACE FUNCTION _outpost.mark_and_prune(retention interval) RETURNS bigint
 LANGUAGE plpgsql AS $mark$
 DECLARE
@@ -229,6 +243,26 @@ std::string CaptureFunctionSql(const ServerModel& model, const SyncedTable& t) {
     }
     b += "  END IF;\n";
   }
+  // Rows of `via` children take their tenant from this row: when it moves to another tenant they
+  // move with it, and are logged for the old tenants (who lose them) and the new ones (who get
+  // them), with their own via-children.
+  const auto via_children = ViaChildren(model, t);
+  if (!via_children.empty()) {
+    b += "  IF TG_OP = 'UPDATE' AND old_t IS DISTINCT FROM new_t THEN\n";
+    for (const auto& vc : via_children) {
+      for (const char* side : {"OLD", "NEW"}) {
+        std::string tenants = std::string(side) == "OLD" ? "old_t" : "new_t";
+        b += "  IF " + tenants + " IS NOT NULL THEN\n";
+        LogReached(model, *vc.child, "v0", vc.child->qname + " v0",
+                   Col("v0", vc.child_column) + " = " + side + "." + PgQuoteIdent(vc.parent_column),
+                   tenants, 0, &b);
+        b += "    PERFORM pg_notify('outpost_changes', u) FROM unnest(" + tenants +
+             ") u WHERE u IS NOT NULL;\n";
+        b += "  END IF;\n";
+      }
+    }
+    b += "  END IF;\n";
+  }
   b += "  RETURN NULL;\n";
   b += "END\n";
   std::string tag = DollarTag(b);
@@ -268,20 +302,25 @@ Status Install(PgConnection& conn, const ServerModel& model) {
         "CREATE OR REPLACE TRIGGER _outpost_capture AFTER INSERT OR UPDATE OR DELETE ON " +
         t.qname + " FOR EACH ROW EXECUTE FUNCTION " + FunctionName(t) + "()");
     if (!st.ok()) return fail(st.WithContext(t.name()));
+    st = exec_script("CREATE OR REPLACE TRIGGER _outpost_truncate AFTER TRUNCATE ON " + t.qname +
+                     " FOR EACH STATEMENT EXECUTE FUNCTION _outpost.capture_truncate()");
+    if (!st.ok()) return fail(st.WithContext(t.name()));
   }
   // Triggers left on tables that the rules no longer sync.
   auto stale = conn.Exec(
       "SELECT c.relname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid"
       " JOIN pg_namespace n ON n.oid = c.relnamespace"
-      " WHERE g.tgname = '_outpost_capture' AND n.nspname = $1",
+      " WHERE g.tgname IN ('_outpost_capture', '_outpost_truncate') AND n.nspname = $1",
       {model.pg_schema()});
   if (!stale.ok()) return fail(stale.status());
   for (int i = 0; i < stale->rows(); ++i) {
     std::string rel(stale->get(i, 0));
     if (synced.count(rel)) continue;
-    st = exec_script("DROP TRIGGER IF EXISTS _outpost_capture ON " +
-                     PgQuoteIdent(model.pg_schema()) + "." + PgQuoteIdent(rel));
-    if (!st.ok()) return fail(st);
+    for (const char* trigger : {"_outpost_capture", "_outpost_truncate"}) {
+      st = exec_script(std::string("DROP TRIGGER IF EXISTS ") + trigger + " ON " +
+                       PgQuoteIdent(model.pg_schema()) + "." + PgQuoteIdent(rel));
+      if (!st.ok()) return fail(st);
+    }
   }
   auto commit = conn.Exec("COMMIT");
   if (!commit.ok()) return fail(commit.status());

@@ -365,6 +365,7 @@ class IncrementalStream : public PullStream {
       }
       Bucket& b = buckets[t->index];
       std::string pk(changes.get(i, 3));
+      if (pk == "null") continue;  // a TRUNCATE marker: StartPull checked the window for them
       if (b.seen.insert(pk).second) b.pks.push_back(std::move(pk));
     }
     // Current rows of each table: upserts (parents first) after deletions (children first).
@@ -546,6 +547,21 @@ Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
                              std::to_string(at.w), std::to_string(at.end)}));
       waiting = any.get(0, 0) != "t";
       blocked = any.get(0, 1) == "t";
+    }
+    if (!waiting && at.kind == Cursor::Kind::kIncremental) {
+      // A synced table truncated inside the window (install.cc: one marker, no keys): the
+      // client's rows of it cannot be told apart, so it bootstraps again.
+      OUTPOST_ASSIGN_OR_RETURN(
+          PgResult truncated,
+          lease->ExecCached("SELECT tbl FROM _outpost.changes WHERE tenant = '*' AND xid >= "
+                            "$1::xid8 AND xid < $2::xid8 AND pk = 'null'::jsonb",
+                            {std::to_string(at.w), std::to_string(at.end)}));
+      for (int i = 0; i < truncated.rows(); ++i) {
+        if (!model.Find(truncated.get(i, 0))) continue;  // no longer synced
+        OUTPOST_RETURN_IF_ERROR(lease->Exec("ROLLBACK").status());
+        return Status(Code::kCursorExpired, "table \"" + std::string(truncated.get(i, 0)) +
+                                                "\" was truncated: pull without a cursor");
+      }
     }
     if (!waiting) {
       auto stream =
