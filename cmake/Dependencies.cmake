@@ -16,7 +16,10 @@ target_compile_definitions(outpost_sqlite PUBLIC
   SQLITE_OMIT_DEPRECATED
   SQLITE_DEFAULT_MEMSTATUS=0
   SQLITE_LIKE_DOESNT_MATCH_BLOBS
-  SQLITE_MAX_EXPR_DEPTH=0)
+  SQLITE_MAX_EXPR_DEPTH=0
+  # A local store holds a tenant's data (and the CLI's server token): its files, journals
+  # included, are created readable by their owner only.
+  SQLITE_DEFAULT_FILE_PERMISSIONS=0600)
 if(EMSCRIPTEN)
   target_compile_definitions(outpost_sqlite PUBLIC SQLITE_THREADSAFE=0)
 else()

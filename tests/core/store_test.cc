@@ -2,6 +2,7 @@
 #include "outpost/store.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -325,6 +326,21 @@ TEST_CASE("a bulk load writes through a rollback journal and switches back to WA
     auto r = (*memory)->BeginBulkLoad();
     REQUIRE(r.ok());
     CHECK_FALSE(*r);
+  }
+}
+
+TEST_CASE("store files are readable by their owner only", "[core]") {
+  std::string path = TempDb();
+  auto store = OpenMirrored(path);
+  REQUIRE(store
+              ->Execute("INSERT INTO projects (id, name) VALUES (?, 'private')",
+                        json::array({kBulkProject}))
+              .ok());
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    INFO(file);
+    struct stat st {};
+    REQUIRE(stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
   }
 }
 
