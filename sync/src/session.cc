@@ -787,23 +787,6 @@ class SyncSession::Impl {
       if (auto w = CursorWatermark(new_cursor)) {
         OUTPOST_RETURN_IF_ERROR(store->DropConfirmedBefore(*w).status());
       }
-      json trig = json::array();
-      if (getenv("XTR") && bootstrapping) {
-        OUTPOST_ASSIGN_OR_RETURN(
-            auto tr, store->Execute("SELECT name, sql FROM sqlite_schema WHERE type='trigger' AND "
-                                    "name LIKE '\\_outpost\\_a%' ESCAPE '\\'"));
-        trig = tr.rows;
-        for (auto& r : trig)
-          OUTPOST_RETURN_IF_ERROR(
-              store->Execute("DROP TRIGGER " + QuoteIdent(r[0].get<std::string>())).status());
-      }
-      struct Re {
-        Store* st;
-        json& t;
-        ~Re() {
-          for (auto& r : t) (void)st->Execute(r[1].get<std::string>());
-        }
-      } re{store, trig};
       PageContext ctx;
       OUTPOST_ASSIGN_OR_RETURN(auto counts, store->CountOutbox());
       if (counts.unconfirmed_mutations + counts.confirmed_mutations > 0) {
