@@ -68,14 +68,18 @@ bool JsonScanner::Consume(char c) {
 Result<std::string_view> JsonScanner::String(std::string* scratch) {
   if (Peek() != '"') return Error("expected a string");
   size_t start = ++p_;
-  // Fast path: no escapes.
-  while (p_ < s_.size()) {
-    char c = s_[p_];
-    if (c == '"') return s_.substr(start, p_++ - start);
-    if (c == '\\') break;
-    ++p_;
+  // Fast path, no escapes: the closing quote, and no backslash before it (memchr is vectorised;
+  // most strings of a pull line are keys and timestamps).
+  const char* base = s_.data();
+  const void* quote = std::memchr(base + p_, '"', s_.size() - p_);
+  if (!quote) return Error("unterminated string");
+  const size_t end = static_cast<size_t>(static_cast<const char*>(quote) - base);
+  const void* backslash = std::memchr(base + p_, '\\', end - p_);
+  if (!backslash) {
+    p_ = end + 1;
+    return s_.substr(start, end - start);
   }
-  if (p_ >= s_.size()) return Error("unterminated string");
+  p_ = static_cast<size_t>(static_cast<const char*>(backslash) - base);
   scratch->assign(s_.data() + start, p_ - start);
   while (p_ < s_.size()) {
     char c = s_[p_++];
