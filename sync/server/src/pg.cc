@@ -56,20 +56,50 @@ Result<PgResult> PgConnection::Check(PGresult* r) {
   return result;
 }
 
-Result<PgResult> PgConnection::ExecCached(const std::string& sql, const PgParams& params) {
+Result<std::string> PgConnection::Prepared(const std::string& sql, size_t param_count) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     std::string name = "outpost_" + std::to_string(prepared_.size() + 1);
     OUTPOST_RETURN_IF_ERROR(
-        Check(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr))
+        Check(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(param_count), nullptr))
             .status());
     it = prepared_.emplace(sql, std::move(name)).first;
   }
+  return it->second;
+}
+
+namespace {
+std::vector<const char*> ParamValues(const PgParams& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  return Check(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()),
-                              values.data(), nullptr, nullptr, 0));
+  return values;
+}
+}  // namespace
+
+Result<PgResult> PgConnection::ExecCached(const std::string& sql, const PgParams& params) {
+  OUTPOST_ASSIGN_OR_RETURN(std::string name, Prepared(sql, params.size()));
+  std::vector<const char*> values = ParamValues(params);
+  return Check(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(),
+                              nullptr, nullptr, 0));
+}
+
+Status PgConnection::SendCached(const std::string& sql, const PgParams& params) {
+  OUTPOST_ASSIGN_OR_RETURN(std::string name, Prepared(sql, params.size()));
+  std::vector<const char*> values = ParamValues(params);
+  if (!PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(),
+                           nullptr, nullptr, 0)) {
+    return Check(nullptr).status();
+  }
+  return Status::Ok();
+}
+
+Result<PgResult> PgConnection::Receive() {
+  // The statement's result, then NULL once it is complete.
+  PGresult* first = PQgetResult(conn_);
+  Result<PgResult> result = Check(first);
+  while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+  return result;
 }
 
 std::string PgQuoteIdent(std::string_view name) {

@@ -53,6 +53,11 @@ class PgConnection {
   // As Exec, but the statement is prepared once per connection (keyed by its text) and executed
   // as a prepared statement afterwards: for statements run many times (pull pages).
   Result<PgResult> ExecCached(const std::string& sql, const PgParams& params = {});
+  // ExecCached in two halves, so that PostgreSQL runs the statement while the caller does other
+  // work: SendCached sends it and returns; Receive waits for its result. While a statement is in
+  // flight nothing else may run on the connection (PgPool closes a connection returned with one).
+  Status SendCached(const std::string& sql, const PgParams& params = {});
+  Result<PgResult> Receive();
   // The SQLSTATE of the last failed Exec/ExecCached ("" when it had none, e.g. connection lost).
   const std::string& last_sqlstate() const { return last_sqlstate_; }
   // True while the connection to the server is usable.
@@ -62,6 +67,8 @@ class PgConnection {
  private:
   explicit PgConnection(PGconn* c) : conn_(c) {}
   Result<PgResult> Check(PGresult* r);
+  // The name of `sql` prepared on this connection (preparing it the first time).
+  Result<std::string> Prepared(const std::string& sql, size_t param_count);
   PGconn* conn_;
   std::string last_sqlstate_;
   std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name

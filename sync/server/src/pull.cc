@@ -127,14 +127,21 @@ class BootstrapStream : public PullStream {
       }
       const SyncedTable& t = tables[at_.table];
       int n = 0;
+      if (!at_.by_block) {
+        OUTPOST_RETURN_IF_ERROR(SettleAhead());  // (none is sent for keyset pages)
+        ahead_.reset();
+      }
       if (!at_.by_block && at_.key.is_null()) OUTPOST_RETURN_IF_ERROR(ChooseOrder(t));
       if (at_.by_block) {
+        OUTPOST_RETURN_IF_ERROR(SettleAhead());  // nothing else runs while it is in flight
         OUTPOST_ASSIGN_OR_RETURN(Relation rel, ReadRelation(t));
         if (rel.filenode != at_.filenode) {  // rewritten since: start over
           at_.filenode = rel.filenode;
           at_.block = 0;
+          ahead_.reset();
         }
         if (at_.block >= rel.blocks) {
+          ahead_.reset();
           NextTable();
           continue;
         }
@@ -143,39 +150,36 @@ class BootstrapStream : public PullStream {
           density_ = est / static_cast<double>(rel.blocks);
         }
         // One page of about `limit` rows, read in sub-ranges of about kSubPageRows rows so that
-        // no result is large (libpq holds a whole result in memory).
+        // no result is large (libpq holds a whole result in memory). Each range's query is sent
+        // before the previous range is encoded (and sent to the client), so PostgreSQL reads the
+        // next range meanwhile; the last one of a page is read while the page goes out.
         size_t page_rows = 0;
         while (page_rows < limit_ && at_.block < rel.blocks) {
-          double target = static_cast<double>(std::min(limit_ - page_rows, kSubPageRows));
-          uint64_t want = static_cast<uint64_t>(target / std::max(density_, 1e-6));
-          // However sparse the tenant's rows were so far, a range never spans more blocks than
-          // twice the target would fill were every row in scope: a tenant's rows often sit
-          // together (loaded together), and a range grown over the other tenants' blocks would
-          // otherwise take all of them in one result (held whole by libpq, sent as one line).
-          const double all_rows_per_block =
-              rel.tuples > 0 ? rel.tuples / static_cast<double>(rel.blocks) : kMaxRowsPerBlock;
-          const uint64_t cap =
-              static_cast<uint64_t>(2 * target / std::max(all_rows_per_block, 1.0));
-          want = std::clamp<uint64_t>(want, 1, std::clamp<uint64_t>(cap, 1, kMaxBlocksPerPage));
-          uint64_t hi = std::min<uint64_t>(rel.blocks, at_.block + want);
-          PgParams params;
-          OUTPOST_ASSIGN_OR_RETURN(std::string scope, model_.ScopePredicate(t, "t", who_, &params));
-          std::string lo_p = AddParam(&params, "(" + std::to_string(at_.block) + ",0)");
-          std::string hi_p = AddParam(&params, "(" + std::to_string(hi) + ",0)");
-          std::string sql = "SELECT " + ViewColumnsSql(t, "t") + " FROM " + t.qname +
-                            " t WHERE t.ctid >= " + lo_p + "::tid AND t.ctid < " + hi_p +
-                            "::tid AND " + scope;
-          OUTPOST_ASSIGN_OR_RETURN(PgResult page, lease_->ExecCached(sql, params));
+          if (!ahead_ || ahead_->table != at_.table || ahead_->lo != at_.block) {
+            OUTPOST_RETURN_IF_ERROR(SettleAhead());
+            ahead_.reset();
+            OUTPOST_RETURN_IF_ERROR(SendRange(t, rel, limit_ - page_rows));
+          }
+          OUTPOST_RETURN_IF_ERROR(SettleAhead());
+          Ahead range = std::move(*ahead_);
+          ahead_.reset();
+          const PgResult& page = *range.result;
           const int got = page.rows();
-          const double used = static_cast<double>(hi - at_.block);
+          const double used = static_cast<double>(range.hi - at_.block);
           // Follow the observed density; after an empty range, try one 4x larger.
           density_ = got > 0 ? got / used : density_ / 4;
-          at_.block = hi;
+          at_.block = range.hi;
+          page_rows += static_cast<size_t>(got);
+          // Ahead into the next page only if this answer has one (a query left in flight when
+          // the answer ends would cost the connection).
+          if (at_.block < rel.blocks && (page_rows < limit_ || pages_ + 1 < kMaxPagesPerAnswer)) {
+            OUTPOST_RETURN_IF_ERROR(
+                SendRange(t, rel, page_rows < limit_ ? limit_ - page_rows : limit_));
+          }
           if (got == 0) continue;
           AppendRowsLineStart(t, out);
           OUTPOST_RETURN_IF_ERROR(AppendRowsJson(t, page, 0, out, flush()));
           out->append("]}\n");
-          page_rows += static_cast<size_t>(got);
           n += got;
         }
         if (n == 0) {
@@ -253,6 +257,54 @@ class BootstrapStream : public PullStream {
     uint64_t blocks = 0;
   };
 
+  // A block range whose query was sent ahead (PgConnection::SendCached); `result` once received.
+  struct Ahead {
+    size_t table = 0;
+    uint64_t lo = 0, hi = 0;
+    std::optional<PgResult> result;
+  };
+
+  // Sends the query for the range of table `t` starting at at_.block, sized to bring about
+  // min(`rows_wanted`, kSubPageRows) rows at the density observed so far.
+  Status SendRange(const SyncedTable& t, const Relation& rel, size_t rows_wanted) {
+    double target = static_cast<double>(std::min(rows_wanted, kSubPageRows));
+    uint64_t want = static_cast<uint64_t>(target / std::max(density_, 1e-6));
+    // However sparse the tenant's rows were so far, a range never spans more blocks than twice
+    // the target would fill were every row in scope: a tenant's rows often sit together (loaded
+    // together), and a range grown over the other tenants' blocks would otherwise take all of
+    // them in one result (held whole by libpq, sent as one line).
+    const double all_rows_per_block =
+        rel.tuples > 0 ? rel.tuples / static_cast<double>(rel.blocks) : kMaxRowsPerBlock;
+    const uint64_t cap = static_cast<uint64_t>(2 * target / std::max(all_rows_per_block, 1.0));
+    want = std::clamp<uint64_t>(want, 1, std::clamp<uint64_t>(cap, 1, kMaxBlocksPerPage));
+    Ahead range;
+    range.table = at_.table;
+    range.lo = at_.block;
+    range.hi = std::min<uint64_t>(rel.blocks, at_.block + want);
+    PgParams params;
+    OUTPOST_ASSIGN_OR_RETURN(std::string scope, model_.ScopePredicate(t, "t", who_, &params));
+    std::string lo_p = AddParam(&params, "(" + std::to_string(range.lo) + ",0)");
+    std::string hi_p = AddParam(&params, "(" + std::to_string(range.hi) + ",0)");
+    std::string sql = "SELECT " + ViewColumnsSql(t, "t") + " FROM " + t.qname +
+                      " t WHERE t.ctid >= " + lo_p + "::tid AND t.ctid < " + hi_p + "::tid AND " +
+                      scope;
+    OUTPOST_RETURN_IF_ERROR(lease_->SendCached(sql, params));
+    ahead_ = std::move(range);
+    return Status::Ok();
+  }
+
+  // Receives the result of the range sent ahead, if one is in flight.
+  Status SettleAhead() {
+    if (!ahead_ || ahead_->result) return Status::Ok();
+    Result<PgResult> r = lease_->Receive();
+    if (!r.ok()) {
+      ahead_.reset();
+      return r.status();
+    }
+    ahead_->result = std::move(r).value();
+    return Status::Ok();
+  }
+
   void NextTable() {
     ++at_.table;
     at_.key = nullptr;
@@ -317,6 +369,7 @@ class BootstrapStream : public PullStream {
   bool reset_;
   int pages_ = 0;
   double density_ = -1;  // in-scope rows per heap block, as last observed (-1: not yet known)
+  std::optional<Ahead> ahead_;  // at most one range query in flight
 };
 
 // ---------------------------------------------------------------------------------------------
