@@ -1,11 +1,8 @@
 // Change capture: plain SQL produces exactly the expected outbox entries, atomically.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "kill_child.h"
 #include "outpost/store.h"
 #include "test_schema.h"
 
@@ -214,36 +211,21 @@ TEST_CASE("a process killed in the middle of a transaction leaves no partial out
             ->Execute("INSERT INTO projects (id, name) VALUES (?, 'committed')", json::array({kP1}))
             .ok());
   }
-  int ready[2];
-  REQUIRE(pipe(ready) == 0);
-  pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    close(ready[0]);
+  testing::KillChildAfter([&]() -> int {
     auto store = Store::Open(path);
-    if (!store.ok()) _exit(2);
+    if (!store.ok()) return 2;
     auto& s = *store;
-    if (!s->Execute("BEGIN").ok()) _exit(3);
+    if (!s->Execute("BEGIN").ok()) return 3;
     for (int i = 0; i < 500; ++i) {
       if (!s->Execute("INSERT INTO tasks (project_id, title) VALUES (?, ?)",
                       json::array({kP1, "t" + std::to_string(i)}))
                .ok()) {
-        _exit(4);
+        return 4;
       }
     }
-    if (!s->Execute("UPDATE projects SET name = 'uncommitted'").ok()) _exit(5);
-    char c = 'x';
-    if (write(ready[1], &c, 1) != 1) _exit(6);
-    pause();  // killed here, transaction open
-    _exit(0);
-  }
-  close(ready[1]);
-  char c;
-  REQUIRE(read(ready[0], &c, 1) == 1);
-  REQUIRE(kill(child, SIGKILL) == 0);
-  int status = 0;
-  REQUIRE(waitpid(child, &status, 0) == child);
-  CHECK(WIFSIGNALED(status));
+    if (!s->Execute("UPDATE projects SET name = 'uncommitted'").ok()) return 5;
+    return 0;  // killed with the transaction open
+  });
 
   auto store = Store::Open(path);
   REQUIRE(store.ok());

@@ -1,14 +1,12 @@
 // Store: opening, SQL with JSON values, errors, migrations, keys.
 #include "outpost/store.h"
 
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "kill_child.h"
 #include "test_schema.h"
 
 namespace outpost {
@@ -354,17 +352,12 @@ TEST_CASE("a process killed during a bulk load loses nothing committed and reope
                           json::array({kBulkProject}))
                 .ok());
   }
-  int ready[2];
-  REQUIRE(pipe(ready) == 0);
-  pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    close(ready[0]);
+  testing::KillChildAfter([&]() -> int {
     auto store = Store::Open(path);
-    if (!store.ok()) _exit(2);
+    if (!store.ok()) return 2;
     auto& s = *store;
     auto begun = s->BeginBulkLoad();
-    if (!begun.ok() || !*begun) _exit(3);
+    if (!begun.ok() || !*begun) return 3;
     // One committed engine page, then one left open when the process dies.
     EngineOptions page;
     page.durable = false;
@@ -374,28 +367,18 @@ TEST_CASE("a process killed during a bulk load loses nothing committed and reope
                     json::array({kBulkProject}))
           .status();
     });
-    if (!committed.ok()) _exit(4);
-    if (!s->Execute("BEGIN").ok()) _exit(5);
+    if (!committed.ok()) return 4;
+    if (!s->Execute("BEGIN").ok()) return 5;
     for (int i = 0; i < 2000; ++i) {
       if (!s->Execute("INSERT INTO tasks (project_id, title) VALUES (?, ?)",
                       json::array({kBulkProject, "open " + std::to_string(i)}))
                .ok()) {
-        _exit(6);
+        return 6;
       }
     }
-    if (!s->Execute("UPDATE projects SET name = 'uncommitted'").ok()) _exit(7);
-    char c = 'x';
-    if (write(ready[1], &c, 1) != 1) _exit(8);
-    pause();  // killed here, transaction open, journal hot
-    _exit(0);
-  }
-  close(ready[1]);
-  char c;
-  REQUIRE(read(ready[0], &c, 1) == 1);
-  REQUIRE(kill(child, SIGKILL) == 0);
-  int status = 0;
-  REQUIRE(waitpid(child, &status, 0) == child);
-  CHECK(WIFSIGNALED(status));
+    if (!s->Execute("UPDATE projects SET name = 'uncommitted'").ok()) return 7;
+    return 0;  // killed with the transaction open and the journal hot
+  });
 
   auto store = Store::Open(path);
   REQUIRE(store.ok());
