@@ -1431,6 +1431,7 @@ std::vector<KeyRemap> SyncSession::TakeRemaps() {
 
 Status SyncSession::RecordSyncResult(const Status& result) {
   Store* store = impl_->store;
+  OUTPOST_RETURN_IF_ERROR(store->EndBulkLoad());
   EngineOptions options;
   options.durable = false;  // bookkeeping: losing it to an OS crash only dates the status back
   return store->RunAsEngine(options, [&]() -> Status {

@@ -280,6 +280,13 @@ TEST_CASE("a bootstrap writes through a rollback journal and leaves the store in
   CHECK(mode() == "wal");
   c.MustPull({ProjectRows({{kP2, "Beta", true, nullptr}}), CursorLine(Cursor(100, 2), true, true)});
   CHECK(mode() == "truncate");
+  // A round that ends in an error (here a malformed line) ends the bulk load too.
+  auto broken = c.Pull({R"({"type":"rows","table":"projects","columns":["id"],"rows":[[1,)"});
+  CHECK_FALSE(broken.ok());
+  CHECK(mode() == "truncate");
+  REQUIRE(c.session->RecordSyncResult(broken.status()).ok());
+  CHECK_FALSE(c.store->bulk_loading());
+  CHECK(mode() == "wal");
   c.MustPull({ProjectRows({{kP3, "Gamma", true, nullptr}}), CursorLine(Cursor(100, 3), false)});
   CHECK(c.session->bootstrapped());
   CHECK_FALSE(c.store->bulk_loading());

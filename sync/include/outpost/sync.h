@@ -177,7 +177,9 @@ class SyncSession {
   int64_t bootstraps_completed() const;
   int64_t pushed_transactions() const;    // applied by the server
   int64_t rejected_transactions() const;  // rejected by the server
-  // Records the outcome of a sync round: last_sync on success, last_error otherwise.
+  // Records the outcome of a sync round: last_sync on success, last_error otherwise. The round is
+  // over: a bootstrap cut short by an error leaves bulk-load mode (Store::EndBulkLoad) until its
+  // next page.
   Status RecordSyncResult(const Status& result);
 
   class Impl;
