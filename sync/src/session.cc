@@ -769,8 +769,9 @@ class SyncSession::Impl {
       options.park_fk_violations = true;
     }
     if (bootstrapping && !store->bulk_loading()) {
-      // Pages written once instead of twice (Store::BeginBulkLoad); ended with the bootstrap or
-      // the pull (FinishPull). Refused (another connection has the file open): WAL it is.
+      // Pages written once instead of twice (Store::BeginBulkLoad); ended with the bootstrap, a
+      // cut pull (FinishPull) or the round (RecordSyncResult). Refused (another connection has
+      // the file open): WAL it is.
       OUTPOST_RETURN_IF_ERROR(store->BeginBulkLoad().status());
     }
     int64_t rows = 0, dels = 0;

@@ -80,6 +80,23 @@ void LogReached(const ServerModel& model, const SyncedTable& table, const std::s
   }
 }
 
+// In a capture function: for the tenants of OLD and then of NEW, logs the rows of `table` whose
+// `column` equals that side's `row_column` (already quoted), with their via-children
+// (LogReached), and notifies those tenants.
+void LogRowsOfBothSides(const ServerModel& model, const SyncedTable& table,
+                        const std::string& column, const std::string& row_column,
+                        std::string* body) {
+  for (const char* side : {"OLD", "NEW"}) {
+    std::string tenants = std::string(side) == "OLD" ? "old_t" : "new_t";
+    *body += "  IF " + tenants + " IS NOT NULL THEN\n";
+    LogReached(model, table, "d0", table.qname + " d0",
+               Col("d0", column) + " = " + side + "." + row_column, tenants, 0, body);
+    *body += "    PERFORM pg_notify('outpost_changes', u) FROM unnest(" + tenants +
+             ") u WHERE u IS NOT NULL;\n";
+    *body += "  END IF;\n";
+  }
+}
+
 constexpr const char* kStateSql = R"sql(
 CREATE SCHEMA IF NOT EXISTS _outpost;
 CREATE TABLE IF NOT EXISTS _outpost.changes (
@@ -232,15 +249,7 @@ std::string CaptureFunctionSql(const ServerModel& model, const SyncedTable& t) {
     std::string rc = PgQuoteIdent(link.r_column);
     b += "  IF TG_OP <> 'UPDATE' OR OLD." + rc + " IS DISTINCT FROM NEW." + rc +
          " OR old_t IS DISTINCT FROM new_t THEN\n";
-    for (const char* side : {"OLD", "NEW"}) {
-      std::string tenants = std::string(side) == "OLD" ? "old_t" : "new_t";
-      b += "  IF " + tenants + " IS NOT NULL THEN\n";
-      LogReached(model, d, "d0", d.qname + " d0",
-                 Col("d0", link.t_column) + " = " + side + "." + rc, tenants, 0, &b);
-      b += "    PERFORM pg_notify('outpost_changes', u) FROM unnest(" + tenants +
-           ") u WHERE u IS NOT NULL;\n";
-      b += "  END IF;\n";
-    }
+    LogRowsOfBothSides(model, d, link.t_column, rc, &b);
     b += "  END IF;\n";
   }
   // Rows of `via` children take their tenant from this row: when it moves to another tenant they
@@ -250,16 +259,7 @@ std::string CaptureFunctionSql(const ServerModel& model, const SyncedTable& t) {
   if (!via_children.empty()) {
     b += "  IF TG_OP = 'UPDATE' AND old_t IS DISTINCT FROM new_t THEN\n";
     for (const auto& vc : via_children) {
-      for (const char* side : {"OLD", "NEW"}) {
-        std::string tenants = std::string(side) == "OLD" ? "old_t" : "new_t";
-        b += "  IF " + tenants + " IS NOT NULL THEN\n";
-        LogReached(model, *vc.child, "v0", vc.child->qname + " v0",
-                   Col("v0", vc.child_column) + " = " + side + "." + PgQuoteIdent(vc.parent_column),
-                   tenants, 0, &b);
-        b += "    PERFORM pg_notify('outpost_changes', u) FROM unnest(" + tenants +
-             ") u WHERE u IS NOT NULL;\n";
-        b += "  END IF;\n";
-      }
+      LogRowsOfBothSides(model, *vc.child, vc.child_column, PgQuoteIdent(vc.parent_column), &b);
     }
     b += "  END IF;\n";
   }

@@ -127,13 +127,11 @@ class BootstrapStream : public PullStream {
       }
       const SyncedTable& t = tables[at_.table];
       int n = 0;
-      if (!at_.by_block) {
-        OUTPOST_RETURN_IF_ERROR(SettleAhead());  // (none is sent for keyset pages)
-        ahead_.reset();
-      }
+      // Nothing else may run on the connection while a range sent ahead is in flight.
+      OUTPOST_RETURN_IF_ERROR(SettleAhead());
+      if (!at_.by_block) ahead_.reset();  // none is sent for keyset pages
       if (!at_.by_block && at_.key.is_null()) OUTPOST_RETURN_IF_ERROR(ChooseOrder(t));
       if (at_.by_block) {
-        OUTPOST_RETURN_IF_ERROR(SettleAhead());  // nothing else runs while it is in flight
         OUTPOST_ASSIGN_OR_RETURN(Relation rel, ReadRelation(t));
         if (rel.filenode != at_.filenode) {  // rewritten since: start over
           at_.filenode = rel.filenode;
