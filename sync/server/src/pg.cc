@@ -77,18 +77,20 @@ std::vector<const char*> ParamValues(const PgParams& params) {
 }
 }  // namespace
 
-Result<PgResult> PgConnection::ExecCached(const std::string& sql, const PgParams& params) {
+Result<PgResult> PgConnection::ExecCached(const std::string& sql, const PgParams& params,
+                                          ResultFormat format) {
   OUTPOST_ASSIGN_OR_RETURN(std::string name, Prepared(sql, params.size()));
   std::vector<const char*> values = ParamValues(params);
   return Check(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(),
-                              nullptr, nullptr, 0));
+                              nullptr, nullptr, static_cast<int>(format)));
 }
 
-Status PgConnection::SendCached(const std::string& sql, const PgParams& params) {
+Status PgConnection::SendCached(const std::string& sql, const PgParams& params,
+                                ResultFormat format) {
   OUTPOST_ASSIGN_OR_RETURN(std::string name, Prepared(sql, params.size()));
   std::vector<const char*> values = ParamValues(params);
   if (!PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(),
-                           nullptr, nullptr, 0)) {
+                           nullptr, nullptr, static_cast<int>(format))) {
     return Check(nullptr).status();
   }
   return Status::Ok();

@@ -40,6 +40,10 @@ class PgResult {
 
 using PgParams = std::vector<std::optional<std::string>>;
 
+// The form PostgreSQL sends result values in (libpq's resultFormat): text (its output functions)
+// or binary (its send functions).
+enum class ResultFormat { kText = 0, kBinary = 1 };
+
 class PgConnection {
  public:
   // `url`: a libpq connection string or postgresql:// URI.
@@ -52,11 +56,15 @@ class PgConnection {
   Result<PgResult> Exec(std::string_view sql, const PgParams& params = {});
   // As Exec, but the statement is prepared once per connection (keyed by its text) and executed
   // as a prepared statement afterwards: for statements run many times (pull pages).
-  Result<PgResult> ExecCached(const std::string& sql, const PgParams& params = {});
+  // `format`: kBinary asks for every result column in PostgreSQL's binary form (rows.h,
+  // RowFormat); PgResult::get then returns those bytes.
+  Result<PgResult> ExecCached(const std::string& sql, const PgParams& params = {},
+                              ResultFormat format = ResultFormat::kText);
   // ExecCached in two halves, so that PostgreSQL runs the statement while the caller does other
   // work: SendCached sends it and returns; Receive waits for its result. While a statement is in
   // flight nothing else may run on the connection (PgPool closes a connection returned with one).
-  Status SendCached(const std::string& sql, const PgParams& params = {});
+  Status SendCached(const std::string& sql, const PgParams& params = {},
+                    ResultFormat format = ResultFormat::kText);
   Result<PgResult> Receive();
   // The SQLSTATE of the last failed Exec/ExecCached ("" when it had none, e.g. connection lost).
   const std::string& last_sqlstate() const { return last_sqlstate_; }

@@ -201,10 +201,11 @@ class BootstrapStream : public PullStream {
           }
         }
         if (!at_.key.is_null()) where += " AND " + lhs + ") > " + rhs + ")";
-        std::string sql = "SELECT " + ViewColumnsSql(t, "t") + " FROM " + t.qname + " t WHERE " +
-                          where + " ORDER BY " + order + " LIMIT " +
+        const RowFormat format = RowFormatFor(t);
+        std::string sql = "SELECT " + ViewColumnsSql(t, "t", format) + " FROM " + t.qname +
+                          " t WHERE " + where + " ORDER BY " + order + " LIMIT " +
                           AddParam(&params, std::to_string(limit_));
-        auto page = lease_->ExecCached(sql, params);
+        auto page = lease_->ExecCached(sql, params, ResultFormatOf(format));
         if (!page.ok()) {
           if (lease_->last_sqlstate().rfind("22", 0) == 0) {
             return Status(Code::kInvalidCursor, "invalid cursor: key does not fit the table");
@@ -223,7 +224,12 @@ class BootstrapStream : public PullStream {
           NextTable();
         } else {
           json key = json::array();
-          for (int pos : KeyPositions(t)) key.push_back(std::string(page->get(n - 1, pos)));
+          std::string text;
+          for (int pos : KeyPositions(t)) {
+            OUTPOST_RETURN_IF_ERROR(PgValueText(t.view->columns[static_cast<size_t>(pos)].type,
+                                                *page, n - 1, pos, &text));
+            key.push_back(text);
+          }
           at_.key = std::move(key);
         }
       }
@@ -283,10 +289,11 @@ class BootstrapStream : public PullStream {
     OUTPOST_ASSIGN_OR_RETURN(std::string scope, model_.ScopePredicate(t, "t", who_, &params));
     std::string lo_p = AddParam(&params, "(" + std::to_string(range.lo) + ",0)");
     std::string hi_p = AddParam(&params, "(" + std::to_string(range.hi) + ",0)");
-    std::string sql = "SELECT " + ViewColumnsSql(t, "t") + " FROM " + t.qname +
+    const RowFormat format = RowFormatFor(t);
+    std::string sql = "SELECT " + ViewColumnsSql(t, "t", format) + " FROM " + t.qname +
                       " t WHERE t.ctid >= " + lo_p + "::tid AND t.ctid < " + hi_p + "::tid AND " +
                       scope;
-    OUTPOST_RETURN_IF_ERROR(lease_->SendCached(sql, params));
+    OUTPOST_RETURN_IF_ERROR(lease_->SendCached(sql, params, ResultFormatOf(format)));
     ahead_ = std::move(range);
     return Status::Ok();
   }

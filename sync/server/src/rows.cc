@@ -1,7 +1,9 @@
 #include "rows.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "outpost/value.h"
 
@@ -115,6 +117,284 @@ void AppendQuotedRaw(std::string_view s, std::string* out) {
   out->push_back('"');
   out->append(s);
   out->push_back('"');
+}
+
+// --- Binary values (RowFormat::kBinary) --------------------------------------------------------
+
+// Kinds read in PostgreSQL's binary form.
+bool ReadInBinary(TypeKind kind) {
+  switch (kind) {
+    case TypeKind::kUuid:
+    case TypeKind::kInteger:
+    case TypeKind::kBoolean:
+    case TypeKind::kDate:
+    case TypeKind::kTimestamp:
+    case TypeKind::kTimestamptz:
+    case TypeKind::kText:
+    case TypeKind::kCitext:
+    case TypeKind::kEnum: return true;
+    default: return false;
+  }
+}
+
+// Kinds whose binary form is their text form (textsend, bpcharsend, namesend, citextsend and
+// enum_send send the same bytes as the output function, in the client encoding).
+bool BinaryIsText(TypeKind kind) {
+  return kind == TypeKind::kText || kind == TypeKind::kCitext || kind == TypeKind::kEnum;
+}
+
+// Kinds read as `col::text` in a binary result: types with no function cast to text in pg_cast,
+// so the cast is an I/O conversion through the type's output function.
+bool ReadAsTextCast(TypeKind kind) {
+  switch (kind) {
+    case TypeKind::kNumeric:
+    case TypeKind::kReal:
+    case TypeKind::kJson:
+    case TypeKind::kArray:
+    case TypeKind::kBytea: return true;
+    default: return false;
+  }
+}
+
+int64_t ReadBigEndianSigned(std::string_view b) {
+  uint64_t v = 0;
+  for (char c : b) v = (v << 8) | static_cast<unsigned char>(c);
+  const unsigned bits = static_cast<unsigned>(b.size() * 8);
+  if (bits < 64 && (v >> (bits - 1)) & 1) v |= ~uint64_t{0} << bits;  // sign-extend
+  return static_cast<int64_t>(v);
+}
+
+// PostgreSQL's j2date (src/backend/utils/adt/datetime.c): Julian day -> proleptic Gregorian date
+// with astronomical year numbering (year 0 is 1 BC).
+void JulianToDate(int jd, int* year, int* month, int* day) {
+  unsigned int julian = static_cast<unsigned int>(jd) + 32044;
+  unsigned int quad = julian / 146097;
+  const unsigned int extra = (julian - quad * 146097) * 4 + 3;
+  julian += 60 + quad * 3 + extra / 146097;
+  quad = julian / 1461;
+  julian -= quad * 1461;
+  int y = static_cast<int>(julian * 4 / 1461);
+  julian = ((y != 0) ? ((julian + 305) % 365) : ((julian + 306) % 366)) + 123;
+  y += static_cast<int>(quad * 4);
+  *year = y - 4800;
+  quad = julian * 2141 / 65536;
+  *day = static_cast<int>(julian - 7834 * quad / 256);
+  *month = static_cast<int>((quad + 10) % 12 + 1);
+}
+
+constexpr int kPostgresEpochJulianDay = 2451545;  // 2000-01-01, day 0 of date and timestamp
+constexpr int64_t kMicrosPerDay = 86400000000LL;
+
+void AppendZeroPadded(int64_t v, int width, std::string* out) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  for (int n = static_cast<int>(r.ptr - buf); n < width; ++n) out->push_back('0');
+  out->append(buf, r.ptr);
+}
+
+// "YYYY-MM-DD" as PostgreSQL's ISO DateStyle prints it (at least 4 year digits; the year of a BC
+// date counted from 1, the caller appending " BC").
+void AppendYmd(int year, int month, int day, std::string* out) {
+  AppendZeroPadded(year > 0 ? year : 1 - year, 4, out);
+  out->push_back('-');
+  AppendZeroPadded(month, 2, out);
+  out->push_back('-');
+  AppendZeroPadded(day, 2, out);
+}
+
+char* PutDigits(char* p, int64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return p + width;
+}
+
+// The client JSON of binary value `b` of a column of a kind with ReadInBinary and not
+// BinaryIsText, appended straight from the binary form for the common values: the same JSON as
+// AppendPgValueJson(BinaryToPgText(b)). False (nothing appended) for the others (wrong sizes,
+// infinities, years outside 1..9999), which take that general path.
+bool AppendBinaryJsonFast(TypeKind kind, std::string_view b, std::string* out) {
+  char buf[40];
+  char* p = buf;
+  switch (kind) {
+    case TypeKind::kUuid: {
+      if (b.size() != 16) return false;
+      *p++ = '"';
+      for (size_t i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+        const auto c = static_cast<unsigned char>(b[i]);
+        *p++ = kHexDigits[c >> 4];
+        *p++ = kHexDigits[c & 15];
+      }
+      *p++ = '"';
+      break;
+    }
+    case TypeKind::kInteger: {
+      if (b.size() != 2 && b.size() != 4 && b.size() != 8) return false;
+      p = std::to_chars(buf, buf + sizeof buf, ReadBigEndianSigned(b)).ptr;
+      break;
+    }
+    case TypeKind::kBoolean:
+      if (b.size() != 1) return false;
+      out->append(b[0] ? "true" : "false");
+      return true;
+    case TypeKind::kDate: {
+      if (b.size() != 4) return false;
+      const int64_t jd = ReadBigEndianSigned(b) + kPostgresEpochJulianDay;
+      if (jd < 1721426 || jd > 5373484) return false;  // 0001-01-01 .. 9999-12-31
+      int y = 0, m = 0, d = 0;
+      JulianToDate(static_cast<int>(jd), &y, &m, &d);
+      *p++ = '"';
+      p = PutDigits(p, y, 4);
+      *p++ = '-';
+      p = PutDigits(p, m, 2);
+      *p++ = '-';
+      p = PutDigits(p, d, 2);
+      *p++ = '"';
+      break;
+    }
+    case TypeKind::kTimestamp:
+    case TypeKind::kTimestamptz: {
+      if (b.size() != 8) return false;
+      int64_t t = ReadBigEndianSigned(b);
+      // 0001-01-01 .. 9999-12-31 (also keeps the arithmetic below far from overflow).
+      constexpr int64_t kLow = -63082281600LL * 1000000, kHigh = 252455616000LL * 1000000;
+      if (t < kLow || t >= kHigh) return false;
+      int64_t days = t / kMicrosPerDay;
+      t -= days * kMicrosPerDay;
+      if (t < 0) {
+        t += kMicrosPerDay;
+        days -= 1;
+      }
+      int y = 0, mo = 0, d = 0;
+      JulianToDate(static_cast<int>(days + kPostgresEpochJulianDay), &y, &mo, &d);
+      const int64_t secs = t / 1000000, micros = t % 1000000;
+      *p++ = '"';
+      p = PutDigits(p, y, 4);
+      *p++ = '-';
+      p = PutDigits(p, mo, 2);
+      *p++ = '-';
+      p = PutDigits(p, d, 2);
+      *p++ = 'T';
+      p = PutDigits(p, secs / 3600, 2);
+      *p++ = ':';
+      p = PutDigits(p, secs / 60 % 60, 2);
+      *p++ = ':';
+      p = PutDigits(p, secs % 60, 2);
+      if (micros != 0) {
+        *p++ = '.';
+        p = PutDigits(p, micros, 6);
+        while (p[-1] == '0') --p;
+      }
+      if (kind == TypeKind::kTimestamptz) *p++ = 'Z';
+      *p++ = '"';
+      break;
+    }
+    default: return false;
+  }
+  out->append(buf, static_cast<size_t>(p - buf));
+  return true;
+}
+
+// The text PostgreSQL prints (DateStyle ISO, TimeZone UTC) for binary value `b` of a column of
+// a kind with ReadInBinary and not BinaryIsText.
+Status BinaryToPgText(const ColumnType& type, std::string_view b, std::string* text) {
+  text->clear();
+  auto wrong_size = [&]() {
+    return Status(Code::kInternal, "binary " + std::string(TypeKindName(type.kind)) + " value of " +
+                                       std::to_string(b.size()) + " bytes");
+  };
+  switch (type.kind) {
+    case TypeKind::kUuid: {
+      if (b.size() != 16) return wrong_size();
+      for (size_t i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) text->push_back('-');
+        const auto c = static_cast<unsigned char>(b[i]);
+        text->push_back(kHexDigits[c >> 4]);
+        text->push_back(kHexDigits[c & 15]);
+      }
+      return Status::Ok();
+    }
+    case TypeKind::kInteger: {
+      if (b.size() != 2 && b.size() != 4 && b.size() != 8) return wrong_size();
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, ReadBigEndianSigned(b));
+      text->append(buf, r.ptr);
+      return Status::Ok();
+    }
+    case TypeKind::kBoolean:
+      if (b.size() != 1) return wrong_size();
+      text->push_back(b[0] ? 't' : 'f');
+      return Status::Ok();
+    case TypeKind::kDate: {
+      if (b.size() != 4) return wrong_size();
+      const int64_t days = ReadBigEndianSigned(b);
+      if (days == std::numeric_limits<int32_t>::min()) {
+        text->append("-infinity");
+        return Status::Ok();
+      }
+      if (days == std::numeric_limits<int32_t>::max()) {
+        text->append("infinity");
+        return Status::Ok();
+      }
+      const int64_t jd = days + kPostgresEpochJulianDay;
+      if (jd < 0 || jd > std::numeric_limits<int>::max()) {
+        return Status(Code::kInternal, "binary date out of range");
+      }
+      int y = 0, m = 0, d = 0;
+      JulianToDate(static_cast<int>(jd), &y, &m, &d);
+      AppendYmd(y, m, d, text);
+      if (y <= 0) text->append(" BC");
+      return Status::Ok();
+    }
+    case TypeKind::kTimestamp:
+    case TypeKind::kTimestamptz: {
+      if (b.size() != 8) return wrong_size();
+      int64_t t = ReadBigEndianSigned(b);
+      if (t == std::numeric_limits<int64_t>::min()) {
+        text->append("-infinity");
+        return Status::Ok();
+      }
+      if (t == std::numeric_limits<int64_t>::max()) {
+        text->append("infinity");
+        return Status::Ok();
+      }
+      // PostgreSQL's timestamp2tm: whole days (floored) and the time of day.
+      int64_t days = t / kMicrosPerDay;
+      t -= days * kMicrosPerDay;
+      if (t < 0) {
+        t += kMicrosPerDay;
+        days -= 1;
+      }
+      const int64_t jd = days + kPostgresEpochJulianDay;
+      if (jd < 0 || jd > std::numeric_limits<int>::max()) {
+        return Status(Code::kInternal, "binary timestamp out of range");
+      }
+      int y = 0, mo = 0, d = 0;
+      JulianToDate(static_cast<int>(jd), &y, &mo, &d);
+      AppendYmd(y, mo, d, text);
+      const int64_t secs = t / 1000000, micros = t % 1000000;
+      text->push_back(' ');
+      AppendZeroPadded(secs / 3600, 2, text);
+      text->push_back(':');
+      AppendZeroPadded(secs / 60 % 60, 2, text);
+      text->push_back(':');
+      AppendZeroPadded(secs % 60, 2, text);
+      if (micros != 0) {
+        // Six digits, trailing zeros dropped (PostgreSQL's AppendSeconds).
+        text->push_back('.');
+        AppendZeroPadded(micros, 6, text);
+        while (text->back() == '0') text->pop_back();
+      }
+      if (type.kind == TypeKind::kTimestamptz) text->append("+00");
+      if (y <= 0) text->append(" BC");
+      return Status::Ok();
+    }
+    default:
+      return Status(Code::kInternal,
+                    "no binary decoder for " + std::string(TypeKindName(type.kind)));
+  }
 }
 
 }  // namespace
@@ -253,6 +533,14 @@ Status AppendRowsJson(const SyncedTable& table, const PgResult& result, int firs
   }
   PGresult* r = result.raw();
   const int nrows = result.rows();
+  // Per column: true when its values come in binary and must be turned into text first.
+  std::vector<char> decode(static_cast<size_t>(ncols));
+  for (int c = 0; c < ncols; ++c) {
+    const TypeKind kind = columns[static_cast<size_t>(c)].type.kind;
+    decode[static_cast<size_t>(c)] =
+        PQfformat(r, first_col + c) == 1 && ReadInBinary(kind) && !BinaryIsText(kind);
+  }
+  std::string scratch;
   for (int row = 0; row < nrows; ++row) {
     if (row) out->push_back(',');
     out->push_back('[');
@@ -264,7 +552,15 @@ Status AppendRowsJson(const SyncedTable& table, const PgResult& result, int firs
         continue;
       }
       std::string_view text(PQgetvalue(r, row, col), static_cast<size_t>(PQgetlength(r, row, col)));
-      Status st = AppendPgValueJson(columns[static_cast<size_t>(c)].type, text, out);
+      const ColumnType& type = columns[static_cast<size_t>(c)].type;
+      if (decode[static_cast<size_t>(c)]) {
+        if (AppendBinaryJsonFast(type.kind, text, out)) continue;
+        Status st = BinaryToPgText(type, text, &scratch);
+        if (!st.ok())
+          return st.WithContext(table.name() + "." + columns[static_cast<size_t>(c)].name);
+        text = scratch;
+      }
+      Status st = AppendPgValueJson(type, text, out);
       if (!st.ok())
         return st.WithContext(table.name() + "." + columns[static_cast<size_t>(c)].name);
     }
@@ -297,13 +593,31 @@ Status AppendPkJson(const SyncedTable& table, const json& pk_text, std::string* 
   return Status::Ok();
 }
 
-std::string ViewColumnsSql(const SyncedTable& table, std::string_view alias) {
+RowFormat RowFormatFor(const SyncedTable& table) {
+  for (const auto& c : table.view->columns) {
+    if (!ReadInBinary(c.type.kind) && !ReadAsTextCast(c.type.kind)) return RowFormat::kText;
+  }
+  return RowFormat::kBinary;
+}
+
+std::string ViewColumnsSql(const SyncedTable& table, std::string_view alias, RowFormat format) {
   std::string out;
   for (const auto& c : table.view->columns) {
     if (!out.empty()) out += ", ";
     out += std::string(alias) + "." + PgQuoteIdent(c.name);
+    if (format == RowFormat::kBinary && !ReadInBinary(c.type.kind)) out += "::text";
   }
   return out;
+}
+
+Status PgValueText(const ColumnType& type, const PgResult& result, int row, int col,
+                   std::string* text) {
+  std::string_view v = result.get(row, col);
+  if (PQfformat(result.raw(), col) == 1 && ReadInBinary(type.kind) && !BinaryIsText(type.kind)) {
+    return BinaryToPgText(type, v, text);
+  }
+  text->assign(v);
+  return Status::Ok();
 }
 
 std::string ViewColumnsJson(const SyncedTable& table) {

@@ -42,6 +42,7 @@ inline constexpr size_t kFlushBytes = 256 * 1024;
 // Appends rows [0, result.rows()) of `result` as JSON arrays separated by commas
 // ("[v,…],[v,…]"), reading the table's view columns from result columns `first_col`,
 // `first_col + 1`, … in view order. NULL is null. `flush` (optional) is called between rows.
+// The result may be in either RowFormat (each column's form is read from the result).
 Status AppendRowsJson(const SyncedTable& table, const PgResult& result, int first_col,
                       std::string* out, const FlushFn* flush = nullptr);
 
@@ -49,8 +50,37 @@ Status AppendRowsJson(const SyncedTable& table, const PgResult& result, int firs
 // `_outpost.changes.pk`), converted to client JSON by the key columns' types: ["0193…"] or [57].
 Status AppendPkJson(const SyncedTable& table, const nlohmann::json& pk_text, std::string* out);
 
-// `alias."c1", alias."c2", …` for the view columns of `table` (view order).
-std::string ViewColumnsSql(const SyncedTable& table, std::string_view alias);
+// How a row query reads its values (docs/server.md, "Binary rows").
+//  - kText: PostgreSQL's text form (its output functions) for every column.
+//  - kBinary: the result is requested in binary (ResultFormat::kBinary). Columns of the kinds the
+//    server decodes itself (uuid, integer, boolean, date, timestamp, timestamptz, text, citext,
+//    enum) come in PostgreSQL's binary form, which costs PostgreSQL much less to produce (no uuid
+//    or timestamp formatting: about half its CPU for a bootstrap). Numeric, real, json, array and
+//    bytea columns are selected as `col::text`, an I/O conversion cast for them (pg_cast has no
+//    function cast to text for these types), so their bytes are PostgreSQL's text form.
+// Either way the JSON is the same: a binary value is turned into exactly the text PostgreSQL
+// prints for it in Outpost's session settings (ISO dates, UTC), then into JSON by
+// AppendPgValueJson.
+enum class RowFormat { kText, kBinary };
+
+// kBinary when every view column of `table` can be read as described above; kText otherwise
+// (inet and cidr have function casts to text that differ from their output; other types have no
+// decoder here).
+RowFormat RowFormatFor(const SyncedTable& table);
+inline ResultFormat ResultFormatOf(RowFormat format) {
+  return format == RowFormat::kBinary ? ResultFormat::kBinary : ResultFormat::kText;
+}
+
+// `alias."c1", alias."c2", …` for the view columns of `table` (view order), with the casts of
+// `format` (above). A query built with kBinary must be run with ResultFormat::kBinary.
+std::string ViewColumnsSql(const SyncedTable& table, std::string_view alias,
+                           RowFormat format = RowFormat::kText);
+
+// The PostgreSQL text form of the non-NULL value of a column of `type` in result column `col`,
+// whatever form that result column came in (binary values converted as above), into `*text`.
+// Errors: kInternal when a binary value has the wrong size for its type or is out of range.
+Status PgValueText(const ColumnType& type, const PgResult& result, int row, int col,
+                   std::string* text);
 
 // The JSON array of view column names, e.g. ["id","name"] (the "columns" of a rows line).
 std::string ViewColumnsJson(const SyncedTable& table);
