@@ -573,6 +573,45 @@ TEST_CASE("push: tenant safety", "[push][security]") {
   CHECK(g.Entry(g.entry, "companyId") == g.a);
   CHECK(g.Entry(id, "id") == "<none>");
 
+  SECTION("references to another tenant's existing rows are refused, naming the reference") {
+    // The row itself is in A's scope; one of its references (not the first one checked) points
+    // at B's row, which exists: the scope and reference checks run as one query, and the
+    // failing one is reported.
+    const std::string b_user = app.Q("SELECT md5('gogotime:user:2:1')::uuid");
+    const std::string b_code = app.Q("SELECT id FROM action_codes WHERE \"companyId\" = '" + g.b +
+                                     "' ORDER BY id LIMIT 1");
+    REQUIRE(app.Q("SELECT count(*) FROM users WHERE id = '" + b_user + "' AND \"companyId\" = '" +
+                  g.b + "'") == "1");
+    REQUIRE(!b_code.empty());
+    json to_b_code = g.NewEntry("0193a0c0-0000-7000-8000-0000000000a4");
+    to_b_code["actionCodeId"] = b_code;
+    json to_b_user = g.NewEntry("0193a0c0-0000-7000-8000-0000000000a5");
+    to_b_user["userId"] = b_user;
+    json fine = g.NewEntry("0193a0c0-0000-7000-8000-0000000000a6");
+    auto f = app.PushOk(
+        g.admin_p,
+        app.Body(
+            kClient2,
+            json::array(
+                {Tx(1, json::array(
+                           {Ins("timesheet_entries", json::array({to_b_code["id"]}), to_b_code)})),
+                 Tx(2, json::array(
+                           {Ins("timesheet_entries", json::array({to_b_user["id"]}), to_b_user)})),
+                 Tx(3, json::array({Upd("timesheet_entries", json::array({g.entry}),
+                                        json{{"userId", b_user}}, json{{"userId", g.admin}})})),
+                 Tx(4,
+                    json::array({Ins("timesheet_entries", json::array({fine["id"]}), fine)}))})));
+    CHECK(f[0]["error"]["code"] == "permission_denied");
+    CHECK(f[0]["error"]["rule"] == "FK_timesheet_entries_actionCodeId");
+    CHECK(f[1]["error"]["code"] == "permission_denied");
+    CHECK(f[1]["error"]["rule"] == "FK_timesheet_entries_userId");
+    CHECK(f[2]["error"]["rule"] == "FK_timesheet_entries_userId");
+    CHECK(f[3]["status"] == "applied");
+    CHECK(g.Entry(to_b_code["id"].get<std::string>(), "id") == "<none>");
+    CHECK(g.Entry(to_b_user["id"].get<std::string>(), "id") == "<none>");
+    CHECK(g.Entry(g.entry, "userId") != b_user);
+  }
+
   SECTION("row filter: an employee writes only their own rows") {
     json own = g.NewEntry("0193a0c0-0000-7000-8000-0000000000a2");
     own.erase("userId");
