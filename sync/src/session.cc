@@ -614,11 +614,20 @@ class SyncSession::Impl {
   // the key and for secondary indexes: once an index outgrows the page cache every row costs
   // random page reads and writes per index (a 1M-row table loaded 5x slower). So once this
   // bootstrap has brought `set_aside_index_rows` rows of a table, the table's key index
-  // (KeyIndexName) and non-unique indexes are set aside: dropped, their SQL kept in _outpost_meta.
-  // The last bootstrap page rebuilds them by sorting, first removing rows sent twice (a table the
-  // server restarted after a rewrite). Other unique indexes stay: the server's rows satisfy them
-  // and they must keep refusing local rows. Set-aside and rebuild share their page's transaction,
-  // so a crash leaves either the indexes or their record.
+  // (KeyIndexName), its non-unique indexes and its plain unique indexes (column lists, no WHERE)
+  // are set aside: dropped, their SQL kept in _outpost_meta. The last bootstrap page rebuilds
+  // them by sorting, key indexes first, each after removing the rows it would refuse:
+  //  - for a key: rows sent twice (a table the server restarted after a rewrite), the later copy
+  //    (higher rowid) kept;
+  //  - for another unique index: rows colliding on it, as ClearUniqueConflicts resolves them when
+  //    the index is in place. A server row beats a row the app wrote meanwhile (its key in the
+  //    outbox: the reapplication of the outbox that follows the rebuild brings it back, and it
+  //    is refused there as any offline write colliding with a server row), and among server rows
+  //    the later one (higher rowid) wins. An earlier server row can only collide with a later
+  //    one if it changed after its page was read, so after the bootstrap began: the first
+  //    incremental pull sends its current version again.
+  // Unique indexes on expressions or with a WHERE stay in place. Set-aside and rebuild share
+  // their page's transaction, so a crash leaves either the indexes or their record.
   //
   // Meanwhile such a table has no key: bootstrap rows are plain INSERTs, the app's lookups by key
   // scan the table, and writes to the table or to tables whose foreign keys reference it fail
@@ -633,10 +642,16 @@ class SyncSession::Impl {
       ok = ok && ix.is_object() && ix.contains("table") && ix["table"].is_string() &&
            ix.contains("name") && ix["name"].is_string() && ix.contains("sql") &&
            ix["sql"].is_string() && ix.contains("key") && ix["key"].is_boolean();
+      if (ok && ix.contains("unique_columns")) {
+        const json& cols = ix["unique_columns"];
+        ok = cols.is_array() && !cols.empty() &&
+             std::all_of(cols.begin(), cols.end(), [](const json& c) { return c.is_string(); });
+      }
     }
     if (!ok) {
-      return Status(Code::kCorruption, "_outpost_meta." + std::string(kMetaSetAsideIndexes) +
-                                           " is not an array of {table, name, sql, key}");
+      return Status(Code::kCorruption,
+                    "_outpost_meta." + std::string(kMetaSetAsideIndexes) +
+                        " is not an array of {table, name, sql, key[, unique_columns]}");
     }
     return set_aside;
   }
@@ -660,17 +675,34 @@ class SyncSession::Impl {
     if (keyless_tables.count(t.name)) return Status::Ok();
     OUTPOST_ASSIGN_OR_RETURN(json set_aside, SetAsideRecord());
     const std::string key_index = KeyIndexName(t);
+    // Column 2: the columns of a unique index that is not the key ("a\x1fb"), else NULL. A plain
+    // unique index has neither a WHERE nor expression keys (pragma_index_info: cid -2).
     OUTPOST_ASSIGN_OR_RETURN(
-        auto r, store->Execute("SELECT il.name, m.sql FROM pragma_index_list(?) AS il JOIN "
-                               "sqlite_schema AS m ON m.type = 'index' AND m.name = il.name "
-                               "WHERE (il.\"unique\" = 0 OR il.name = ?) AND m.sql IS NOT NULL",
-                               json::array({t.name, key_index})));
+        auto r,
+        store->Execute(
+            "SELECT il.name, m.sql, CASE WHEN il.\"unique\" AND il.name <> ?2 THEN (SELECT "
+            "group_concat(ii.name, char(31)) FROM (SELECT name FROM pragma_index_info(il.name) "
+            "ORDER BY seqno) AS ii) END FROM pragma_index_list(?1) AS il JOIN sqlite_schema AS m "
+            "ON m.type = 'index' AND m.name = il.name WHERE m.sql IS NOT NULL AND (il.\"unique\" "
+            "= 0 OR il.name = ?2 OR (il.partial = 0 AND NOT EXISTS (SELECT 1 FROM "
+            "pragma_index_info(il.name) WHERE cid < 0)))",
+            json::array({t.name, key_index})));
     bool has_key = false;
     for (const auto& row : r.rows) {
       const std::string name = row[0].get<std::string>();
       has_key = has_key || name == key_index;
-      set_aside.push_back(
-          {{"table", t.name}, {"name", name}, {"sql", row[1]}, {"key", name == key_index}});
+      json ix = {{"table", t.name}, {"name", name}, {"sql", row[1]}, {"key", name == key_index}};
+      if (row[2].is_string()) {
+        json columns = json::array();
+        const std::string list = row[2].get<std::string>();
+        for (size_t at = 0; at <= list.size();) {
+          size_t end = std::min(list.find('\x1f', at), list.size());
+          columns.push_back(list.substr(at, end - at));
+          at = end + 1;
+        }
+        ix["unique_columns"] = std::move(columns);
+      }
+      set_aside.push_back(std::move(ix));
     }
     // Without its key index the table is not touched (a mirror from before key indexes).
     if (!has_key) return Status::Ok();
@@ -712,6 +744,36 @@ class SyncSession::Impl {
     return store->DeleteMeta(kMetaSetAsideIndexes);
   }
 
+  // Deletes the rows of `t` that collide on the unique column list `columns` with a row that
+  // wins (see above): a row of the server's beats one whose key the outbox holds, then the
+  // higher rowid wins. NULLs never collide (SQLite's and PostgreSQL's unique semantics); `=`
+  // compares with the columns' collations, as the index does.
+  Status RemoveUniqueCollisions(const Table& t, const json& columns) {
+    const std::string q = QuoteIdent(t.name);
+    std::vector<std::string> same, a_key, b_key;
+    for (const auto& column : columns) {
+      const std::string c = QuoteIdent(column.get<std::string>());
+      same.push_back("a." + c + " = b." + c);
+    }
+    for (const auto& k : t.primary_key) {
+      a_key.push_back("a." + QuoteIdent(k));
+      b_key.push_back("b." + QuoteIdent(k));
+    }
+    auto from_server = [&](const std::vector<std::string>& key) {
+      return "NOT EXISTS (SELECT 1 FROM _outpost_outbox o WHERE o.tbl = ?1 AND o.pk = "
+             "outpost_pk_json(" +
+             Join(key, ", ") + "))";
+    };
+    const std::string a_server = from_server(a_key), b_server = from_server(b_key);
+    return store
+        ->Execute("DELETE FROM " + q + " WHERE _rowid_ IN (SELECT a._rowid_ FROM " + q +
+                      " AS a JOIN " + q + " AS b ON " + Join(same, " AND ") +
+                      " AND a._rowid_ <> b._rowid_ WHERE (" + b_server + ") > (" + a_server +
+                      ") OR ((" + b_server + ") = (" + a_server + ") AND b._rowid_ > a._rowid_))",
+                  json::array({t.name}))
+        .status();
+  }
+
   Status RebuildSetAside(const json& set_aside) {
     for (bool keys : {true, false}) {
       for (const auto& ix : set_aside) {
@@ -736,6 +798,10 @@ class SyncSession::Impl {
                                                 QuoteIdent(table) + " GROUP BY " + KeyColumns(*t) +
                                                 ")")
                                       .status());
+          built = store->Execute(sql);
+        } else if (!built.ok() && !keys && built.status().code() == Code::kConstraint && t &&
+                   ix.contains("unique_columns")) {
+          OUTPOST_RETURN_IF_ERROR(RemoveUniqueCollisions(*t, ix["unique_columns"]));
           built = store->Execute(sql);
         }
         OUTPOST_RETURN_IF_ERROR(

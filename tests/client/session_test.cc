@@ -59,6 +59,37 @@ Schema ClientSchema() {
   lines.indexes = {by_order};
   lines.sync.scope.kind = ScopeKind::kAll;
   s.tables.push_back(lines);
+
+  // A table with a plain unique constraint (set aside during bootstraps) and a partial unique
+  // index (which stays).
+  Table members;
+  members.name = "members";
+  Column mid = id;
+  Column email;
+  email.name = "email";
+  email.type.kind = TypeKind::kText;
+  email.type.pg_type = "text";
+  email.nullable = false;
+  Column nick;
+  nick.name = "nick";
+  nick.type.kind = TypeKind::kText;
+  nick.type.pg_type = "text";
+  Column team = qty;
+  team.name = "team";
+  team.nullable = true;
+  members.columns = {mid, email, nick, team};
+  members.primary_key = {"id"};
+  members.uniques = {UniqueConstraint{"members_email_key", {"email"}}};
+  Index nick_in_team;
+  nick_in_team.name = "members_nick_in_team_key";
+  nick_in_team.unique = true;
+  nick_in_team.keys = {"nick"};
+  nick_in_team.key_is_expression = {false};
+  nick_in_team.descending = {false};
+  nick_in_team.where = "(team IS NOT NULL)";
+  members.indexes = {nick_in_team};
+  members.sync.scope.kind = ScopeKind::kAll;
+  s.tables.push_back(members);
   return s;
 }
 
@@ -260,6 +291,58 @@ TEST_CASE("a bootstrap sets a big table's indexes aside and rebuilds them with i
   CHECK(c.Query("SELECT id, qty FROM order_lines ORDER BY id") ==
         json::array({json::array({kL1, 5}), json::array({kL2, 9}), json::array({kL3, 3})}));
   CHECK(c.Query(query) == original);
+}
+
+TEST_CASE("a bootstrap sets plain unique indexes aside; at the rebuild server rows win collisions",
+          "[client]") {
+  SessionOptions options;
+  options.set_aside_index_rows = 1;
+  Client c(options);
+  auto member_rows = [](const json& rows) {
+    return json{{"type", "rows"},
+                {"table", "members"},
+                {"columns", {"id", "email", "nick", "team"}},
+                {"rows", rows}}
+        .dump();
+  };
+  const std::string m1 = "0190a5d2-1c4e-7000-8000-0000000000b1";
+  const std::string m2 = "0190a5d2-1c4e-7000-8000-0000000000b2";
+  const std::string m3 = "0190a5d2-1c4e-7000-8000-0000000000b3";
+  const std::string m4 = "0190a5d2-1c4e-7000-8000-0000000000b4";
+  const std::string m5 = "0190a5d2-1c4e-7000-8000-0000000000b5";
+  const std::string m6 = "0190a5d2-1c4e-7000-8000-0000000000b6";
+  const std::string indexes =
+      "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'members' ORDER BY name";
+  const json original = c.Query(indexes);
+  REQUIRE(original ==
+          json::array({json::array({"_outpost_key_members"}), json::array({"members_email_key"}),
+                       json::array({"members_nick_in_team_key"})}));
+
+  c.MustPull({R"({"type":"reset"})", member_rows({{m1, "a@x", "ann", 1}}),
+              CursorLine(Cursor(100, 1), true, /*more=*/true)});
+  // The second rows line sets the key and the plain unique index aside; the partial one stays.
+  c.MustPull({member_rows({{m2, "b@x", "bob", 1}, {m6, "d@x", nullptr, nullptr}}),
+              CursorLine(Cursor(100, 2), true, true)});
+  CHECK(c.Query(indexes) == json::array({json::array({"members_nick_in_team_key"})}));
+  // Meanwhile the app inserts a row whose email a server row already has: nothing refuses it.
+  c.Sql("INSERT INTO members (id, email) VALUES (?, 'd@x')", json{m4});
+  CHECK(c.session->status().pending_mutations == 1);
+  // The last page: m5 takes m1's email (m1 changed after its page was read).
+  c.MustPull({member_rows({{m3, "c@x", "cy", 2}, {m5, "a@x", "al", 2}}),
+              CursorLine(Cursor(100, 3), false)});
+  CHECK(c.session->bootstrapped());
+  CHECK(c.Query(indexes) == original);
+  // m1 lost to the later server row m5; the app's m4 lost to the server's m6 although it came
+  // later, and stays in the outbox for the server to judge.
+  CHECK(c.Query("SELECT id, email FROM members ORDER BY id") ==
+        json::array({json::array({m2, "b@x"}), json::array({m3, "c@x"}), json::array({m5, "a@x"}),
+                     json::array({m6, "d@x"})}));
+  CHECK(c.session->status().pending_mutations == 1);
+  CHECK_FALSE(c.store->GetMeta("bootstrap_set_aside_indexes")->has_value());
+  // The rebuilt index refuses again.
+  auto dup = c.store->Execute("INSERT INTO members (id, email) VALUES (?, 'b@x')",
+                              json{"0190a5d2-1c4e-7000-8000-0000000000b7"});
+  CHECK(dup.status().code() == Code::kConstraint);
 }
 
 TEST_CASE("a bootstrap writes through a rollback journal and leaves the store in WAL", "[client]") {
