@@ -7,6 +7,7 @@
 
 #include "outpost/store.h"
 #include "outpost/sync.h"
+#include "test_schema.h"
 
 namespace outpost {
 namespace {
@@ -14,28 +15,20 @@ namespace {
 using nlohmann::json;
 
 Schema BenchSchema() {
-  auto col = [](const char* name, TypeKind kind, const char* pg, bool nullable) {
-    Column c;
-    c.name = name;
-    c.type.kind = kind;
-    c.type.pg_type = pg;
-    c.nullable = nullable;
-    return c;
-  };
   Table t;
   t.name = "entries";
-  t.columns = {col("id", TypeKind::kUuid, "uuid", false),
-               col("company", TypeKind::kUuid, "uuid", false),
-               col("user", TypeKind::kUuid, "uuid", false),
-               col("day", TypeKind::kDate, "date", false),
-               col("minutes", TypeKind::kInteger, "integer", false),
-               col("note", TypeKind::kText, "text", true),
-               col("billable", TypeKind::kBoolean, "boolean", false),
-               col("rate", TypeKind::kNumeric, "numeric(10,2)", true),
-               col("created", TypeKind::kTimestamptz, "timestamptz", false),
-               col("updated", TypeKind::kTimestamptz, "timestamptz", false),
-               col("score", TypeKind::kReal, "double precision", true),
-               col("tag", TypeKind::kText, "text", true)};
+  t.columns = {testing::MakeColumn("id", TypeKind::kUuid, "uuid", false),
+               testing::MakeColumn("company", TypeKind::kUuid, "uuid", false),
+               testing::MakeColumn("user", TypeKind::kUuid, "uuid", false),
+               testing::MakeColumn("day", TypeKind::kDate, "date", false),
+               testing::MakeColumn("minutes", TypeKind::kInteger, "integer", false),
+               testing::MakeColumn("note", TypeKind::kText, "text", true),
+               testing::MakeColumn("billable", TypeKind::kBoolean, "boolean", false),
+               testing::MakeColumn("rate", TypeKind::kNumeric, "numeric(10,2)", true),
+               testing::MakeColumn("created", TypeKind::kTimestamptz, "timestamptz", false),
+               testing::MakeColumn("updated", TypeKind::kTimestamptz, "timestamptz", false),
+               testing::MakeColumn("score", TypeKind::kReal, "double precision", true),
+               testing::MakeColumn("tag", TypeKind::kText, "text", true)};
   t.primary_key = {"id"};
   t.sync.scope.kind = ScopeKind::kAll;
   Schema s;

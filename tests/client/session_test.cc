@@ -21,27 +21,16 @@ constexpr const char* kP3 = "0190a5d2-1c4e-7000-8000-000000000003";
 constexpr const char* kT1 = "0190a5d2-1c4e-7000-8000-0000000000a1";
 constexpr const char* kT2 = "0190a5d2-1c4e-7000-8000-0000000000a2";
 
-// The core test schema plus a child of the serial-keyed orders table.
+// The core test schema plus a child of the serial-keyed orders table, and a table with a plain
+// and a partial unique index.
 Schema ClientSchema() {
   Schema s = testing::CoreTestSchema();
   Table lines;
   lines.name = "order_lines";
-  Column id;
-  id.name = "id";
-  id.type.kind = TypeKind::kUuid;
-  id.type.pg_type = "uuid";
-  id.nullable = false;
+  Column id = testing::MakeColumn("id", TypeKind::kUuid, "uuid", false);
   id.default_expr = "gen_random_uuid()";
-  Column order_id;
-  order_id.name = "order_id";
-  order_id.type.kind = TypeKind::kInteger;
-  order_id.type.pg_type = "integer";
-  order_id.nullable = false;
-  Column qty;
-  qty.name = "qty";
-  qty.type.kind = TypeKind::kInteger;
-  qty.type.pg_type = "integer";
-  qty.nullable = false;
+  Column order_id = testing::MakeColumn("order_id", TypeKind::kInteger, "integer", false);
+  Column qty = testing::MakeColumn("qty", TypeKind::kInteger, "integer", false);
   lines.columns = {id, order_id, qty};
   lines.primary_key = {"id"};
   ForeignKey fk;
@@ -64,20 +53,10 @@ Schema ClientSchema() {
   // index (which stays).
   Table members;
   members.name = "members";
-  Column mid = id;
-  Column email;
-  email.name = "email";
-  email.type.kind = TypeKind::kText;
-  email.type.pg_type = "text";
-  email.nullable = false;
-  Column nick;
-  nick.name = "nick";
-  nick.type.kind = TypeKind::kText;
-  nick.type.pg_type = "text";
-  Column team = qty;
-  team.name = "team";
-  team.nullable = true;
-  members.columns = {mid, email, nick, team};
+  Column email = testing::MakeColumn("email", TypeKind::kText, "text", false);
+  Column nick = testing::MakeColumn("nick", TypeKind::kText, "text", true);
+  Column team = testing::MakeColumn("team", TypeKind::kInteger, "integer", true);
+  members.columns = {id, email, nick, team};
   members.primary_key = {"id"};
   members.uniques = {UniqueConstraint{"members_email_key", {"email"}}};
   Index nick_in_team;

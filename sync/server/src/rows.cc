@@ -185,6 +185,41 @@ void JulianToDate(int jd, int* year, int* month, int* day) {
 constexpr int kPostgresEpochJulianDay = 2451545;  // 2000-01-01, day 0 of date and timestamp
 constexpr int64_t kMicrosPerDay = 86400000000LL;
 
+// A finite date or timestamp in civil parts (PostgreSQL's timestamp2tm).
+struct CivilTime {
+  int year = 0, month = 0, day = 0;  // astronomical year numbering: 0 is 1 BC
+  int64_t second_of_day = 0, micros = 0;
+};
+
+// Days since 2000-01-01 -> date. False outside the Julian days PostgreSQL's j2date takes.
+bool CivilFromDays(int64_t days, CivilTime* c) {
+  const int64_t jd = days + kPostgresEpochJulianDay;
+  if (jd < 0 || jd > std::numeric_limits<int>::max()) return false;
+  JulianToDate(static_cast<int>(jd), &c->year, &c->month, &c->day);
+  return true;
+}
+
+// Microseconds since 2000-01-01 00:00 -> date and time of day (the day floored).
+bool CivilFromMicros(int64_t t, CivilTime* c) {
+  int64_t days = t / kMicrosPerDay;
+  t -= days * kMicrosPerDay;
+  if (t < 0) {
+    t += kMicrosPerDay;
+    days -= 1;
+  }
+  c->second_of_day = t / 1000000;
+  c->micros = t % 1000000;
+  return CivilFromDays(days, c);
+}
+
+// PostgreSQL's infinities are the minimum and maximum of the binary value's type `T`.
+template <typename T>
+const char* InfinityText(int64_t v) {
+  if (v == std::numeric_limits<T>::min()) return "-infinity";
+  if (v == std::numeric_limits<T>::max()) return "infinity";
+  return nullptr;
+}
+
 void AppendZeroPadded(int64_t v, int width, std::string* out) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
@@ -241,41 +276,36 @@ bool AppendBinaryJsonFast(TypeKind kind, std::string_view b, std::string* out) {
       return true;
     case TypeKind::kDate: {
       if (b.size() != 4) return false;
-      const int64_t jd = ReadBigEndianSigned(b) + kPostgresEpochJulianDay;
-      if (jd < 1721426 || jd > 5373484) return false;  // 0001-01-01 .. 9999-12-31
-      int y = 0, m = 0, d = 0;
-      JulianToDate(static_cast<int>(jd), &y, &m, &d);
+      const int64_t days = ReadBigEndianSigned(b);
+      // 0001-01-01 .. 9999-12-31
+      constexpr int64_t kLow = 1721426 - kPostgresEpochJulianDay,
+                        kHigh = 5373484 - kPostgresEpochJulianDay;
+      CivilTime c;
+      if (days < kLow || days > kHigh || !CivilFromDays(days, &c)) return false;
       *p++ = '"';
-      p = PutDigits(p, y, 4);
+      p = PutDigits(p, c.year, 4);
       *p++ = '-';
-      p = PutDigits(p, m, 2);
+      p = PutDigits(p, c.month, 2);
       *p++ = '-';
-      p = PutDigits(p, d, 2);
+      p = PutDigits(p, c.day, 2);
       *p++ = '"';
       break;
     }
     case TypeKind::kTimestamp:
     case TypeKind::kTimestamptz: {
       if (b.size() != 8) return false;
-      int64_t t = ReadBigEndianSigned(b);
-      // 0001-01-01 .. 9999-12-31 (also keeps the arithmetic below far from overflow).
+      const int64_t t = ReadBigEndianSigned(b);
+      // 0001-01-01 .. 9999-12-31
       constexpr int64_t kLow = -63082281600LL * 1000000, kHigh = 252455616000LL * 1000000;
-      if (t < kLow || t >= kHigh) return false;
-      int64_t days = t / kMicrosPerDay;
-      t -= days * kMicrosPerDay;
-      if (t < 0) {
-        t += kMicrosPerDay;
-        days -= 1;
-      }
-      int y = 0, mo = 0, d = 0;
-      JulianToDate(static_cast<int>(days + kPostgresEpochJulianDay), &y, &mo, &d);
-      const int64_t secs = t / 1000000, micros = t % 1000000;
+      CivilTime c;
+      if (t < kLow || t >= kHigh || !CivilFromMicros(t, &c)) return false;
+      const int64_t secs = c.second_of_day, micros = c.micros;
       *p++ = '"';
-      p = PutDigits(p, y, 4);
+      p = PutDigits(p, c.year, 4);
       *p++ = '-';
-      p = PutDigits(p, mo, 2);
+      p = PutDigits(p, c.month, 2);
       *p++ = '-';
-      p = PutDigits(p, d, 2);
+      p = PutDigits(p, c.day, 2);
       *p++ = 'T';
       p = PutDigits(p, secs / 3600, 2);
       *p++ = ':';
@@ -330,51 +360,30 @@ Status BinaryToPgText(const ColumnType& type, std::string_view b, std::string* t
     case TypeKind::kDate: {
       if (b.size() != 4) return wrong_size();
       const int64_t days = ReadBigEndianSigned(b);
-      if (days == std::numeric_limits<int32_t>::min()) {
-        text->append("-infinity");
+      if (const char* infinity = InfinityText<int32_t>(days)) {
+        text->append(infinity);
         return Status::Ok();
       }
-      if (days == std::numeric_limits<int32_t>::max()) {
-        text->append("infinity");
-        return Status::Ok();
-      }
-      const int64_t jd = days + kPostgresEpochJulianDay;
-      if (jd < 0 || jd > std::numeric_limits<int>::max()) {
-        return Status(Code::kInternal, "binary date out of range");
-      }
-      int y = 0, m = 0, d = 0;
-      JulianToDate(static_cast<int>(jd), &y, &m, &d);
-      AppendYmd(y, m, d, text);
-      if (y <= 0) text->append(" BC");
+      CivilTime c;
+      if (!CivilFromDays(days, &c)) return Status(Code::kInternal, "binary date out of range");
+      AppendYmd(c.year, c.month, c.day, text);
+      if (c.year <= 0) text->append(" BC");
       return Status::Ok();
     }
     case TypeKind::kTimestamp:
     case TypeKind::kTimestamptz: {
       if (b.size() != 8) return wrong_size();
-      int64_t t = ReadBigEndianSigned(b);
-      if (t == std::numeric_limits<int64_t>::min()) {
-        text->append("-infinity");
+      const int64_t t = ReadBigEndianSigned(b);
+      if (const char* infinity = InfinityText<int64_t>(t)) {
+        text->append(infinity);
         return Status::Ok();
       }
-      if (t == std::numeric_limits<int64_t>::max()) {
-        text->append("infinity");
-        return Status::Ok();
-      }
-      // PostgreSQL's timestamp2tm: whole days (floored) and the time of day.
-      int64_t days = t / kMicrosPerDay;
-      t -= days * kMicrosPerDay;
-      if (t < 0) {
-        t += kMicrosPerDay;
-        days -= 1;
-      }
-      const int64_t jd = days + kPostgresEpochJulianDay;
-      if (jd < 0 || jd > std::numeric_limits<int>::max()) {
+      CivilTime c;
+      if (!CivilFromMicros(t, &c)) {
         return Status(Code::kInternal, "binary timestamp out of range");
       }
-      int y = 0, mo = 0, d = 0;
-      JulianToDate(static_cast<int>(jd), &y, &mo, &d);
-      AppendYmd(y, mo, d, text);
-      const int64_t secs = t / 1000000, micros = t % 1000000;
+      AppendYmd(c.year, c.month, c.day, text);
+      const int64_t secs = c.second_of_day, micros = c.micros;
       text->push_back(' ');
       AppendZeroPadded(secs / 3600, 2, text);
       text->push_back(':');
@@ -388,7 +397,7 @@ Status BinaryToPgText(const ColumnType& type, std::string_view b, std::string* t
         while (text->back() == '0') text->pop_back();
       }
       if (type.kind == TypeKind::kTimestamptz) text->append("+00");
-      if (y <= 0) text->append(" BC");
+      if (c.year <= 0) text->append(" BC");
       return Status::Ok();
     }
     default:
