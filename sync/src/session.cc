@@ -159,6 +159,20 @@ std::string KeyColumns(const Table& t) {
   return Join(parts, ", ");
 }
 
+// The unique column sets of `t` besides its key that the mirror enforces with a plain index
+// (UNIQUE constraints; unique indexes without a WHERE or expression keys), with the index's name.
+std::vector<std::pair<std::string, std::vector<std::string>>> PlainUniqueSets(const Table& t) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> sets;
+  for (const auto& uq : t.uniques) sets.emplace_back(uq.name, uq.columns);
+  for (const auto& ix : t.indexes) {
+    bool plain = ix.unique && !ix.where &&
+                 std::none_of(ix.key_is_expression.begin(), ix.key_is_expression.end(),
+                              [](bool e) { return e; });
+    if (plain) sets.emplace_back(ix.name, ix.keys);
+  }
+  return sets;
+}
+
 // "c1" = ? AND "c2" = ? over the primary key.
 std::string PkWhere(const Table& t) {
   std::vector<std::string> parts;
@@ -446,14 +460,6 @@ class SyncSession::Impl {
   // new versions come in this catch-up.
   Result<bool> ClearUniqueConflicts(const Upsert& u, const std::vector<JsonScalar>& vals) {
     const Table& t = *u.table;
-    std::vector<std::vector<std::string>> sets;
-    for (const auto& uq : t.uniques) sets.push_back(uq.columns);
-    for (const auto& ix : t.indexes) {
-      bool plain = ix.unique && !ix.where &&
-                   std::none_of(ix.key_is_expression.begin(), ix.key_is_expression.end(),
-                                [](bool e) { return e; });
-      if (plain) sets.push_back(ix.keys);
-    }
     // "k1" IS ? AND "k2" IS ? for the row's key, its values appended to `params`.
     auto key_is = [&](json* params) -> Result<std::string> {
       std::vector<std::string> conds;
@@ -474,7 +480,7 @@ class SyncSession::Impl {
           auto r, store->Execute("DELETE FROM " + QuoteIdent(t.name) + " WHERE " + same, params));
       any = r.changes > 0;
     }
-    for (const auto& cols : sets) {
+    for (const auto& [name, cols] : PlainUniqueSets(t)) {
       std::vector<std::string> conds;
       json params = json::array();
       bool complete = true;
@@ -642,16 +648,10 @@ class SyncSession::Impl {
       ok = ok && ix.is_object() && ix.contains("table") && ix["table"].is_string() &&
            ix.contains("name") && ix["name"].is_string() && ix.contains("sql") &&
            ix["sql"].is_string() && ix.contains("key") && ix["key"].is_boolean();
-      if (ok && ix.contains("unique_columns")) {
-        const json& cols = ix["unique_columns"];
-        ok = cols.is_array() && !cols.empty() &&
-             std::all_of(cols.begin(), cols.end(), [](const json& c) { return c.is_string(); });
-      }
     }
     if (!ok) {
-      return Status(Code::kCorruption,
-                    "_outpost_meta." + std::string(kMetaSetAsideIndexes) +
-                        " is not an array of {table, name, sql, key[, unique_columns]}");
+      return Status(Code::kCorruption, "_outpost_meta." + std::string(kMetaSetAsideIndexes) +
+                                           " is not an array of {table, name, sql, key}");
     }
     return set_aside;
   }
@@ -675,34 +675,20 @@ class SyncSession::Impl {
     if (keyless_tables.count(t.name)) return Status::Ok();
     OUTPOST_ASSIGN_OR_RETURN(json set_aside, SetAsideRecord());
     const std::string key_index = KeyIndexName(t);
-    // Column 2: the columns of a unique index that is not the key ("a\x1fb"), else NULL. A plain
-    // unique index has neither a WHERE nor expression keys (pragma_index_info: cid -2).
+    // A plain unique index has neither a WHERE nor expression keys (pragma_index_info: cid -2).
     OUTPOST_ASSIGN_OR_RETURN(
         auto r,
-        store->Execute(
-            "SELECT il.name, m.sql, CASE WHEN il.\"unique\" AND il.name <> ?2 THEN (SELECT "
-            "group_concat(ii.name, char(31)) FROM (SELECT name FROM pragma_index_info(il.name) "
-            "ORDER BY seqno) AS ii) END FROM pragma_index_list(?1) AS il JOIN sqlite_schema AS m "
-            "ON m.type = 'index' AND m.name = il.name WHERE m.sql IS NOT NULL AND (il.\"unique\" "
-            "= 0 OR il.name = ?2 OR (il.partial = 0 AND NOT EXISTS (SELECT 1 FROM "
-            "pragma_index_info(il.name) WHERE cid < 0)))",
-            json::array({t.name, key_index})));
+        store->Execute("SELECT il.name, m.sql FROM pragma_index_list(?1) AS il JOIN sqlite_schema "
+                       "AS m ON m.type = 'index' AND m.name = il.name WHERE m.sql IS NOT NULL AND "
+                       "(il.\"unique\" = 0 OR il.name = ?2 OR (il.partial = 0 AND NOT EXISTS "
+                       "(SELECT 1 FROM pragma_index_info(il.name) WHERE cid < 0)))",
+                       json::array({t.name, key_index})));
     bool has_key = false;
     for (const auto& row : r.rows) {
       const std::string name = row[0].get<std::string>();
       has_key = has_key || name == key_index;
-      json ix = {{"table", t.name}, {"name", name}, {"sql", row[1]}, {"key", name == key_index}};
-      if (row[2].is_string()) {
-        json columns = json::array();
-        const std::string list = row[2].get<std::string>();
-        for (size_t at = 0; at <= list.size();) {
-          size_t end = std::min(list.find('\x1f', at), list.size());
-          columns.push_back(list.substr(at, end - at));
-          at = end + 1;
-        }
-        ix["unique_columns"] = std::move(columns);
-      }
-      set_aside.push_back(std::move(ix));
+      set_aside.push_back(
+          {{"table", t.name}, {"name", name}, {"sql", row[1]}, {"key", name == key_index}});
     }
     // Without its key index the table is not touched (a mirror from before key indexes).
     if (!has_key) return Status::Ok();
@@ -744,32 +730,27 @@ class SyncSession::Impl {
     return store->DeleteMeta(kMetaSetAsideIndexes);
   }
 
-  // Deletes the rows of `t` that collide on the unique column list `columns` with a row that
-  // wins (see above): a row of the server's beats one whose key the outbox holds, then the
-  // higher rowid wins. NULLs never collide (SQLite's and PostgreSQL's unique semantics); `=`
-  // compares with the columns' collations, as the index does.
-  Status RemoveUniqueCollisions(const Table& t, const json& columns) {
+  // Deletes the rows of `t` that collide on the unique column list `columns`, keeping one per
+  // value (see above): a row of the server's before one whose key the outbox holds, then the
+  // highest rowid. NULLs never collide (SQLite's and PostgreSQL's unique semantics); the values
+  // are grouped with the columns' collations, as the index compares them.
+  Status RemoveUniqueCollisions(const Table& t, const std::vector<std::string>& columns) {
+    std::vector<std::string> cols, not_null, key;
+    for (const auto& c : columns) {
+      cols.push_back(QuoteIdent(c));
+      not_null.push_back(QuoteIdent(c) + " IS NOT NULL");
+    }
+    for (const auto& k : t.primary_key) key.push_back(QuoteIdent(k));
     const std::string q = QuoteIdent(t.name);
-    std::vector<std::string> same, a_key, b_key;
-    for (const auto& column : columns) {
-      const std::string c = QuoteIdent(column.get<std::string>());
-      same.push_back("a." + c + " = b." + c);
-    }
-    for (const auto& k : t.primary_key) {
-      a_key.push_back("a." + QuoteIdent(k));
-      b_key.push_back("b." + QuoteIdent(k));
-    }
-    auto from_server = [&](const std::vector<std::string>& key) {
-      return "NOT EXISTS (SELECT 1 FROM _outpost_outbox o WHERE o.tbl = ?1 AND o.pk = "
-             "outpost_pk_json(" +
-             Join(key, ", ") + "))";
-    };
-    const std::string a_server = from_server(a_key), b_server = from_server(b_key);
     return store
-        ->Execute("DELETE FROM " + q + " WHERE _rowid_ IN (SELECT a._rowid_ FROM " + q +
-                      " AS a JOIN " + q + " AS b ON " + Join(same, " AND ") +
-                      " AND a._rowid_ <> b._rowid_ WHERE (" + b_server + ") > (" + a_server +
-                      ") OR ((" + b_server + ") = (" + a_server + ") AND b._rowid_ > a._rowid_))",
+        ->Execute("DELETE FROM " + q +
+                      " WHERE _rowid_ IN (SELECT id FROM (SELECT _rowid_ AS id, "
+                      "row_number() OVER (PARTITION BY " +
+                      Join(cols, ", ") +
+                      " ORDER BY NOT EXISTS (SELECT 1 FROM _outpost_outbox o WHERE o.tbl = ? "
+                      "AND o.pk = outpost_pk_json(" +
+                      Join(key, ", ") + ")) DESC, _rowid_ DESC) AS n FROM " + q + " WHERE " +
+                      Join(not_null, " AND ") + ") WHERE n > 1)",
                   json::array({t.name}))
         .status();
   }
@@ -799,10 +780,12 @@ class SyncSession::Impl {
                                                 ")")
                                       .status());
           built = store->Execute(sql);
-        } else if (!built.ok() && !keys && built.status().code() == Code::kConstraint && t &&
-                   ix.contains("unique_columns")) {
-          OUTPOST_RETURN_IF_ERROR(RemoveUniqueCollisions(*t, ix["unique_columns"]));
-          built = store->Execute(sql);
+        } else if (!built.ok() && !keys && built.status().code() == Code::kConstraint && t) {
+          for (const auto& [name, cols] : PlainUniqueSets(*t)) {
+            if (name != ix["name"]) continue;
+            OUTPOST_RETURN_IF_ERROR(RemoveUniqueCollisions(*t, cols));
+            built = store->Execute(sql);
+          }
         }
         OUTPOST_RETURN_IF_ERROR(
             built.status().WithContext("rebuilding index " + ix["name"].get<std::string>()));

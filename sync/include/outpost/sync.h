@@ -100,10 +100,11 @@ struct SyncOptions {
 };
 
 struct SessionOptions {
-  // Once a bootstrap has brought this many rows of a table, the table's key index and non-unique
-  // indexes are dropped and rebuilt by sorting when the bootstrap ends (docs/sync-client.md,
-  // "Bootstrap of big tables"). Below it the b-trees fit the page cache and stay; above it rows
-  // inserted in random key order touch (and, in a bulk load, journal) pages all over the indexes.
+  // Once a bootstrap has brought this many rows of a table, the table's key index, non-unique
+  // indexes and plain unique indexes are dropped and rebuilt by sorting when the bootstrap ends
+  // (docs/sync-client.md, "Bootstrap of big tables"). Below it the b-trees fit the page cache and
+  // stay; above it rows inserted in random key order touch (and, in a bulk load, journal) pages
+  // all over the indexes.
   int64_t set_aside_index_rows = 10000;
 };
 
