@@ -309,13 +309,21 @@ std::vector<std::string> CaptureTriggerSql(const Table& t, int table_id) {
                 "VALUES (outpost_tx_id(), outpost_hlc(), 'D', " + lit + ", outpost_pk_json(" +
                 Refs("OLD.", t.primary_key) + "), outpost_delete_json(" + id + ", " +
                 Refs("OLD.", cols) + ")); END");
-  if (t.has_serial_key()) {
-    // Keys >= 0 belong to the server (DESIGN §7); offline inserts take a negative temporary key
-    // from the column default, which the sync engine later replaces with the server's.
+  // Keys >= 0 belong to the server (DESIGN §7); offline inserts take a negative temporary key
+  // from the column default, which the sync engine later replaces with the server's.
+  std::string server_keys_given;
+  std::string server_keys;
+  for (const auto& k : t.primary_key) {
+    if (!t.IsServerKeyColumn(k)) continue;
+    server_keys_given +=
+        (server_keys_given.empty() ? "" : " OR ") + ("NEW." + QuoteIdent(k)) + " >= 0";
+    server_keys += (server_keys.empty() ? "" : ", ") + t.name + "." + k;
+  }
+  if (!server_keys.empty()) {
     out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_bi_" + t.name) + " BEFORE INSERT ON " +
-                  q + " WHEN outpost_capturing() AND NEW." + QuoteIdent(t.primary_key[0]) +
-                  " >= 0 BEGIN SELECT RAISE(ABORT, " +
-                  QuoteLiteral("outpost: " + t.name + "." + t.primary_key[0] +
+                  q + " WHEN outpost_capturing() AND (" + server_keys_given +
+                  ") BEGIN SELECT RAISE(ABORT, " +
+                  QuoteLiteral("outpost: " + server_keys +
                                " is assigned by the server; omit it to get a temporary key") +
                   "); END");
   }

@@ -357,13 +357,16 @@ Status Store::Impl::LoadCaptureState() {
   }
   // Temporary keys continue below every key already in use, so they never collide locally.
   int64_t lowest = 0;
+  // (A key column that does not lead the key index makes this a scan of its table.)
   for (const auto& t : schema->tables) {
-    if (!t.has_serial_key()) continue;
-    Stmt q(db, "SELECT min(" + QuoteIdent(t.primary_key[0]) + ") FROM " + QuoteIdent(t.name));
-    OUTPOST_RETURN_IF_ERROR(q.status());
-    OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (row && sqlite3_column_type(q.get(), 0) == SQLITE_INTEGER) {
-      lowest = std::min<int64_t>(lowest, sqlite3_column_int64(q.get(), 0));
+    for (const auto& k : t.primary_key) {
+      if (!t.IsServerKeyColumn(k)) continue;
+      Stmt q(db, "SELECT min(" + QuoteIdent(k) + ") FROM " + QuoteIdent(t.name));
+      OUTPOST_RETURN_IF_ERROR(q.status());
+      OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (row && sqlite3_column_type(q.get(), 0) == SQLITE_INTEGER) {
+        lowest = std::min<int64_t>(lowest, sqlite3_column_int64(q.get(), 0));
+      }
     }
   }
   next_temp_key = lowest - 1;

@@ -286,7 +286,7 @@ MirrorDdl GenerateMirrorDdl(const Schema& schema) {
       // A server-assigned integer key is declared INT, not INTEGER: an INTEGER PRIMARY KEY
       // would alias the rowid, which ignores the column default and hands out positive keys
       // that belong to the server (DESIGN §7).
-      bool serial_key = t.has_serial_key() && c.name == t.primary_key[0];
+      bool serial_key = t.IsServerKeyColumn(c.name);
       std::string line =
           QuoteIdent(c.name) + " " + (serial_key ? "INT" : StorageClass(c.type.kind));
       if (c.type.kind == TypeKind::kCitext) line += " COLLATE NOCASE";

@@ -520,10 +520,15 @@ const Column* Table::FindColumn(std::string_view column) const {
   return nullptr;
 }
 
-bool Table::has_serial_key() const {
-  if (primary_key.size() != 1) return false;
-  const Column* c = FindColumn(primary_key[0]);
+bool Table::IsServerKeyColumn(std::string_view column) const {
+  if (std::find(primary_key.begin(), primary_key.end(), column) == primary_key.end()) return false;
+  const Column* c = FindColumn(column);
   return c && c->serial && c->type.kind == TypeKind::kInteger;
+}
+
+bool Table::has_serial_key() const {
+  return std::any_of(primary_key.begin(), primary_key.end(),
+                     [&](const std::string& k) { return IsServerKeyColumn(k); });
 }
 
 const Table* Schema::FindTable(std::string_view table) const {

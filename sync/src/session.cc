@@ -918,86 +918,128 @@ class SyncSession::Impl {
     return out;
   }
 
+  // The positions of `fk`'s columns in `t`'s primary key, when `fk` references `t` by key
+  // columns only (its whole key, or a unique subset of it); empty otherwise.
+  static std::vector<size_t> KeyPositions(const Table& t, const ForeignKey& fk) {
+    std::vector<size_t> positions;
+    if (fk.ref_table != t.name || fk.ref_columns.size() != fk.columns.size()) return {};
+    for (const auto& rc : fk.ref_columns) {
+      auto k = std::find(t.primary_key.begin(), t.primary_key.end(), rc);
+      if (k == t.primary_key.end()) return {};
+      positions.push_back(static_cast<size_t>(k - t.primary_key.begin()));
+    }
+    return positions;
+  }
+
+  // A remap {"table", "from": key, "to": key}: the server replaced the temporary values of the
+  // key's server-assigned columns (Table::IsServerKeyColumn); the key's other columns are the same
+  // in both. Renames the row, the foreign keys that reference it and every outbox entry naming it.
   Status ApplyRemap(const json& remap, std::vector<KeyRemap>* out) {
     std::string table = StringField(remap, "table");
     const Table* t = schema() ? schema()->FindTable(table) : nullptr;
-    if (!t || !remap.contains("from") || !remap.contains("to") || !remap["from"].is_array() ||
-        !remap["to"].is_array() || remap["from"].size() != 1 || remap["to"].size() != 1 ||
-        t->primary_key.size() != 1) {
+    const size_t arity = t ? t->primary_key.size() : 0;
+    bool usable = t && remap.contains("from") && remap.contains("to") && remap["from"].is_array() &&
+                  remap["to"].is_array() && remap["from"].size() == arity &&
+                  remap["to"].size() == arity;
+    // The positions renamed: temporary values (negative) of server-assigned columns.
+    std::vector<bool> renamed(arity, false);
+    bool any = false;
+    for (size_t i = 0; usable && i < arity; ++i) {
+      const json& f = remap["from"][i];
+      const json& to = remap["to"][i];
+      if (f == to) continue;
+      usable = t->IsServerKeyColumn(t->primary_key[i]) && f.is_number_integer() &&
+               f.get<int64_t>() < 0 && to.is_number_integer();
+      renamed[i] = any = true;
+    }
+    if (!usable || !any) {
       return Status(Code::kMalformedRequest, "push answer: unusable remap " + remap.dump());
     }
-    const json& from = remap["from"][0];
-    const json& to = remap["to"][0];
-    const std::string& pkcol = t->primary_key[0];
-    const std::string where = " WHERE " + QuoteIdent(pkcol) + " = ?";
+    const json& from = remap["from"];
+    const json& to = remap["to"];
     // Children first (their foreign keys are deferred), then the row itself.
     for (const auto& child : schema()->tables) {
       for (const auto& fk : child.foreign_keys) {
-        if (fk.ref_table != t->name || fk.columns.size() != 1 || fk.ref_columns.size() != 1 ||
-            fk.ref_columns[0] != pkcol) {
-          continue;
+        std::vector<size_t> pos = KeyPositions(*t, fk);
+        if (std::none_of(pos.begin(), pos.end(), [&](size_t p) { return renamed[p]; })) continue;
+        std::vector<std::string> sets, conds;
+        json params = json::array();
+        for (size_t k = 0; k < pos.size(); ++k) {
+          if (!renamed[pos[k]]) continue;
+          sets.push_back(QuoteIdent(fk.columns[k]) + " = ?");
+          params.push_back(to[pos[k]]);
+        }
+        for (size_t k = 0; k < pos.size(); ++k) {
+          conds.push_back(QuoteIdent(fk.columns[k]) + " = ?");
+          params.push_back(from[pos[k]]);
         }
         OUTPOST_RETURN_IF_ERROR(store
                                     ->Execute("UPDATE " + QuoteIdent(child.name) + " SET " +
-                                                  QuoteIdent(fk.columns[0]) + " = ? WHERE " +
-                                                  QuoteIdent(fk.columns[0]) + " = ?",
-                                              json::array({to, from}))
+                                                  Join(sets, ", ") + " WHERE " +
+                                                  Join(conds, " AND "),
+                                              params)
                                     .status());
       }
     }
-    OUTPOST_ASSIGN_OR_RETURN(
-        auto exists,
-        store->Execute("SELECT 1 FROM " + QuoteIdent(t->name) + where, json::array({to})));
+    const std::string where = " WHERE " + PkWhere(*t);
+    OUTPOST_ASSIGN_OR_RETURN(auto exists,
+                             store->Execute("SELECT 1 FROM " + QuoteIdent(t->name) + where, to));
     if (exists.rows.empty()) {
-      OUTPOST_RETURN_IF_ERROR(store
-                                  ->Execute("UPDATE " + QuoteIdent(t->name) + " SET " +
-                                                QuoteIdent(pkcol) + " = ?" + where,
-                                            json::array({to, from}))
-                                  .status());
+      std::vector<std::string> sets;
+      json params = json::array();
+      for (size_t i = 0; i < arity; ++i) {
+        if (!renamed[i]) continue;
+        sets.push_back(QuoteIdent(t->primary_key[i]) + " = ?");
+        params.push_back(to[i]);
+      }
+      for (const auto& v : from) params.push_back(v);
+      OUTPOST_RETURN_IF_ERROR(
+          store
+              ->Execute("UPDATE " + QuoteIdent(t->name) + " SET " + Join(sets, ", ") + where,
+                        params)
+              .status());
     } else {
       // The server row already arrived by a pull: the temporary copy goes.
       OUTPOST_RETURN_IF_ERROR(
-          store->Execute("DELETE FROM " + QuoteIdent(t->name) + where, json::array({from}))
-              .status());
+          store->Execute("DELETE FROM " + QuoteIdent(t->name) + where, from).status());
     }
-    // Every outbox entry naming the temporary key, in its key or a foreign key column.
+    // Every outbox entry naming a temporary value, in its key or a foreign key column. The
+    // temporary values are unique in the store, so a match is always this row.
     OUTPOST_ASSIGN_OR_RETURN(auto all, store->OutboxMutations());
     for (auto& m : all) {
       const Table* mt = schema()->FindTable(m.table);
       if (!mt) continue;
       bool changed = false;
-      auto fix = [&](json& obj, const std::string& col) {
-        auto it = obj.find(col);
-        if (it != obj.end() && *it == from) {
-          *it = to;
-          changed = true;
+      // Column `col` of `mt` that holds key position `p` of the remapped row.
+      auto fix = [&](const std::string& col, size_t p) {
+        for (json* obj : {&m.new_values, &m.old_values}) {
+          auto it = obj->find(col);
+          if (it != obj->end() && *it == from[p]) {
+            *it = to[p];
+            changed = true;
+          }
         }
-      };
-      auto fix_pk = [&](const std::string& col) {
         for (size_t i = 0; i < mt->primary_key.size() && i < m.pk.size(); ++i) {
-          if (mt->primary_key[i] == col && m.pk[i] == from) {
-            m.pk[i] = to;
+          if (mt->primary_key[i] == col && m.pk[i] == from[p]) {
+            m.pk[i] = to[p];
             changed = true;
           }
         }
       };
       if (mt->name == t->name) {
-        fix(m.new_values, pkcol);
-        fix(m.old_values, pkcol);
-        fix_pk(pkcol);
+        for (size_t i = 0; i < arity; ++i) {
+          if (renamed[i]) fix(t->primary_key[i], i);
+        }
       }
       for (const auto& fk : mt->foreign_keys) {
-        if (fk.ref_table != t->name || fk.columns.size() != 1 || fk.ref_columns.size() != 1 ||
-            fk.ref_columns[0] != pkcol) {
-          continue;
+        std::vector<size_t> pos = KeyPositions(*t, fk);
+        for (size_t k = 0; k < pos.size(); ++k) {
+          if (renamed[pos[k]]) fix(fk.columns[k], pos[k]);
         }
-        fix(m.new_values, fk.columns[0]);
-        fix(m.old_values, fk.columns[0]);
-        fix_pk(fk.columns[0]);
       }
       if (changed) OUTPOST_RETURN_IF_ERROR(store->RewriteMutation(m));
     }
-    out->push_back(KeyRemap{t->name, remap["from"], remap["to"]});
+    out->push_back(KeyRemap{t->name, from, to});
     return Status::Ok();
   }
 

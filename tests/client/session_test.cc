@@ -613,6 +613,31 @@ TEST_CASE("a server key replaces a temporary key in the row, its children and th
   CHECK(c.Query("SELECT id, total FROM orders") == json{{57, "12.00"}});
 }
 
+TEST_CASE("a remap that renames more than temporary key values is refused, changing nothing",
+          "[client]") {
+  Client c;
+  c.Bootstrap(json::array());
+  c.Sql("INSERT INTO orders (total) VALUES ('10.00')");
+  int64_t temp = c.Query("SELECT id FROM orders")[0][0];
+  int64_t tx = c.PushBody()["transactions"][0]["tx_id"];
+  for (const json& remap : {json{{"table", "orders"}, {"from", {temp}}, {"to", {"57"}}},
+                            json{{"table", "orders"}, {"from", {temp, 1}}, {"to", {57, 1}}},
+                            json{{"table", "orders"}, {"from", {5}}, {"to", {57}}},
+                            json{{"table", "orders"}, {"from", {temp}}, {"to", {temp}}},
+                            json{{"table", "nope"}, {"from", {temp}}, {"to", {57}}}}) {
+    INFO(remap.dump());
+    json answer = {{"results",
+                    {{{"tx_id", tx},
+                      {"status", "applied"},
+                      {"checkpoint", "170"},
+                      {"remaps", json::array({remap})}}}}};
+    Status s = c.session->HandlePushResponse(answer.dump());
+    CHECK(s.code() == Code::kMalformedRequest);
+    CHECK(c.Query("SELECT id FROM orders") == json{{temp}});
+    CHECK(c.session->status().pending_mutations == 1);
+  }
+}
+
 TEST_CASE("an expired cursor re-bootstraps and keeps the outbox", "[client]") {
   Client c;
   c.Bootstrap({{kP1, "Alpha", true, "1.00"}});

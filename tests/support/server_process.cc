@@ -40,6 +40,14 @@ int FreePort() {
 // ---------------------------------------------------------------------------------------------
 // ServerProcess
 
+std::string RulesPath(const std::string& app) {
+  const std::string ext = ".json";
+  if (app.size() > ext.size() && app.compare(app.size() - ext.size(), ext.size(), ext) == 0) {
+    return app;
+  }
+  return SourceDir() + "/schema/apps/" + app + "/rules.json";
+}
+
 ServerProcess::ServerProcess(std::string database_url, std::string app,
                              std::vector<std::string> extra_args, std::vector<std::string> env)
     : database_url_(std::move(database_url)),
@@ -65,10 +73,8 @@ void ServerProcess::Start() {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = {
-      OUTPOST_SERVER_BIN, "serve",
-      "--database",       database_url_,
-      "--rules",          SourceDir() + "/schema/apps/" + app_ + "/rules.json",
-      "--listen",         "127.0.0.1:" + std::to_string(port_),
+      OUTPOST_SERVER_BIN, "serve",         "--database", database_url_,
+      "--rules",          RulesPath(app_), "--listen",   "127.0.0.1:" + std::to_string(port_),
       "--hs256-secret",   kSecret};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   pid_ = fork();
@@ -89,7 +95,12 @@ void ServerProcess::Start() {
   out_fd_ = fds[0];
   // Read until the "listening on" line (or failure), then keep draining in the background so the
   // server never blocks on a full pipe.
-  std::string pending;
+  // Only this start's output counts: the log keeps what earlier starts printed.
+  size_t from = 0;
+  {
+    std::lock_guard<std::mutex> lock(log_mu_);
+    from = log_.size();
+  }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   bool ready = false;
   while (!ready) {
@@ -108,7 +119,7 @@ void ServerProcess::Start() {
     }
     std::lock_guard<std::mutex> lock(log_mu_);
     log_.append(buf, static_cast<size_t>(n));
-    ready = log_.find("listening on http://") != std::string::npos;
+    ready = log_.find("listening on http://", from) != std::string::npos;
   }
   int fd = out_fd_;
   reader_ = std::thread([this, fd] {

@@ -18,6 +18,7 @@ class ServerProcess {
   static constexpr const char* kSecret = "test-secret-0123456789abcdef0123456789";
 
   // `env`: extra NAME=VALUE environment entries for the server (e.g. fault injection).
+  // `app`: a seed app's name or a rules file (RulesPath).
   ServerProcess(std::string database_url, std::string app, std::vector<std::string> extra_args = {},
                 std::vector<std::string> env = {});
   ~ServerProcess();
@@ -52,6 +53,10 @@ class ServerProcess {
   mutable std::mutex log_mu_;
   std::string log_;
 };
+
+// The sync rules of `app`: schema/apps/<app>/rules.json for a seed app, or `app` itself when it
+// is a path to a rules file (ends with ".json"; for tests with a schema of their own).
+std::string RulesPath(const std::string& app);
 
 // An HS256 token for ServerProcess::kSecret. `ttl` may be negative (an expired token).
 std::string MintToken(const std::string& tenant, const std::string& sub, const std::string& role,

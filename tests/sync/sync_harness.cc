@@ -151,7 +151,7 @@ json ExpectedRows(const std::string& database_url, const std::string& app, const
   REQUIRE(pg.ok());
   auto described = server::DescribeDatabase(pg->get(), "public", nullptr);
   REQUIRE(described.ok());
-  auto rules = ParseSyncRules(ReadAll(SourceDir() + "/schema/apps/" + app + "/rules.json"));
+  auto rules = ParseSyncRules(ReadAll(RulesPath(app)));
   REQUIRE(rules.ok());
   auto model = server::ServerModel::Build(*described, *rules, "public");
   INFO(model.status().ToString());

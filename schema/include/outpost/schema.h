@@ -176,7 +176,12 @@ struct Table {
 
   bool operator==(const Table&) const = default;
   const Column* FindColumn(std::string_view column) const;
-  // True when the primary key is a single server-assigned integer (SERIAL / identity).
+  // True when `column` is a primary key column the server assigns: a SERIAL / identity integer
+  // (DESIGN §7). Offline inserts give such a column a negative temporary value, which the push
+  // answer remaps to the server's; the key may have other columns (a partitioned table's
+  // (id, created_at), say), which the client gives as usual.
+  bool IsServerKeyColumn(std::string_view column) const;
+  // True when some primary key column is server-assigned (IsServerKeyColumn).
   bool has_serial_key() const;
 };
 

@@ -151,13 +151,20 @@ $prune$;
 
 -- A TRUNCATE visits no rows, so it cannot log their keys: it logs one marker (pk null) for every
 -- tenant instead. A pull whose window holds a marker answers cursor_expired, and the clients
--- bootstrap again (keeping their unsynced writes).
+-- bootstrap again (keeping their unsynced writes). On a partition of a synced partitioned table
+-- the trigger's argument names the synced table (statement triggers are not inherited, and
+-- TRUNCATE of one partition fires only that partition's); the table's other rows keep their
+-- column clocks then.
 CREATE OR REPLACE FUNCTION _outpost.capture_truncate() RETURNS trigger
 LANGUAGE plpgsql AS $truncate$
+DECLARE
+  synced text := coalesce(TG_ARGV[0], TG_TABLE_NAME);
 BEGIN
   INSERT INTO _outpost.changes (xid, tbl, pk, tenant, owners)
-    VALUES (pg_current_xact_id(), TG_TABLE_NAME, 'null'::jsonb, '*', NULL);
-  DELETE FROM _outpost.clocks WHERE tbl = TG_TABLE_NAME;
+    VALUES (pg_current_xact_id(), synced, 'null'::jsonb, '*', NULL);
+  IF TG_NARGS = 0 THEN
+    DELETE FROM _outpost.clocks WHERE tbl = synced;
+  END IF;
   PERFORM pg_notify('outpost_changes', '*');
   RETURN NULL;
 END
@@ -305,17 +312,37 @@ Status Install(PgConnection& conn, const ServerModel& model) {
     st = exec_script("CREATE OR REPLACE TRIGGER _outpost_truncate AFTER TRUNCATE ON " + t.qname +
                      " FOR EACH STATEMENT EXECUTE FUNCTION _outpost.capture_truncate()");
     if (!st.ok()) return fail(st.WithContext(t.name()));
+    // The partitions of a partitioned table inherit its row trigger (PostgreSQL clones it, also
+    // onto partitions created later) but not its TRUNCATE trigger: each partition existing now
+    // gets its own, naming the synced table. (A partition attached later gets one when the server
+    // next starts; docs/server.md.)
+    auto parts = conn.Exec(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)"
+        " FROM pg_partition_tree($1::regclass) p JOIN pg_class c ON c.oid = p.relid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.level > 0",
+        {t.qname});
+    if (!parts.ok()) return fail(parts.status().WithContext(t.name()));
+    for (int i = 0; i < parts->rows(); ++i) {
+      st = exec_script("CREATE OR REPLACE TRIGGER _outpost_truncate AFTER TRUNCATE ON " +
+                       std::string(parts->get(i, 0)) +
+                       " FOR EACH STATEMENT EXECUTE FUNCTION _outpost.capture_truncate(" +
+                       Lit(t.name()) + ")");
+      if (!st.ok()) return fail(st.WithContext(t.name()));
+    }
   }
-  // Triggers left on tables that the rules no longer sync.
+  // Triggers left on tables that the rules no longer sync: ours (not the clones PostgreSQL puts
+  // on partitions, which go with their parent's), on tables whose partition root is not synced.
   auto stale = conn.Exec(
-      "SELECT c.relname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid"
+      "SELECT c.relname, r.relname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid"
       " JOIN pg_namespace n ON n.oid = c.relnamespace"
-      " WHERE g.tgname IN ('_outpost_capture', '_outpost_truncate') AND n.nspname = $1",
+      " JOIN pg_class r ON r.oid = coalesce(pg_partition_root(c.oid), c.oid)"
+      " WHERE g.tgname IN ('_outpost_capture', '_outpost_truncate') AND g.tgparentid = 0"
+      " AND n.nspname = $1",
       {model.pg_schema()});
   if (!stale.ok()) return fail(stale.status());
   for (int i = 0; i < stale->rows(); ++i) {
     std::string rel(stale->get(i, 0));
-    if (synced.count(rel)) continue;
+    if (synced.count(std::string(stale->get(i, 1)))) continue;
     for (const char* trigger : {"_outpost_capture", "_outpost_truncate"}) {
       st = exec_script(std::string("DROP TRIGGER IF EXISTS ") + trigger + " ON " +
                        PgQuoteIdent(model.pg_schema()) + "." + PgQuoteIdent(rel));

@@ -352,6 +352,11 @@ class Pusher {
   const SyncedTable* KeyTarget(const SyncedTable& t, std::string_view column) const;
   json Translate(const SyncedTable& target, const json& v, const TxState& st) const;
   json TranslatePk(const Mutation& m, const TxState& st) const;
+  // The key an insert writes: translated as TranslatePk, but for the table's own temporary keys
+  // (server-assigned columns holding negative values), which the insert replaces.
+  json InsertPk(const Mutation& m, const TxState& st) const;
+  // True when `pk[i]` is a temporary value of the server-assigned key column i of `t`.
+  static bool IsTemporaryKey(const SyncedTable& t, const json& pk, size_t i);
   std::vector<Field> TranslateFields(const SyncedTable& t, const std::vector<Field>& in,
                                      const TxState& st) const;
 
@@ -433,24 +438,43 @@ void Pusher::AbsorbRemaps(const json& result,
     if (!r.is_object() || !r.contains("table") || !r["table"].is_string()) continue;
     const json& from = r.value("from", json());
     const json& to = r.value("to", json());
-    if (from.is_array() && to.is_array() && from.size() == 1 && to.size() == 1 &&
-        from[0].is_number_integer() && to[0].is_number_integer()) {
-      (*into)[{r["table"].get<std::string>(), from[0].get<int64_t>()}] = to[0].get<int64_t>();
+    if (!from.is_array() || !to.is_array() || from.size() != to.size()) continue;
+    // The key's server-assigned columns are the positions whose temporary value was replaced.
+    for (size_t i = 0; i < from.size(); ++i) {
+      if (from[i].is_number_integer() && from[i].get<int64_t>() < 0 && to[i].is_number_integer() &&
+          from[i] != to[i]) {
+        (*into)[{r["table"].get<std::string>(), from[i].get<int64_t>()}] = to[i].get<int64_t>();
+      }
     }
   }
 }
 
 const SyncedTable* Pusher::KeyTarget(const SyncedTable& t, std::string_view column) const {
-  if (t.view->has_serial_key() && t.view->primary_key[0] == column) return &t;
+  if (t.view->IsServerKeyColumn(column)) return &t;
   for (const auto& fk : t.full->foreign_keys) {
-    if (fk.columns.size() != 1 || fk.columns[0] != column) continue;
     const SyncedTable* target = model_.Find(fk.ref_table);
-    if (target && target->view->has_serial_key() &&
-        fk.ref_columns[0] == target->view->primary_key[0]) {
-      return target;
+    if (!target) continue;
+    for (size_t k = 0; k < fk.columns.size() && k < fk.ref_columns.size(); ++k) {
+      if (fk.columns[k] == column && target->view->IsServerKeyColumn(fk.ref_columns[k])) {
+        return target;
+      }
     }
   }
   return nullptr;
+}
+
+bool Pusher::IsTemporaryKey(const SyncedTable& t, const json& pk, size_t i) {
+  const auto& key = t.view->primary_key;
+  return i < key.size() && i < pk.size() && t.view->IsServerKeyColumn(key[i]) &&
+         pk[i].is_number_integer() && pk[i].get<int64_t>() < 0;
+}
+
+json Pusher::InsertPk(const Mutation& m, const TxState& st) const {
+  json pk = TranslatePk(m, st);
+  for (size_t i = 0; i < pk.size(); ++i) {
+    if (IsTemporaryKey(*m.table, m.pk, i)) pk[i] = m.pk[i];
+  }
+  return pk;
 }
 
 json Pusher::Translate(const SyncedTable& target, const json& v, const TxState& st) const {
@@ -661,7 +685,7 @@ Result<std::optional<Rejection>> Pusher::CheckOwnership(const SyncedTable& t, co
 Result<Outcome> Pusher::Apply(const Mutation& m, TxState* st) {
   const SyncedTable& t = *m.table;
   // A temporary key being inserted is the one name that must not be translated.
-  json pk = m.op == Op::kInsert && t.view->has_serial_key() ? m.pk : TranslatePk(m, *st);
+  json pk = m.op == Op::kInsert ? InsertPk(m, *st) : TranslatePk(m, *st);
   st->current_table = &t;
   st->current_pk = pk;
   st->clamp_noticed = false;
@@ -703,27 +727,31 @@ Result<Outcome> Pusher::Apply(const Mutation& m, TxState* st) {
 
 Result<Outcome> Pusher::ApplyInsert(const Mutation& m, const json& pk, TxState* st) {
   const SyncedTable& t = *m.table;
-  bool serial = t.view->has_serial_key();
-  bool temp = serial && pk[0].is_number_integer() && pk[0].get<int64_t>() < 0;
-  if (serial && !temp) {
-    return Outcome(Reject(
-        "permission_denied",
-        "\"" + t.name() + "\" has server-assigned keys: insert with a temporary (negative) key",
-        "server_key", &t, pk));
+  const auto& key = t.view->primary_key;
+  // Every server-assigned key column holds a temporary value: the server assigns them all.
+  bool temp = false;
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (!t.view->IsServerKeyColumn(key[i])) continue;
+    if (!IsTemporaryKey(t, pk, i)) {
+      return Outcome(
+          Reject("permission_denied",
+                 "\"" + t.name() + "\"." + key[i] +
+                     " is assigned by the server: insert with a temporary (negative) key",
+                 "server_key", &t, pk));
+    }
+    temp = true;
   }
   std::vector<Field> values;
   for (const auto& f : TranslateFields(t, m.new_values, *st)) {
-    if (f.column->generated) continue;
-    if (temp && f.column->name == t.view->primary_key[0]) continue;
+    if (f.column->generated || t.view->IsServerKeyColumn(f.column->name)) continue;
     // A temporary value of another server-assigned column: the server assigns it.
     if (f.column->serial && f.value.is_number_integer() && f.value.get<int64_t>() < 0) continue;
     values.push_back(f);
   }
-  if (!temp) {
-    const auto& key = t.view->primary_key;
-    for (size_t i = 0; i < key.size(); ++i) {
-      if (!FindField(values, key[i])) values.push_back(Field{t.view->FindColumn(key[i]), pk[i]});
-    }
+  // The key's other columns are written as the key names them.
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (t.view->IsServerKeyColumn(key[i]) || FindField(values, key[i])) continue;
+    values.push_back(Field{t.view->FindColumn(key[i]), pk[i]});
   }
   OUTPOST_ASSIGN_OR_RETURN(Outcome own, CheckOwnership(t, pk, &values, true));
   if (own) return own;
@@ -740,9 +768,7 @@ Result<Outcome> Pusher::ApplyInsert(const Mutation& m, const json& pk, TxState* 
     cols += PgQuoteIdent(f.column->name);
     vals += AddParam(&params, std::move(text));
   }
-  for (const auto& k : t.view->primary_key) {
-    key_cols += (key_cols.empty() ? "" : ", ") + PgQuoteIdent(k);
-  }
+  for (const auto& k : key) key_cols += (key_cols.empty() ? "" : ", ") + PgQuoteIdent(k);
   std::string sql = "INSERT INTO " + t.qname +
                     (cols.empty() ? " DEFAULT VALUES" : " (" + cols + ") VALUES (" + vals + ")");
   if (!temp) sql += " ON CONFLICT (" + key_cols + ") DO NOTHING";
@@ -750,10 +776,18 @@ Result<Outcome> Pusher::ApplyInsert(const Mutation& m, const json& pk, TxState* 
   OUTPOST_ASSIGN_OR_RETURN(PgResult ins, Q(sql, params));
   json row_pk = pk;
   if (temp) {
-    const Column* kc = t.view->FindColumn(t.view->primary_key[0]);
-    OUTPOST_ASSIGN_OR_RETURN(json key, PgTextToJson(kc->type, ins.get(0, 0)));
-    row_pk = json::array({key});
-    st->local_keys[{t.name(), pk[0].get<int64_t>()}] = key.get<int64_t>();
+    if (ins.rows() != 1) {
+      return Status(Code::kInternal, "an insert into \"" + t.name() + "\" returned no key");
+    }
+    row_pk = json::array();
+    for (size_t i = 0; i < key.size(); ++i) {
+      OUTPOST_ASSIGN_OR_RETURN(
+          json v, PgTextToJson(t.view->FindColumn(key[i])->type, ins.get(0, static_cast<int>(i))));
+      if (IsTemporaryKey(t, pk, i) && v.is_number_integer()) {
+        st->local_keys[{t.name(), pk[i].get<int64_t>()}] = v.get<int64_t>();
+      }
+      row_pk.push_back(std::move(v));
+    }
     st->remaps.push_back(json{{"table", t.name()}, {"from", pk}, {"to", row_pk}});
     st->current_pk = row_pk;
   } else if (ins.rows() == 0) {
@@ -1047,10 +1081,7 @@ Result<json> Pusher::HandleTx(const ClientTx& tx) {
     // The client restores server state for every row of the transaction, also the rows of the
     // mutations after the one that failed (docs/protocol.md: `rows`).
     for (const auto& m : tx.mutations) {
-      bool temp_insert = m.op == Op::kInsert && m.table->view->has_serial_key() &&
-                         m.pk.size() == 1 && m.pk[0].is_number_integer() &&
-                         m.pk[0].get<int64_t>() < 0;
-      Touch(&st, *m.table, temp_insert ? m.pk : TranslatePk(m, st));
+      Touch(&st, *m.table, m.op == Op::kInsert ? InsertPk(m, st) : TranslatePk(m, st));
     }
     OUTPOST_ASSIGN_OR_RETURN(std::optional<json> rejected, RecordRejection(tx, *rejection, st));
     if (rejected) return std::move(*rejected);
