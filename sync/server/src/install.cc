@@ -1,6 +1,8 @@
 #include "install.h"
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 namespace outpost::server {
 
@@ -277,7 +279,10 @@ std::string CaptureFunctionSql(const ServerModel& model, const SyncedTable& t) {
          "() RETURNS trigger LANGUAGE plpgsql AS " + tag + "\n" + b + tag;
 }
 
-Status Install(PgConnection& conn, const ServerModel& model) {
+namespace {
+
+// One attempt of Install. `sqlstate` gets the SQLSTATE of a failed script statement.
+Status InstallOnce(PgConnection& conn, const ServerModel& model, std::string* sqlstate) {
   OUTPOST_RETURN_IF_ERROR(conn.Exec("BEGIN").status());
   auto fail = [&](Status s) {
     (void)conn.Exec("ROLLBACK");
@@ -294,6 +299,8 @@ Status Install(PgConnection& conn, const ServerModel& model) {
     if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
       std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn.raw());
       while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+      *sqlstate = state ? state : "";
       return Status(Code::kPostgres, msg);
     }
     return Status::Ok();
@@ -352,6 +359,23 @@ Status Install(PgConnection& conn, const ServerModel& model) {
   auto commit = conn.Exec("COMMIT");
   if (!commit.ok()) return fail(commit.status());
   return Status::Ok();
+}
+
+}  // namespace
+
+Status Install(PgConnection& conn, const ServerModel& model) {
+  // Install takes a lock on every synced table (CREATE TRIGGER) after those on `_outpost`; an
+  // application's TRUNCATE or DDL running meanwhile takes them in the other order, and PostgreSQL
+  // breaks the deadlock by failing one side. When that is Install, it starts again.
+  constexpr int kAttempts = 5;
+  Status s;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    std::string sqlstate;
+    s = InstallOnce(conn, model, &sqlstate);
+    if (s.ok() || (sqlstate != "40P01" && sqlstate != "40001")) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 * attempt));
+  }
+  return s;
 }
 
 }  // namespace outpost::server

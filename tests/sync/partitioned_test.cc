@@ -1,13 +1,17 @@
-// Server-assigned keys that are part of a composite primary key, end to end (DESIGN §7): the
-// common PostgreSQL shape of a partitioned table, whose key must hold the partition column
-// (`PRIMARY KEY (id, taken_at)` with `id` an identity column), and a child whose two-column
-// foreign key references it. Rows created offline get a temporary id; the push answer's remap
-// replaces it in the row, in the child rows and in every pending outbox entry, and a second
-// client sees only server keys.
+// A partitioned table end to end, with the common PostgreSQL shape of one: its key must hold the
+// partition column (`PRIMARY KEY (id, taken_at)` with `id` an identity column), and a child's
+// two-column foreign key references it.
+//  - Server-assigned keys in a composite key (DESIGN §7): rows created offline get a temporary
+//    id; the push answer's remap replaces it in the row, in the child rows and in every pending
+//    outbox entry, and a second client sees only server keys.
+//  - Capture through partitions: writes into a partition, TRUNCATE of one partition.
+//  - The server's start (installing capture) while the application holds table locks.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
+#include "pg.h"
 #include "pg_cluster.h"
 #include "sync_harness.h"
 
@@ -83,7 +87,7 @@ struct Fixture {
 };
 
 TEST_CASE("a server-assigned column of a composite key is remapped in rows, children and outbox",
-          "[sync][keys]") {
+          "[sync][partitioned]") {
   Fixture f("composite_keys");
   TestClient a(f.server->url(), f.token);
   TestClient b(f.server->url(), f.token);
@@ -159,7 +163,7 @@ TEST_CASE("a server-assigned column of a composite key is remapped in rows, chil
 TEST_CASE(
     "a temporary composite key committed by a server killed before answering is "
     "remapped once, also for a later transaction",
-    "[sync][keys]") {
+    "[sync][partitioned]") {
   Fixture f("composite_keys_once", {"OUTPOST_FAULT=crash_after_push_commit"});
   TestClient a(f.server->url(), f.token);
   a.Sync();
@@ -189,7 +193,7 @@ TEST_CASE(
 TEST_CASE(
     "a partitioned table: rows written to any partition and a truncated partition reach "
     "clients",
-    "[sync][keys]") {
+    "[sync][partitioned]") {
   Fixture f("partitions");
   TestClient a(f.server->url(), f.token);
   a.Sync();
@@ -225,6 +229,52 @@ TEST_CASE(
   r = a.Sync();
   CHECK(r.bootstrapped_now);
   CHECK(a.Scalar("SELECT count(*) FROM readings") == 0);
+  f.RequireEqualToPostgres(a);
+}
+
+TEST_CASE(
+    "the server starts while an application transaction locks a synced table and then logs "
+    "a change (a deadlock with the capture install, retried)",
+    "[sync][partitioned]") {
+  Fixture f("install_deadlock");
+  f.server->Stop();
+  auto app = server::PgConnection::Connect(f.db);
+  REQUIRE(app.ok());
+  // The application's side waits long before looking for deadlocks, so that the install's side
+  // (deadlock_timeout 1 s) is the one PostgreSQL fails.
+  REQUIRE((*app)->Exec("BEGIN").ok());
+  REQUIRE((*app)->Exec("SET LOCAL deadlock_timeout = '20s'").ok());
+  // ROW EXCLUSIVE, as an UPDATE of `sites` takes it at its start, before its row trigger logs
+  // the change at its end; it lets the server describe the table but not create its trigger.
+  REQUIRE((*app)->Exec("LOCK TABLE sites IN ROW EXCLUSIVE MODE").ok());
+  Status logged;
+  std::thread app_thread([&] {
+    // By now the install holds its lock on _outpost.changes and waits for `sites`; this insert
+    // (what the UPDATE's trigger does) closes the cycle.
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    logged = (*app)
+                 ->Exec(
+                     "INSERT INTO _outpost.changes (xid, tbl, pk, tenant, owners) VALUES "
+                     "(pg_current_xact_id(), 'sites', 'null'::jsonb, '*', NULL)")
+                 .status();
+    Status committed = (*app)->Exec("COMMIT").status();
+    if (logged.ok()) logged = committed;
+  });
+  std::string started;
+  try {
+    f.server->Start();
+  } catch (const std::exception& e) {
+    started = e.what();
+  }
+  app_thread.join();
+  CHECK(started == "");
+  CHECK(logged.ok());
+  CHECK_THAT(f.server->log(), !Catch::Contains("deadlock"));
+  // Capture works after the retried install.
+  TestClient a(f.server->url(), f.token);
+  a.Sync();
+  PgScalar(f.db, "UPDATE sites SET name = 'after-restart' RETURNING name");
+  a.Sync();
   f.RequireEqualToPostgres(a);
 }
 
