@@ -151,16 +151,22 @@ int main(int argc, char** argv) {
   Check((*store)->ApplySchema(schema).status(), "mirror");
   auto raw_store = Store::Open((dir / "raw.db").string(), options);
   Check(raw_store.status(), "open raw");
-  // The baseline: the same DDL and indexes, under another name, with no capture triggers.
+  // The baseline: the same DDL and indexes (the key's unique index among them), under other
+  // names, with no capture triggers.
   MirrorDdl ddl = GenerateMirrorDdl(schema);
-  std::string raw_ddl = ddl.tables[0].create_table;
-  raw_ddl.replace(raw_ddl.find("\"entries\""), 9, "\"entries_raw\"");
-  Check((*raw_store)->Execute(raw_ddl).status(), "raw table");
-  Check((*raw_store)
-            ->Execute("CREATE INDEX raw_company_user_day ON entries_raw (\"companyId\", "
-                      "\"userId\", day)")
-            .status(),
-        "raw index");
+  auto renamed = [](std::string sql) {
+    for (const std::string from :
+         {"\"entries\"", "\"_outpost_key_entries\"", "\"entries_company_user_day\""}) {
+      size_t at = sql.find(from);
+      if (at != std::string::npos)
+        sql.replace(at, from.size(), from.substr(0, from.size() - 1) + "_raw\"");
+    }
+    return sql;
+  };
+  Check((*raw_store)->Execute(renamed(ddl.tables[0].create_table)).status(), "raw table");
+  for (const auto& index : ddl.tables[0].create_indexes) {
+    Check((*raw_store)->Execute(renamed(index)).status(), "raw index");
+  }
 
   // A second baseline without the mirrored CHECKs (plain SQLite types and keys only), to show
   // what enforcing the server's rules locally costs by itself.
