@@ -364,9 +364,10 @@ Status InstallOnce(PgConnection& conn, const ServerModel& model, std::string* sq
 }  // namespace
 
 Status Install(PgConnection& conn, const ServerModel& model) {
-  // Install takes a lock on every synced table (CREATE TRIGGER) after those on `_outpost`; an
-  // application's TRUNCATE or DDL running meanwhile takes them in the other order, and PostgreSQL
-  // breaks the deadlock by failing one side. When that is Install, it starts again.
+  // Install locks `_outpost.changes` (CREATE INDEX IF NOT EXISTS) and then every synced table
+  // (CREATE TRIGGER); an application write takes its table's lock and then, from the row
+  // trigger, `_outpost.changes`'s (a TRUNCATE too, from its statement trigger). PostgreSQL breaks
+  // such a deadlock by failing one side; when that is Install, it starts again.
   constexpr int kAttempts = 5;
   Status s;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
