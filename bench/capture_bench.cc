@@ -197,11 +197,12 @@ int main(int argc, char** argv) {
         std::min(best_raw_upd, Update(raw_store->get(), "entries_raw", rows, batch, salt));
     best_cap_upd = std::min(best_cap_upd, Update(store->get(), "entries", rows, batch, salt));
   }
-  auto pending = (*store)->PendingMutationCount();
-  Check(pending.status(), "count");
-  if (*pending != 2LL * rows) {
+  auto counts = (*store)->CountOutbox();
+  Check(counts.status(), "count");
+  const int64_t pending = counts->unconfirmed_mutations;
+  if (pending != 2LL * rows) {
     fprintf(stderr, "capture_bench: expected %d outbox entries, found %lld\n", 2 * rows,
-            static_cast<long long>(*pending));
+            static_cast<long long>(pending));
     return 1;
   }
   auto line = [&](const char* op, double raw, double cap) {

@@ -30,7 +30,7 @@
 #include "http_transport.h"
 #include "outpost/mirror.h"
 #include "outpost/store.h"
-#include "outpost/sync.h"
+#include "outpost/sync_round.h"
 #include "pg_cluster.h"
 #include "server_process.h"
 

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "outpost/mirror.h"
+#include "sqlite_util.h"
 #include "store_impl.h"
 
 namespace outpost {
@@ -17,59 +18,9 @@ Store::Impl* ImplOf(sqlite3_context* ctx) {
   return static_cast<Store::Impl*>(sqlite3_user_data(ctx));
 }
 
-void AppendJsonString(std::string* out, const char* s, size_t n) {
-  out->push_back('"');
-  size_t run = 0;  // start of the current span of characters that need no escaping
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
-      default: {
-        static const char* kHex = "0123456789abcdef";
-        *out += "\\u00";
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 15]);
-      }
-    }
-  }
-  out->append(s + run, n - run);
-  out->push_back('"');
-}
-
-void AppendDouble(std::string* out, double d) {
-  if (std::isinf(d)) {
-    *out += d > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-    return;
-  }
-  char buf[40];
-  snprintf(buf, sizeof buf, "%.17g", d);
-  *out += buf;
-}
-
-// The JSON encoding of a local value (docs/types.md): null, integer, real (non-finite as the
-// strings "Infinity"/"-Infinity"), string, {"$blob": base64}.
+// The JSON of a trigger's argument (docs/types.md).
 void AppendJsonValue(std::string* out, sqlite3_value* v) {
-  switch (sqlite3_value_type(v)) {
-    case SQLITE_NULL: *out += "null"; break;
-    case SQLITE_INTEGER: *out += std::to_string(sqlite3_value_int64(v)); break;
-    case SQLITE_FLOAT: AppendDouble(out, sqlite3_value_double(v)); break;
-    case SQLITE_TEXT:
-      AppendJsonString(out, reinterpret_cast<const char*>(sqlite3_value_text(v)),
-                       static_cast<size_t>(sqlite3_value_bytes(v)));
-      break;
-    default: {
-      const auto* p = static_cast<const uint8_t*>(sqlite3_value_blob(v));
-      *out +=
-          "{\"$blob\":\"" + Base64Encode(p, static_cast<size_t>(sqlite3_value_bytes(v))) + "\"}";
-    }
-  }
+  AppendValueJson(ViewOf(v), /*boolean=*/false, out);
 }
 
 // IS semantics: same storage class and same content.
@@ -230,21 +181,7 @@ std::string PkJson(const std::vector<Value>& key) {
   std::string out = "[";
   for (size_t i = 0; i < key.size(); ++i) {
     if (i) out.push_back(',');
-    const Value& v = key[i];
-    switch (v.index()) {
-      case 0: out += "null"; break;
-      case 1: out += std::to_string(std::get<int64_t>(v)); break;
-      case 2: AppendDouble(&out, std::get<double>(v)); break;
-      case 3: {
-        const auto& s = std::get<std::string>(v);
-        AppendJsonString(&out, s.data(), s.size());
-        break;
-      }
-      default: {
-        const auto& b = std::get<Blob>(v).bytes;
-        out += "{\"$blob\":\"" + Base64Encode(b.data(), b.size()) + "\"}";
-      }
-    }
+    AppendValueJson(ValueView::Of(key[i]), /*boolean=*/false, &out);
   }
   out.push_back(']');
   return out;

@@ -1,15 +1,23 @@
-// Internal state of a Store, shared by store.cc and capture.cc. Not a public header.
+// Internal state of a Store, shared by core's source files. Not a public header.
+//
+// Files: store.cc (open, SQL, engine transactions, bulk load, metadata), statement.cc, migration.cc
+// (ApplySchema), capture.cc (capture triggers and their SQL functions), outbox.cc (outbox and
+// rejections), parking.cc (rows waiting for a parent), and the MirrorWriter's files
+// (mirror_writer_impl.h).
 #pragma once
 
 #include <sqlite3.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "outpost/ids.h"
+#include "outpost/mirror_writer.h"
 #include "outpost/store.h"
+#include "sqlite_util.h"
 
 namespace outpost {
 
@@ -21,6 +29,7 @@ class Store::Impl {
   std::optional<Schema> schema;
   UuidV7Generator uuid{nullptr};
   HybridLogicalClock clock{nullptr};
+  std::unique_ptr<MirrorWriter> mirror_writer;  // created with the store
 
   // Change capture state. Invariant: current_tx != 0 exactly while a write transaction that has
   // captured at least one change is open on this connection (reset by the commit/rollback hooks).
@@ -32,7 +41,7 @@ class Store::Impl {
   int64_t next_temp_key = -1;  // next temporary key for server-assigned integer keys (< 0)
 
   // Per captured table, indexed by the id baked into its triggers: JSON keys ("\"col\":") in
-  // column order, and the number of primary key columns.
+  // column order.
   struct CapturedTable {
     std::string name;
     std::vector<std::string> json_keys;
@@ -40,6 +49,8 @@ class Store::Impl {
   std::vector<CapturedTable> captured;
 
   ~Impl();
+
+  const Schema* schema_or_null() const { return schema ? &*schema : nullptr; }
 
   // Allocates the tx id of the current transaction on its first captured change. Reads the
   // high-water marks from the database (under the write lock), so ids stay unique even when
@@ -53,15 +64,31 @@ class Store::Impl {
   // Runs `fn` inside the current engine transaction, or in a new one when none is open; refuses
   // to join an application transaction.
   Status InEngine(const std::function<Status()>& fn);
+
+  // outbox.cc
   // Raises _outpost_meta's last_tx_id / last_hlc to the newest outbox entry's. Called before any
   // outbox removal so ids and clocks are never reused.
   Status RecordHighWaterMarks();
+  // Every outbox entry (confirmed or not) of one row, in seq order: the mutations to re-apply on
+  // top of a server row (rebase). `pk_json` is the key's outbox form (PkJson).
+  Result<std::vector<Mutation>> RowMutations(std::string_view table, std::string_view pk_json);
+  // The tables that have outbox entries.
+  Result<std::vector<std::string>> OutboxTables();
+  // Replaces the pk, new and old values of the entry `mutation.seq` (key remapping).
+  Status RewriteMutation(const Mutation& mutation);
+
+  // parking.cc
   // Inside a transaction: moves every row that violates a foreign key to _outpost_parked;
   // returns how many.
   Result<int64_t> ParkFkViolations();
   // Inside a transaction: puts parked rows back into their tables (stale ones, whose key is
   // taken, are dropped) and empties _outpost_parked.
   Status RetryParked();
+  // Inside a transaction: forgets a parked row (the server sent it again, or deleted it).
+  Status DropParked(std::string_view table, std::string_view pk_json);
+  // Inside a transaction: forgets the parked rows of `table`, or every parked row when it is
+  // empty (bootstrap reset).
+  Status ClearParked(std::string_view table = {});
 };
 
 // capture.cc

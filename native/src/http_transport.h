@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "outpost/status.h"
-#include "outpost/sync.h"
+#include "outpost/sync_round.h"
 
 namespace httplib {
 class Client;

@@ -30,7 +30,7 @@
 #include "http_transport.h"
 #include "outpost/file.h"
 #include "outpost/store.h"
-#include "outpost/sync.h"
+#include "outpost/sync_round.h"
 
 namespace {
 

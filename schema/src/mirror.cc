@@ -5,6 +5,7 @@
 #include <cctype>
 #include <set>
 
+#include "outpost/encoding.h"
 #include "outpost/value.h"
 
 namespace outpost {

@@ -379,26 +379,6 @@ std::string Join(const std::vector<std::string>& parts) {
 
 }  // namespace
 
-std::string QuoteIdent(std::string_view ident) {
-  std::string out = "\"";
-  for (char c : ident) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
-std::string QuoteLiteral(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out.push_back('\'');
-    out.push_back(c);
-  }
-  out.push_back('\'');
-  return out;
-}
-
 Result<std::string> TranslatePgExpression(std::string_view expression, const Table& table) {
   auto tokens = Tokenize(expression);
   if (!tokens.ok()) return tokens.status();

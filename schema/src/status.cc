@@ -2,36 +2,53 @@
 
 namespace outpost {
 
+namespace {
+
+// Every code with its stable name, in one table read both ways.
+constexpr std::pair<Code, std::string_view> kCodeNames[] = {
+    {Code::kOk, "ok"},
+    {Code::kInvalidArgument, "invalid_argument"},
+    {Code::kMalformedDescriptor, "malformed_descriptor"},
+    {Code::kUnknownType, "unknown_type"},
+    {Code::kUnsupported, "unsupported"},
+    {Code::kSqlError, "sql_error"},
+    {Code::kConstraint, "constraint_violation"},
+    {Code::kNotFound, "not_found"},
+    {Code::kIoError, "io_error"},
+    {Code::kPostgres, "postgres_error"},
+    {Code::kConflict, "conflict"},
+    {Code::kBusy, "busy"},
+    {Code::kCorruption, "corruption"},
+    {Code::kInternal, "internal"},
+    {Code::kMalformedRequest, "malformed_request"},
+    {Code::kUnknownTable, "unknown_table"},
+    {Code::kUnknownColumn, "unknown_column"},
+    {Code::kInvalidValue, "invalid_value"},
+    {Code::kInvalidCursor, "invalid_cursor"},
+    {Code::kCursorExpired, "cursor_expired"},
+    {Code::kUnauthorized, "unauthorized"},
+    {Code::kForbidden, "forbidden"},
+    {Code::kPermissionDenied, "permission_denied"},
+    {Code::kSchemaMismatch, "schema_mismatch"},
+    {Code::kPayloadTooLarge, "payload_too_large"},
+    {Code::kUnavailable, "unavailable"},
+    {Code::kMalformedAnswer, "malformed_answer"},
+};
+
+}  // namespace
+
 std::string_view CodeName(Code code) {
-  switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidArgument: return "invalid_argument";
-    case Code::kMalformedDescriptor: return "malformed_descriptor";
-    case Code::kUnknownType: return "unknown_type";
-    case Code::kUnsupported: return "unsupported";
-    case Code::kSqlError: return "sql_error";
-    case Code::kConstraint: return "constraint_violation";
-    case Code::kNotFound: return "not_found";
-    case Code::kIoError: return "io_error";
-    case Code::kPostgres: return "postgres_error";
-    case Code::kConflict: return "conflict";
-    case Code::kBusy: return "busy";
-    case Code::kCorruption: return "corruption";
-    case Code::kInternal: return "internal";
-    case Code::kMalformedRequest: return "malformed_request";
-    case Code::kUnknownTable: return "unknown_table";
-    case Code::kUnknownColumn: return "unknown_column";
-    case Code::kInvalidValue: return "invalid_value";
-    case Code::kInvalidCursor: return "invalid_cursor";
-    case Code::kCursorExpired: return "cursor_expired";
-    case Code::kUnauthorized: return "unauthorized";
-    case Code::kForbidden: return "forbidden";
-    case Code::kPermissionDenied: return "permission_denied";
-    case Code::kSchemaMismatch: return "schema_mismatch";
-    case Code::kPayloadTooLarge: return "payload_too_large";
-    case Code::kUnavailable: return "unavailable";
+  for (const auto& [c, name] : kCodeNames) {
+    if (c == code) return name;
   }
   return "internal";
+}
+
+std::optional<Code> CodeFromName(std::string_view name) {
+  for (const auto& [c, n] : kCodeNames) {
+    if (n == name) return c;
+  }
+  return std::nullopt;
 }
 
 std::string Status::ToString() const {

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "outpost/encoding.h"
+
 namespace outpost {
 namespace {
 
@@ -299,68 +301,6 @@ Status WrongClass(const ColumnType& type, const Value& v) {
 
 }  // namespace
 
-std::string HexEncode(const uint8_t* data, size_t size) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (size_t i = 0; i < size; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 15]);
-  }
-  return out;
-}
-
-std::string Base64Encode(const uint8_t* data, size_t size) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((size + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < size; i += 3) {
-    uint32_t n = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) | data[i + 2];
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(kAlphabet[(n >> 6) & 63]);
-    out.push_back(kAlphabet[n & 63]);
-  }
-  if (i < size) {
-    uint32_t n = uint32_t{data[i]} << 16;
-    if (i + 1 < size) n |= uint32_t{data[i + 1]} << 8;
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(i + 1 < size ? kAlphabet[(n >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
-Result<std::vector<uint8_t>> Base64Decode(std::string_view text) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  std::vector<uint8_t> out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = val(c);
-    if (v < 0) return Status(Code::kInvalidArgument, "invalid base64 data");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<uint8_t>((acc >> bits) & 0xff));
-    }
-  }
-  if (bits >= 6) return Status(Code::kInvalidArgument, "invalid base64 length");
-  return out;
-}
-
 Result<Value> PgTextToValue(const ColumnType& type, std::string_view text) {
   switch (type.kind) {
     case TypeKind::kUuid: {
@@ -608,25 +548,107 @@ Result<Value> ValueFromJson(const ColumnType& type, const json& j) {
   return v;
 }
 
-json ValueToJson(const ColumnType& type, const Value& value) {
-  switch (value.index()) {
-    case 0: return json(nullptr);
-    case 1: {
-      int64_t n = std::get<int64_t>(value);
-      if (type.kind == TypeKind::kBoolean && (n == 0 || n == 1)) return json(n == 1);
-      return json(n);
-    }
-    case 2: {
-      double d = std::get<double>(value);
-      if (std::isinf(d)) return json(d > 0 ? "Infinity" : "-Infinity");
-      return json(d);
-    }
-    case 3: return json(std::get<std::string>(value));
-    default: {
-      const auto& b = std::get<Blob>(value).bytes;
-      return json{{"$blob", Base64Encode(b.data(), b.size())}};
-    }
+namespace {
+
+// The one definition of the JSON form of a local value, written to any sink: nlohmann::json
+// (ValueToJson) or JSON text (AppendValueJson). A sink has Null(), Bool(b), Integer(i), Real(d)
+// for finite reals, String(text) and Blob(base64).
+template <typename Sink>
+void EmitValueJson(const ValueView& v, bool boolean, Sink& sink) {
+  switch (v.kind) {
+    case ValueView::Kind::kNull: sink.Null(); return;
+    case ValueView::Kind::kInteger:
+      if (boolean && (v.integer == 0 || v.integer == 1)) {
+        sink.Bool(v.integer == 1);
+      } else {
+        sink.Integer(v.integer);
+      }
+      return;
+    case ValueView::Kind::kReal:
+      if (std::isinf(v.real)) {
+        sink.String(v.real > 0 ? "Infinity" : "-Infinity");
+      } else {
+        sink.Real(v.real);
+      }
+      return;
+    case ValueView::Kind::kText: sink.String(v.bytes); return;
+    case ValueView::Kind::kBlob:
+      sink.Blob(Base64Encode(reinterpret_cast<const uint8_t*>(v.bytes.data()), v.bytes.size()));
+      return;
   }
+}
+
+struct JsonSink {
+  json out;
+  void Null() { out = nullptr; }
+  void Bool(bool b) { out = b; }
+  void Integer(int64_t i) { out = i; }
+  void Real(double d) { out = d; }
+  void String(std::string_view s) { out = std::string(s); }
+  void Blob(std::string b64) { out = json{{"$blob", std::move(b64)}}; }
+};
+
+struct TextSink {
+  std::string* out;
+  void Null() { out->append("null"); }
+  void Bool(bool b) { out->append(b ? "true" : "false"); }
+  void Integer(int64_t i) {
+    char buf[24];
+    out->append(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, i).ptr - buf));
+  }
+  void Real(double d) {
+    // nlohmann::json's form (the shortest text that reads back as the same double, "1.0" rather
+    // than "1"), so that the two sinks agree byte for byte. (std::to_chars for doubles is missing
+    // from the WebAssembly build's C++ library.)
+    out->append(json(d).dump());
+  }
+  void String(std::string_view s) { AppendJsonString(s, out); }
+  void Blob(const std::string& b64) {
+    out->append("{\"$blob\":\"");
+    out->append(b64);
+    out->append("\"}");
+  }
+};
+
+}  // namespace
+
+ValueView ValueView::Of(const Value& v) {
+  switch (v.index()) {
+    case 1: return MakeInteger(std::get<int64_t>(v));
+    case 2: return MakeReal(std::get<double>(v));
+    case 3: return MakeText(std::get<std::string>(v));
+    case 4: {
+      const auto& b = std::get<outpost::Blob>(v).bytes;
+      return MakeBlob(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+    }
+    default: return MakeNull();
+  }
+}
+
+Value ValueView::ToValue() const {
+  switch (kind) {
+    case Kind::kNull: return outpost::Null{};
+    case Kind::kInteger: return integer;
+    case Kind::kReal: return real;
+    case Kind::kText: return std::string(bytes);
+    case Kind::kBlob: return outpost::Blob{std::vector<uint8_t>(bytes.begin(), bytes.end())};
+  }
+  return outpost::Null{};
+}
+
+json ValueToJson(const ValueView& value, bool boolean) {
+  JsonSink sink;
+  EmitValueJson(value, boolean, sink);
+  return std::move(sink.out);
+}
+
+void AppendValueJson(const ValueView& value, bool boolean, std::string* out) {
+  TextSink sink{out};
+  EmitValueJson(value, boolean, sink);
+}
+
+json ValueToJson(const ColumnType& type, const Value& value) {
+  return ValueToJson(ValueView::Of(value), type.kind == TypeKind::kBoolean);
 }
 
 Result<std::optional<std::string>> JsonToPgText(const ColumnType& type, const json& j) {

@@ -3,49 +3,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_schema.h"
+
 namespace outpost {
-namespace {
 
-Schema SampleSchema() {
-  Schema s;
-  s.app = "demo";
-  s.roles = {"admin", "employee"};
-  Table parent;
-  parent.name = "parent";
-  parent.columns = {{"id", {TypeKind::kUuid, "uuid"}, false, "gen_random_uuid()"},
-                    {"name", {TypeKind::kCitext, "citext"}, false, std::nullopt}};
-  parent.primary_key = {"id"};
-  parent.uniques = {{"parent_name_key", {"name"}}};
-  parent.sync.scope = {ScopeKind::kTenantKey, "id", "", ""};
-  Table child;
-  child.name = "child";
-  ColumnType tags{TypeKind::kArray, "text[]", TypeKind::kText, {}};
-  ColumnType mood{TypeKind::kEnum, "mood", TypeKind::kText, {"sad", "happy"}};
-  child.columns = {
-      {"id", {TypeKind::kInteger, "integer"}, false, "nextval('child_id_seq'::regclass)", true},
-      {"parent_id", {TypeKind::kUuid, "uuid"}, true, std::nullopt},
-      {"amount", {TypeKind::kNumeric, "numeric(10,2)"}, false, "0.00"},
-      {"tags", tags, true, std::nullopt},
-      {"mood", mood, true, "'sad'::mood"}};
-  child.primary_key = {"id"};
-  child.checks = {{"amount_positive", "(amount >= (0)::numeric)"}};
-  child.foreign_keys = {{"child_parent_fk",
-                         {"parent_id"},
-                         "parent",
-                         {"id"},
-                         FkAction::kSetNull,
-                         FkAction::kNoAction,
-                         false,
-                         false}};
-  child.indexes = {{"child_mood_idx", false, "btree", {"mood"}, {false}, {true}, "(amount > 0)"}};
-  child.sync.scope = {ScopeKind::kVia, "parent_id", "", ""};
-  child.sync.write_roles = std::vector<std::string>{"admin"};
-  child.sync.conflict.columns["amount"] = ConflictPolicy::kAdditive;
-  s.tables = {parent, child};
-  return s;
-}
-
-}  // namespace
+using testing::SampleSchema;
 
 TEST_CASE("a descriptor round-trips through its canonical JSON", "[schema]") {
   Schema s = SampleSchema();
@@ -103,26 +65,7 @@ TEST_CASE("malformed descriptors are rejected with stable codes", "[schema]") {
   expect(json, Code::kMalformedDescriptor, "does not match");
 }
 
-TEST_CASE("sync rules parse, validate and apply", "[schema]") {
-  auto rules = ParseSyncRules(R"({"app":"demo","roles":["admin","employee"],"tables":{
-      "parent":{"scope":{"tenant_key":"id"},"write":[]},
-      "child":{"scope":{"via":"parent_id"},"exclude":["amount"],
-               "filter":{"column":"mood","claim":"sub","roles":["employee"]}}}})");
-  INFO(rules.status().ToString());
-  REQUIRE(rules.ok());
-  Schema described = SampleSchema();
-  std::vector<std::string> dropped;
-  auto applied = ApplySyncRules(described, *rules, &dropped);
-  INFO(applied.status().ToString());
-  REQUIRE(applied.ok());
-  const Table* child = applied->FindTable("child");
-  REQUIRE(child);
-  CHECK(child->FindColumn("amount") == nullptr);
-  CHECK(child->checks.empty());   // mentioned the excluded column
-  CHECK(child->indexes.empty());  // its predicate did too
-  CHECK(dropped.size() == 2);
-  CHECK(applied->FindTable("parent")->sync.read_only());
-
+TEST_CASE("sync rules parse and validate", "[schema]") {
   CHECK(
       ParseSyncRules(R"({"app":"a","roles":[],"tables":{"t":{"scope":"mine"}}})").status().code() ==
       Code::kMalformedDescriptor);
@@ -135,14 +78,6 @@ TEST_CASE("sync rules parse, validate and apply", "[schema]") {
           .ok());
   CHECK_FALSE(
       ParseSyncRules(R"({"app":"a","roles":[],"tables":{"t":{"scope":"all","surprise":1}}})").ok());
-}
-
-TEST_CASE("status codes have stable names", "[schema]") {
-  CHECK(Status().ok());
-  CHECK(Status(Code::kUnknownType, "x").ToString() == "unknown_type: x");
-  CHECK(CodeName(Code::kConstraint) == "constraint_violation");
-  CHECK(CodeName(Code::kMalformedDescriptor) == "malformed_descriptor");
-  CHECK(CodeName(Code::kSqlError) == "sql_error");
 }
 
 }  // namespace outpost

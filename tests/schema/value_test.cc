@@ -77,15 +77,4 @@ TEST_CASE("arrays become JSON arrays and back", "[schema][types]") {
   CHECK(PgArrayToJson(int2d, "[0:1]={1,2}").status().code() == Code::kUnsupported);
 }
 
-TEST_CASE("base64 round trip", "[schema]") {
-  for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
-    auto enc = Base64Encode(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-    auto dec = Base64Decode(enc);
-    REQUIRE(dec.ok());
-    CHECK(std::string(dec->begin(), dec->end()) == s);
-  }
-  CHECK(Base64Encode(reinterpret_cast<const uint8_t*>("foobar"), 6) == "Zm9vYmFy");
-  CHECK_FALSE(Base64Decode("%%%").ok());
-}
-
 }  // namespace outpost

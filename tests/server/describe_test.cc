@@ -68,7 +68,7 @@ TEST_CASE("every seed app is described, mirrored and enforces the same rules", "
       REQUIRE(fk.ok());
       CHECK(fk->rows.empty());
       // Copying as the engine captured nothing.
-      CHECK(*store->PendingMutationCount() == 0);
+      CHECK(store->CountOutbox()->unconfirmed_mutations == 0);
 
       for (const auto& c : app.cases()) RunRuleCase(pg->get(), store.get(), c);
     }
@@ -119,7 +119,7 @@ TEST_CASE("an unknown database or bad rules are clear errors", "[server]") {
   REQUIRE(schema.ok());
   auto rules = ParseSyncRules(R"({"app":"x","roles":["a"],"tables":{"nope":{"scope":"all"}}})");
   REQUIRE(rules.ok());
-  auto applied = ApplySyncRules(*schema, *rules, nullptr);
+  auto applied = server::ApplySyncRules(*schema, *rules, nullptr);
   REQUIRE_FALSE(applied.ok());
   CHECK(applied.status().code() == Code::kMalformedDescriptor);
   CHECK_THAT(applied.status().message(), Catch::Contains("nope"));
@@ -128,7 +128,7 @@ TEST_CASE("an unknown database or bad rules are clear errors", "[server]") {
   rules = ParseSyncRules(R"({"app":"x","roles":["a"],"tables":{
       "users":{"scope":{"tenant_column":"companyId"},"exclude":["passwordHash"]}}})");
   REQUIRE(rules.ok());
-  applied = ApplySyncRules(*schema, *rules, nullptr);
+  applied = server::ApplySyncRules(*schema, *rules, nullptr);
   REQUIRE_FALSE(applied.ok());
   CHECK_THAT(applied.status().message(), Catch::Contains("passwordHash"));
 

@@ -25,6 +25,12 @@ using server::PgConnection;
 using server::Principal;
 using server::ServerModel;
 
+// The answer's JSON, as the server sends it.
+Result<json> AsJson(Result<std::vector<protocol::TxResult>> results) {
+  if (!results.ok()) return results.status();
+  return json::parse(protocol::EncodePushAnswer(*results));
+}
+
 struct App {
   std::string url;
   std::unique_ptr<PgConnection> conn;   // the push connection
@@ -74,7 +80,7 @@ struct App {
   std::string version() const { return model->version(); }
 
   Result<json> Push(const Principal& who, const json& body) {
-    return server::HandlePush(*conn, *model, who, body.dump());
+    return AsJson(server::HandlePush(*conn, *model, who, body.dump()));
   }
   json PushOk(const Principal& who, const json& body) {
     auto r = Push(who, body);
@@ -285,7 +291,7 @@ TEST_CASE("push: concurrent pushes of the same transactions apply them once", "[
         answers[t] = conn.status();
         return;
       }
-      answers[t] = server::HandlePush(**conn, *app.model, g.admin_p, body);
+      answers[t] = AsJson(server::HandlePush(**conn, *app.model, g.admin_p, body));
     });
   }
   for (auto& t : threads) t.join();

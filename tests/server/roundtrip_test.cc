@@ -101,7 +101,7 @@ TEST_CASE("every mapped type round-trips PostgreSQL -> SQLite -> PostgreSQL", "[
       Value v = stmt->column_value(static_cast<int>(c));
       INFO("row " << id << " column " << col.name << " (" << col.type.pg_type << ")");
       auto original_null =
-          (*pg)->Exec("SELECT " + server::PgQuoteIdent(col.name) + " IS NULL FROM rt WHERE id = $1",
+          (*pg)->Exec("SELECT " + QuoteIdent(col.name) + " IS NULL FROM rt WHERE id = $1",
                       {std::to_string(id)});
       REQUIRE(original_null.ok());
       bool was_null = original_null->get(0, 0) == "t";
@@ -112,7 +112,7 @@ TEST_CASE("every mapped type round-trips PostgreSQL -> SQLite -> PostgreSQL", "[
       REQUIRE(text.ok());
       INFO("text: " << *text);
       // json has no equality operator: compare its (preserved) text instead.
-      std::string lhs = "$1::" + col.type.pg_type, rhs = server::PgQuoteIdent(col.name);
+      std::string lhs = "$1::" + col.type.pg_type, rhs = QuoteIdent(col.name);
       if (col.type.pg_type == "json") {
         lhs += "::text";
         rhs += "::text";

@@ -23,7 +23,7 @@ Schema DescribeApp(const std::string& url, const std::string& app) {
   auto rules = ParseSyncRules(ss.str());
   INFO(rules.status().ToString());
   REQUIRE(rules.ok());
-  auto schema = ApplySyncRules(*described, *rules, nullptr);
+  auto schema = server::ApplySyncRules(*described, *rules, nullptr);
   INFO(schema.status().ToString());
   REQUIRE(schema.ok());
   return std::move(schema).value();
@@ -36,11 +36,11 @@ std::vector<int64_t> CopyAllRows(server::PgConnection* pg, const Schema& schema,
     for (const auto& t : schema.tables) {
       std::string cols, marks;
       for (size_t i = 0; i < t.columns.size(); ++i) {
-        cols += (i ? ", " : "") + server::PgQuoteIdent(t.columns[i].name);
+        cols += (i ? ", " : "") + QuoteIdent(t.columns[i].name);
         marks += (i ? ", ?" : "?");
       }
-      OUTPOST_ASSIGN_OR_RETURN(server::PgResult rows, pg->Exec("SELECT " + cols + " FROM " +
-                                                               server::PgQuoteIdent(t.name)));
+      OUTPOST_ASSIGN_OR_RETURN(server::PgResult rows,
+                               pg->Exec("SELECT " + cols + " FROM " + QuoteIdent(t.name)));
       OUTPOST_ASSIGN_OR_RETURN(Statement ins, store->Prepare("INSERT INTO " + QuoteIdent(t.name) +
                                                              " VALUES (" + marks + ")"));
       for (int r = 0; r < rows.rows(); ++r) {

@@ -8,6 +8,7 @@
 #include "catalog.h"
 #include "outpost/store.h"
 #include "pg.h"
+#include "rules.h"
 
 namespace outpost::testing {
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -72,10 +73,20 @@ void ServerProcess::Start() {
   if (reader_.joinable()) reader_.join();
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> args = {
-      OUTPOST_SERVER_BIN, "serve",         "--database", database_url_,
-      "--rules",          RulesPath(app_), "--listen",   "127.0.0.1:" + std::to_string(port_),
-      "--hs256-secret",   kSecret};
+  // A fault to inject needs the build with fault hooks; the production binary has none.
+  const bool faults = std::any_of(env_.begin(), env_.end(), [](const std::string& e) {
+    return e.rfind("OUTPOST_FAULT=", 0) == 0;
+  });
+  std::vector<std::string> args = {faults ? OUTPOST_SERVER_FAULTS_BIN : OUTPOST_SERVER_BIN,
+                                   "serve",
+                                   "--database",
+                                   database_url_,
+                                   "--rules",
+                                   RulesPath(app_),
+                                   "--listen",
+                                   "127.0.0.1:" + std::to_string(port_),
+                                   "--hs256-secret",
+                                   kSecret};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");

@@ -17,7 +17,8 @@ class ServerProcess {
  public:
   static constexpr const char* kSecret = "test-secret-0123456789abcdef0123456789";
 
-  // `env`: extra NAME=VALUE environment entries for the server (e.g. fault injection).
+  // `env`: extra NAME=VALUE environment entries for the server. OUTPOST_FAULT=... (fault
+  // injection) runs the test build of the server, outpost-server-faults, which has the hooks.
   // `app`: a seed app's name or a rules file (RulesPath).
   ServerProcess(std::string database_url, std::string app, std::vector<std::string> extra_args = {},
                 std::vector<std::string> env = {});

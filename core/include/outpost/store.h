@@ -10,6 +10,9 @@
 //  - One SQLite transaction is one client transaction (one tx id), however many statements it has.
 //  - Writes made inside RunAsEngine (the sync engine applying server state) are not captured.
 //
+// Public headers of core: store.h (this), outbox.h (the outbox's records), mirror_writer.h (how
+// the sync engine writes server state), env.h and ids.h. SQLite itself stays private to core.
+//
 // Threading: a Store is used from one thread at a time. Several Stores (even processes) may open
 // one file; SQLite serialises their writes and tx ids stay unique because they are allocated
 // under the write lock.
@@ -31,12 +34,10 @@
 #include "outpost/env.h"
 #include "outpost/ids.h"
 #include "outpost/mirror.h"
+#include "outpost/outbox.h"
 #include "outpost/schema.h"
 #include "outpost/status.h"
 #include "outpost/value.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace outpost {
 
@@ -54,30 +55,6 @@ struct QueryResult {
   int64_t last_insert_rowid = 0;
 };
 
-// One captured change. `pk` is a JSON array of the primary key values (before an update that
-// changes the key). For an insert, `new_values` has every column; for an update, exactly the
-// columns whose value changed, with `old_values` their previous values; for a delete,
-// `old_values` has every column of the deleted row.
-struct Mutation {
-  int64_t seq = 0;
-  int64_t tx_id = 0;
-  uint64_t hlc = 0;
-  enum class Op : char { kInsert = 'I', kUpdate = 'U', kDelete = 'D' } op = Op::kInsert;
-  std::string table;
-  nlohmann::json pk;
-  nlohmann::json new_values = nlohmann::json::object();
-  nlohmann::json old_values = nlohmann::json::object();
-  // Set once the server has applied the transaction: the xid (write checkpoint) at which its
-  // effects become visible to pulls. Confirmed entries stay in the outbox as the rebase set until
-  // the pull cursor passes the checkpoint (Store::DropConfirmedBefore).
-  std::optional<int64_t> checkpoint;
-};
-
-struct ClientTransaction {
-  int64_t tx_id = 0;
-  std::vector<Mutation> mutations;  // in the order they happened
-};
-
 // What ApplySchema did and what it could not mirror.
 struct MirrorReport {
   std::string version;
@@ -85,15 +62,6 @@ struct MirrorReport {
   std::vector<std::string> migrated;  // tables rebuilt for a changed definition
   std::vector<std::string> dropped;   // tables no longer in the schema
   std::vector<NotMirrored> not_mirrored;
-};
-
-// Outbox sizes. "Unconfirmed" entries wait to be pushed; "confirmed" ones were applied by the
-// server and wait for the pull cursor to pass their checkpoint (the rebase set).
-struct OutboxCounts {
-  int64_t unconfirmed_mutations = 0;
-  int64_t unconfirmed_transactions = 0;
-  int64_t confirmed_mutations = 0;
-  int64_t confirmed_transactions = 0;
 };
 
 // How RunAsEngine runs its transaction.
@@ -149,10 +117,12 @@ class Statement {
 
  private:
   friend class Store;
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* stmt_ = nullptr;
+  struct Rep;  // the SQLite statement and its connection (statement.cc)
+  explicit Statement(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
 };
+
+class MirrorWriter;
 
 class Store {
  public:
@@ -185,8 +155,6 @@ class Store {
   // otherwise rolls back and returns its status. Must not be nested inside an open transaction.
   Status RunAsEngine(const std::function<Status()>& fn);
   Status RunAsEngine(const EngineOptions& options, const std::function<Status()>& fn);
-  // True while RunAsEngine's function runs.
-  bool in_engine() const;
 
   // Bulk loading (a bootstrap). With WAL every page is written twice: to the WAL, then by the
   // checkpoint to the database file. A rollback journal writes a page appended to the file once,
@@ -214,8 +182,6 @@ class Store {
   // Unconfirmed local transactions (not yet applied by the server) in commit order, each with its
   // mutations in order. `max_tx` > 0 limits how many transactions are returned.
   Result<std::vector<ClientTransaction>> PendingTransactions(size_t max_tx = 0);
-  // Number of unconfirmed outbox entries.
-  Result<int64_t> PendingMutationCount();
   Result<OutboxCounts> CountOutbox();
   // Records that the server applied transaction `tx_id` with write checkpoint `checkpoint`: its
   // entries leave PendingTransactions and stay in the rebase set. kNotFound if no entry has that
@@ -224,26 +190,26 @@ class Store {
   // Removes confirmed entries whose checkpoint is below `cursor_xid` (the pull cursor has passed
   // them: pulled rows include their effects). Returns how many entries were removed.
   Result<int64_t> DropConfirmedBefore(int64_t cursor_xid);
-  // Every outbox entry (confirmed or not) of one row, in seq order: the mutations to re-apply on
-  // top of a server row (rebase). `pk_json` is the key's outbox form (PkJson).
-  Result<std::vector<Mutation>> RowMutations(std::string_view table, std::string_view pk_json);
   // Every outbox entry, confirmed or not, in seq order; only those of `table` unless it is empty.
   Result<std::vector<Mutation>> OutboxMutations(std::string_view table = {});
-  // Replaces the pk, new and old values of the entry `mutation.seq` (key remapping).
-  Status RewriteMutation(const Mutation& mutation);
   // Removes every entry of transaction `tx_id` (the server rejected it).
   Status RemoveTransaction(int64_t tx_id);
-  // Removes the entries of transactions with tx_id <= `through_tx_id`, confirmed or not.
-  Status RemoveConfirmed(int64_t through_tx_id);
+
+  // --- Rejections -------------------------------------------------------------------------------
+  // Client transactions the server refused, kept for the app (outbox.h, Rejection). Recording
+  // joins the current engine transaction, or runs in one of its own.
+  // Records `rejection` (its id is ignored) and returns the id it got.
+  Result<int64_t> AddRejection(const Rejection& rejection);
+  // Every recorded rejection, oldest first.
+  Result<std::vector<Rejection>> Rejections();
+  Result<int64_t> RejectionCount();
+  // Removes the rejection the app has dealt with; kNotFound if there is none with that id.
+  Status DismissRejection(int64_t id);
 
   // --- Parked rows ------------------------------------------------------------------------------
   // Server rows set aside because a parent they reference is missing (EngineOptions::
   // park_fk_violations). Each is retried at the next parking commit.
   Result<int64_t> ParkedCount();
-  // Forgets a parked row (the server deleted it). Joins the engine transaction.
-  Status DropParked(std::string_view table, std::string_view pk_json);
-  // Forgets every parked row (bootstrap reset). Joins the engine transaction.
-  Status ClearParked();
   // Puts every parked row back in one engine transaction with foreign keys off, leaving its
   // reference dangling (a row whose key was taken meanwhile is dropped). For when the client is
   // caught up: a parent still missing then is outside the client's view (e.g. another tenant's
@@ -259,11 +225,11 @@ class Store {
 
   // A new UUIDv7 (the same generator the outpost_uuid() SQL default uses).
   std::string NewUuid();
-  HybridLogicalClock& clock();
   Env* env() const;
 
-  // The raw connection, for the layers above core (sync session). Owned by the Store.
-  sqlite3* connection() const;
+  // How the sync engine writes server state into this store's mirror (mirror_writer.h). Owned by
+  // the Store; valid as long as it is.
+  MirrorWriter& mirror_writer();
 
   class Impl;
 
@@ -271,13 +237,5 @@ class Store {
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// The outbox form of a primary key: a compact JSON array of the key's values in primary key
-// order, byte for byte what the capture triggers record (Mutation::pk, RowMutations).
-std::string PkJson(const std::vector<Value>& key);
-// JSON values become local values with ValueFromJson (outpost/value.h).
-
-// Maps a SQLite result code and message to a Status (kConstraint, kBusy, kSqlError, ...).
-Status SqliteStatus(int rc, std::string_view message);
 
 }  // namespace outpost

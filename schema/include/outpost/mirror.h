@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "outpost/schema.h"
+#include "outpost/sql_quote.h"
 #include "outpost/status.h"
 
 namespace outpost {
@@ -61,9 +62,5 @@ Result<std::string> TranslatePgExpression(std::string_view expression, const Tab
 // Column names a PostgreSQL expression refers to (best effort: identifiers that are not keywords,
 // function names or type names).
 std::vector<std::string> PgExpressionColumns(std::string_view expression);
-
-// SQLite quoting: "ident" with doubled quotes, 'literal' with doubled apostrophes.
-std::string QuoteIdent(std::string_view ident);
-std::string QuoteLiteral(std::string_view text);
 
 }  // namespace outpost

@@ -206,20 +206,12 @@ Result<Schema> SchemaFromJson(std::string_view json);
 std::string SchemaVersion(const Schema& schema);
 
 // Sync rules as written by an application (schema/apps/<app>/rules.json, see docs/sync-rules.md).
+// The server applies them to the database it describes (sync/server/src/rules.h).
 struct SyncRules {
   std::string app;
   std::vector<std::string> roles;
   std::map<std::string, SyncRule> tables;  // by table name
 };
 Result<SyncRules> ParseSyncRules(std::string_view json);
-
-// Restricts a described database to the tables named by the rules, attaches each table's rule and
-// removes excluded columns from the client view. Every table, column and claim a rule names must
-// exist; constraints and indexes that involve an excluded column are dropped from the view and
-// listed in `dropped` ("table.object: reason"); the view's rules do not name excluded columns. A
-// writable table whose excluded column is NOT NULL without a default is an error: clients could
-// never insert into it.
-Result<Schema> ApplySyncRules(const Schema& described, const SyncRules& rules,
-                              std::vector<std::string>* dropped);
 
 }  // namespace outpost

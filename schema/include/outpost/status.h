@@ -1,9 +1,9 @@
 // Status and Result: how every Outpost operation reports failure.
 //
 // A Status is a small value type: OK, or a stable error code plus a human-readable message. The
-// code's name (Status::code_name) is part of the public contract: it appears in CLI output, in
-// JSON errors of the sync protocol and in the C and JavaScript APIs, and never changes meaning.
-// Messages are for people and may be reworded.
+// code's name (Status::code_name) is part of the public contract: it appears in the command
+// line's output and in the JSON errors of the sync protocol (docs/protocol.md), and never changes
+// meaning. Messages are for people and may be reworded.
 #pragma once
 
 #include <cassert>
@@ -42,10 +42,15 @@ enum class Code {
   kSchemaMismatch,    // "schema_mismatch": client and server schema versions differ
   kPayloadTooLarge,   // "payload_too_large": a request body over the limit
   kUnavailable,       // "unavailable": server or network unreachable, shutting down; retry
+  // "malformed_answer": the client received an answer from the server that is not what the
+  // protocol says (the server's fault, or something between the two); never sent by the server.
+  kMalformedAnswer,
 };
 
 // The stable, lowercase name of a code, e.g. "unknown_type".
 std::string_view CodeName(Code code);
+// The code named `name` (CodeName's inverse), or nullopt for a name this version does not know.
+std::optional<Code> CodeFromName(std::string_view name);
 
 class [[nodiscard]] Status {
  public:

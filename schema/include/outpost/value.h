@@ -37,6 +37,26 @@ inline bool IsNull(const Value& v) {
   return std::holds_alternative<Null>(v);
 }
 
+// A local value borrowed from somewhere else (a SQLite value, a decoded wire value): no copy.
+// `bytes` must stay valid while the view is used.
+struct ValueView {
+  enum class Kind : uint8_t { kNull, kInteger, kReal, kText, kBlob };
+  Kind kind = Kind::kNull;
+  int64_t integer = 0;     // kInteger
+  double real = 0;         // kReal
+  std::string_view bytes;  // kText: UTF-8 text; kBlob: the bytes
+
+  static ValueView MakeNull() { return {}; }
+  static ValueView MakeInteger(int64_t v) { return {Kind::kInteger, v, 0, {}}; }
+  static ValueView MakeReal(double v) { return {Kind::kReal, 0, v, {}}; }
+  static ValueView MakeText(std::string_view v) { return {Kind::kText, 0, 0, v}; }
+  static ValueView MakeBlob(std::string_view v) { return {Kind::kBlob, 0, 0, v}; }
+  // A view of `v`, valid while `v` is.
+  static ValueView Of(const Value& v);
+  // An owning copy.
+  Value ToValue() const;
+};
+
 // PostgreSQL text (as printed by the server) -> local value. Errors with kInvalidArgument when the
 // text is not a valid value of the type, or kUnsupported when it cannot be stored losslessly
 // (e.g. a double precision NaN, which SQLite turns into NULL).
@@ -46,11 +66,6 @@ Result<Value> PgTextToValue(const ColumnType& type, std::string_view text);
 // Errors with kInvalidArgument when the value has the wrong storage class or form for the type
 // (e.g. text in an integer column, a JSON array column holding an object).
 Result<std::string> ValueToPgText(const ColumnType& type, const Value& value);
-
-// Lowercase hex and standard base64 helpers shared by the text and JSON encodings.
-std::string HexEncode(const uint8_t* data, size_t size);
-std::string Base64Encode(const uint8_t* data, size_t size);
-Result<std::vector<uint8_t>> Base64Decode(std::string_view text);
 
 // Parses a PostgreSQL array literal ('{a,"b c",NULL}', nested for more dimensions) into a JSON
 // array text, converting each element with the element kind: numbers stay numbers, booleans become
@@ -76,8 +91,15 @@ Result<Value> ValueFromJson(const nlohmann::json& j);
 // Errors: kInvalidArgument (wrong JSON type or form), kUnsupported (a NaN real).
 Result<Value> ValueFromJson(const ColumnType& type, const nlohmann::json& j);
 
-// Local value -> client JSON for a column of `type`: null; booleans as true/false; integers;
-// reals (non-finite as "Infinity"/"-Infinity"); strings; BLOBs as {"$blob": "<base64>"}.
+// Local value -> client JSON (docs/types.md, "JSON encoding"), the one encoder of local values:
+// null; integers (true/false when `boolean`, the value of a boolean column, is 0 or 1); reals
+// (shortest round-trip form, always with a fraction or exponent so that they read back as reals;
+// non-finite as "Infinity"/"-Infinity"); strings; BLOBs as {"$blob": "<base64>"}. ValueToJson
+// builds a JSON value; AppendValueJson appends the same JSON as text (the capture triggers, the
+// outbox form of keys), byte for byte what ValueToJson(...).dump() gives for valid UTF-8.
+nlohmann::json ValueToJson(const ValueView& value, bool boolean = false);
+void AppendValueJson(const ValueView& value, bool boolean, std::string* out);
+// ValueToJson for a column of `type` (booleans by the column's kind).
 nlohmann::json ValueToJson(const ColumnType& type, const Value& value);
 
 // Shortcuts for the sync server. Client JSON -> PostgreSQL input text (nullopt for null), with

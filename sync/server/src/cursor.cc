@@ -1,8 +1,6 @@
 #include "cursor.h"
 
-#include <charconv>
-
-#include "jwt.h"
+#include "outpost/protocol.h"
 
 namespace outpost::server {
 
@@ -15,15 +13,9 @@ Status Invalid(std::string why) {
 }
 
 bool ParseU64(const json& j, uint64_t* out) {
-  if (!j.is_string()) return false;
-  const auto& s = j.get_ref<const std::string&>();
-  if (s.empty() || s.size() > 20) return false;
-  if (s.size() > 1 && s[0] == '0') return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+  auto v = protocol::ParseDecimalU64(j);
+  if (v) *out = *v;
+  return v.has_value();
 }
 
 }  // namespace
@@ -49,7 +41,7 @@ std::string EncodeCursor(const Cursor& c) {
       j["i"] = std::to_string(c.last_id);
       break;
   }
-  return Base64UrlEncode(j.dump());
+  return protocol::WrapCursor(j);
 }
 
 Result<Cursor> DecodeCursor(std::string_view text, const ServerModel& model) {
@@ -59,11 +51,7 @@ Result<Cursor> DecodeCursor(std::string_view text, const ServerModel& model) {
 }
 
 Result<Cursor> DecodeCursor(std::string_view text, const std::vector<size_t>& key_arity) {
-  if (text.empty() || text.size() > kMaxCursorBytes) return Invalid("empty or too long");
-  auto raw = Base64UrlDecode(text);
-  if (!raw.ok()) return Invalid("not base64url");
-  json j = json::parse(*raw, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Invalid("not a JSON object");
+  OUTPOST_ASSIGN_OR_RETURN(json j, protocol::UnwrapCursor(text));
   auto v = j.find("v");
   if (v == j.end() || !v->is_number_integer() || v->get<int64_t>() != 1) {
     return Invalid("unknown version");

@@ -1,6 +1,7 @@
 // Pull cursors (docs/protocol.md, "GET /v1/pull"; docs/server.md, "Cursors").
 //
-// A cursor is base64url (unpadded) of a JSON object the server wrote:
+// A cursor is base64url (unpadded) of a JSON object the server wrote (protocol::WrapCursor; "w"
+// is the public part, protocol::CursorWatermark):
 //   {"v":1,"w":"<xid8>"}                                   incremental, at watermark w
 //   {"v":1,"w":"<xid8>","t":<table>,"k":[<pk text>…]|null}   bootstrap in progress: the next page
 //                                                            is table t after key k (null: from
@@ -28,8 +29,6 @@
 #include "outpost/status.h"
 
 namespace outpost::server {
-
-inline constexpr size_t kMaxCursorBytes = 8 * 1024;
 
 struct Cursor {
   enum class Kind { kIncremental, kBootstrap, kWindow };

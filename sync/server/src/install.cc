@@ -10,19 +10,8 @@ namespace {
 
 constexpr int kMaxViaDepth = 4;  // via-children of referenced_by dependents followed this deep
 
-// A SQL string literal ('...' with doubled quotes; standard_conforming_strings is on).
-std::string Lit(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out.push_back('\'');
-    out.push_back(c);
-  }
-  out.push_back('\'');
-  return out;
-}
-
 std::string Col(std::string_view alias, std::string_view column) {
-  return std::string(alias) + "." + PgQuoteIdent(column);
+  return std::string(alias) + "." + QuoteIdent(column);
 }
 
 // The capture function's name inside _outpost (at most 63 bytes, unique per table).
@@ -30,7 +19,7 @@ std::string FunctionName(const SyncedTable& table) {
   std::string name = "capture_" + table.name();
   if (name.size() > 60)
     name = "capture_" + std::to_string(table.index) + "_" + table.name().substr(0, 40);
-  return "_outpost." + PgQuoteIdent(name);
+  return "_outpost." + QuoteIdent(name);
 }
 
 // A dollar-quote tag that does not occur in `body`.
@@ -69,9 +58,9 @@ void LogReached(const ServerModel& model, const SyncedTable& table, const std::s
                 const std::string& from, const std::string& where, const std::string& tenants,
                 int depth, std::string* body) {
   *body += "    INSERT INTO _outpost.changes (xid, tbl, pk, tenant, owners)\n      SELECT v_xid, " +
-           Lit(table.name()) + ", " + model.PkJsonExpression(table, alias) + ", x, ARRAY[" +
-           model.OwnerExpression(table, alias) + "]\n      FROM " + from + ", unnest(" + tenants +
-           ") x\n      WHERE x IS NOT NULL AND " + where + ";\n";
+           QuoteLiteral(table.name()) + ", " + model.PkJsonExpression(table, alias) +
+           ", x, ARRAY[" + model.OwnerExpression(table, alias) + "]\n      FROM " + from +
+           ", unnest(" + tenants + ") x\n      WHERE x IS NOT NULL AND " + where + ";\n";
   if (depth >= kMaxViaDepth) return;
   for (const auto& vc : ViaChildren(model, table)) {
     std::string a = "c" + std::to_string(depth + 1);
@@ -193,7 +182,7 @@ $mark$;
 }  // namespace
 
 std::string CaptureFunctionSql(const ServerModel& model, const SyncedTable& t) {
-  const std::string name = Lit(t.name());
+  const std::string name = QuoteLiteral(t.name());
   std::string b;
   b += "DECLARE\n";
   b += "  v_xid xid8 := pg_current_xact_id();\n";
@@ -255,7 +244,7 @@ std::string CaptureFunctionSql(const ServerModel& model, const SyncedTable& t) {
   // Rows of referenced_by dependents (and their via-children) whose scope this row decides.
   for (const auto& link : model.ReferencedByLinks(t)) {
     const SyncedTable& d = *link.dependent;
-    std::string rc = PgQuoteIdent(link.r_column);
+    std::string rc = QuoteIdent(link.r_column);
     b += "  IF TG_OP <> 'UPDATE' OR OLD." + rc + " IS DISTINCT FROM NEW." + rc +
          " OR old_t IS DISTINCT FROM new_t THEN\n";
     LogRowsOfBothSides(model, d, link.t_column, rc, &b);
@@ -268,7 +257,7 @@ std::string CaptureFunctionSql(const ServerModel& model, const SyncedTable& t) {
   if (!via_children.empty()) {
     b += "  IF TG_OP = 'UPDATE' AND old_t IS DISTINCT FROM new_t THEN\n";
     for (const auto& vc : via_children) {
-      LogRowsOfBothSides(model, *vc.child, vc.child_column, PgQuoteIdent(vc.parent_column), &b);
+      LogRowsOfBothSides(model, *vc.child, vc.child_column, QuoteIdent(vc.parent_column), &b);
     }
     b += "  END IF;\n";
   }
@@ -290,20 +279,13 @@ Status InstallOnce(PgConnection& conn, const ServerModel& model, std::string* sq
   };
   auto lock = conn.Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kInstallLockKey) + ")");
   if (!lock.ok()) return fail(lock.status());
-  // The statements below are fixed text or built from catalog identifiers (PgQuoteIdent) and
-  // literals of catalog names (Lit); they run as simple queries because PQexecParams takes one
+  // The statements below are fixed text or built from catalog identifiers (QuoteIdent) and
+  // literals of catalog names (QuoteLiteral); they run as scripts because PQexecParams takes one
   // statement at a time.
   auto exec_script = [&](const std::string& sql) -> Status {
-    PGresult* r = PQexec(conn.raw(), sql.c_str());
-    PgResult holder(r);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-      std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn.raw());
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-      const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-      *sqlstate = state ? state : "";
-      return Status(Code::kPostgres, msg);
-    }
-    return Status::Ok();
+    Status s = conn.ExecScript(sql);
+    if (!s.ok()) *sqlstate = conn.last_sqlstate();
+    return s;
   };
   Status st = exec_script(kStateSql);
   if (!st.ok()) return fail(st);
@@ -333,7 +315,7 @@ Status InstallOnce(PgConnection& conn, const ServerModel& model, std::string* sq
       st = exec_script("CREATE OR REPLACE TRIGGER _outpost_truncate AFTER TRUNCATE ON " +
                        std::string(parts->get(i, 0)) +
                        " FOR EACH STATEMENT EXECUTE FUNCTION _outpost.capture_truncate(" +
-                       Lit(t.name()) + ")");
+                       QuoteLiteral(t.name()) + ")");
       if (!st.ok()) return fail(st.WithContext(t.name()));
     }
   }
@@ -352,7 +334,7 @@ Status InstallOnce(PgConnection& conn, const ServerModel& model, std::string* sq
     if (synced.count(std::string(stale->get(i, 1)))) continue;
     for (const char* trigger : {"_outpost_capture", "_outpost_truncate"}) {
       st = exec_script(std::string("DROP TRIGGER IF EXISTS ") + trigger + " ON " +
-                       PgQuoteIdent(model.pg_schema()) + "." + PgQuoteIdent(rel));
+                       QuoteIdent(model.pg_schema()) + "." + QuoteIdent(rel));
       if (!st.ok()) return fail(st);
     }
   }

@@ -12,8 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kUrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 Status Unauthorized(std::string message) {
   return Status(Code::kUnauthorized, std::move(message));
 }
@@ -47,59 +45,6 @@ std::string SigningInput(const json& header, const json& claims) {
 }
 
 }  // namespace
-
-std::string Base64UrlEncode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  size_t i = 0;
-  auto b = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[k])); };
-  for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t n = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
-    out.push_back(kUrlAlphabet[(n >> 18) & 63]);
-    out.push_back(kUrlAlphabet[(n >> 12) & 63]);
-    out.push_back(kUrlAlphabet[(n >> 6) & 63]);
-    out.push_back(kUrlAlphabet[n & 63]);
-  }
-  if (i < bytes.size()) {
-    uint32_t n = b(i) << 16;
-    if (i + 1 < bytes.size()) n |= b(i + 1) << 8;
-    out.push_back(kUrlAlphabet[(n >> 18) & 63]);
-    out.push_back(kUrlAlphabet[(n >> 12) & 63]);
-    if (i + 1 < bytes.size()) out.push_back(kUrlAlphabet[(n >> 6) & 63]);
-  }
-  return out;
-}
-
-Result<std::string> Base64UrlDecode(std::string_view text) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-  };
-  if (text.size() % 4 == 1) return Status(Code::kInvalidArgument, "invalid base64url length");
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = val(c);
-    if (v < 0) return Status(Code::kInvalidArgument, "invalid base64url character");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  // Leftover bits must be zero, so that every byte string has exactly one encoding.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
-    return Status(Code::kInvalidArgument, "invalid base64url trailing bits");
-  }
-  return out;
-}
 
 Result<JwtKey> JwtKey::Ed25519PublicKey(std::string_view text) {
   std::string bytes;

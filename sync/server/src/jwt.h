@@ -16,17 +16,13 @@
 #include <vector>
 
 #include "model.h"
+#include "outpost/encoding.h"
 #include "outpost/status.h"
 
 namespace outpost::server {
 
 inline constexpr size_t kMaxTokenBytes = 16 * 1024;
 inline constexpr int64_t kJwtLeewaySeconds = 30;
-
-// base64url without padding (RFC 4648 §5). Decode is strict: no padding, no whitespace, no
-// characters outside the URL-safe alphabet, no non-zero trailing bits (kInvalidArgument).
-std::string Base64UrlEncode(std::string_view bytes);
-Result<std::string> Base64UrlDecode(std::string_view text);
 
 struct JwtKey {
   enum class Kind { kHs256, kEd25519 };

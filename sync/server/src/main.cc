@@ -17,6 +17,7 @@
 #include "jwt.h"
 #include "outpost/file.h"
 #include "outpost/mirror.h"
+#include "rules.h"
 #include "server.h"
 
 namespace {
@@ -55,7 +56,7 @@ int Describe(std::map<std::string, std::string>& opts) {
     if (!text.ok()) return Fail(text.status());
     auto rules = ParseSyncRules(*text);
     if (!rules.ok()) return Fail(rules.status().WithContext(opts["rules"]));
-    auto applied = ApplySyncRules(schema, *rules, &notes);
+    auto applied = server::ApplySyncRules(schema, *rules, &notes);
     if (!applied.ok()) return Fail(applied.status().WithContext(opts["rules"]));
     schema = std::move(applied).value();
   }

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "outpost/value.h"
+#include "rules.h"
+
 namespace outpost::server {
 
 namespace {
@@ -18,7 +21,7 @@ const ForeignKey* SingleColumnFk(const Table& table, std::string_view column) {
 }
 
 std::string Col(std::string_view alias, std::string_view column) {
-  return std::string(alias) + "." + PgQuoteIdent(column);
+  return std::string(alias) + "." + QuoteIdent(column);
 }
 
 }  // namespace
@@ -44,7 +47,7 @@ Result<std::unique_ptr<ServerModel>> ServerModel::Build(const Schema& described,
     st.view = &t;
     st.full = m->full_.FindTable(t.name);
     if (!st.full) return Status(Code::kInternal, "view table " + t.name + " not described");
-    st.qname = PgQuoteIdent(m->pg_schema_) + "." + PgQuoteIdent(t.name);
+    st.qname = QuoteIdent(m->pg_schema_) + "." + QuoteIdent(t.name);
     st.index = m->tables_.size();
     m->tables_.push_back(std::move(st));
     ScopeKind k = t.sync.scope.kind;
@@ -219,6 +222,17 @@ std::vector<ReferencedByLink> ServerModel::ReferencedByLinks(const SyncedTable& 
         ReferencedByLink{&t, s.ref_column, fk ? fk->ref_columns[0] : t.view->primary_key[0]});
   }
   return out;
+}
+
+Result<std::string> ServerModel::PkParam(const SyncedTable& t, const nlohmann::json& pk,
+                                         PgParams* params) const {
+  nlohmann::json texts = nlohmann::json::array();
+  const auto& key = t.view->primary_key;
+  for (size_t i = 0; i < key.size(); ++i) {
+    OUTPOST_ASSIGN_OR_RETURN(auto text, JsonToPgText(t.view->FindColumn(key[i])->type, pk[i]));
+    texts.push_back(text ? nlohmann::json(*text) : nlohmann::json(nullptr));
+  }
+  return "(" + AddParam(params, texts.dump()) + "::jsonb)";
 }
 
 }  // namespace outpost::server

@@ -1,7 +1,7 @@
 // The server's model of what syncs: the described database, the client view produced by the sync
 // rules, and the SQL that scopes rows to a token (DESIGN §3).
 //
-// Every identifier placed in generated SQL comes from the catalog (quoted with PgQuoteIdent);
+// Every identifier placed in generated SQL comes from the catalog (quoted with QuoteIdent);
 // every value from a token or request is a parameter ($N), never SQL text.
 //
 // Threading: a ServerModel is immutable after Build and may be shared by all request threads.
@@ -83,6 +83,11 @@ class ServerModel {
   std::string OwnerExpression(const SyncedTable& table, std::string_view rowref) const;
   // A SQL jsonb expression: the primary key of `rowref` as an array of its values as text.
   std::string PkJsonExpression(const SyncedTable& table, std::string_view rowref) const;
+  // Appends the key `pk` (client JSON, in primary key order) to `params` as the jsonb array of
+  // its values' PostgreSQL text, and returns "($N::jsonb)" for PkMatchExpression. Errors: a value
+  // that does not convert to its column's type (kInvalidArgument).
+  Result<std::string> PkParam(const SyncedTable& table, const nlohmann::json& pk,
+                              PgParams* params) const;
   // A SQL boolean expression matching `alias`'s primary key with the jsonb array of text values
   // `pk_param` (e.g. "$1"): ("id") = (($1->>0)::uuid).
   std::string PkMatchExpression(const SyncedTable& table, std::string_view alias,

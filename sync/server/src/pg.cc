@@ -27,33 +27,52 @@ PgConnection::~PgConnection() {
   PQfinish(conn_);
 }
 
-Result<PgResult> PgConnection::Exec(std::string_view sql, const PgParams& params) {
+namespace {
+std::vector<const char*> ParamValues(const PgParams& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return values;
+}
+}  // namespace
+
+Result<PgResult> PgConnection::Exec(std::string_view sql, const PgParams& params) {
+  std::vector<const char*> values = ParamValues(params);
   std::string text(sql);
   PGresult* r = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
                              values.data(), nullptr, nullptr, 0);
   return Check(r);
 }
 
+Status PgConnection::ExecScript(const std::string& sql) {
+  return Check(PQexec(conn_, sql.c_str())).status();
+}
+
 Result<PgResult> PgConnection::Check(PGresult* r) {
   PgResult result(r);
-  auto st = PQresultStatus(r);
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-    last_sqlstate_ = state ? state : "";
-    std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    if (msg.empty()) msg = PQerrorMessage(conn_);
-    // A lost connection (or a server shutting down) is not the request's fault: retry later.
-    if (PQstatus(conn_) != CONNECTION_OK || last_sqlstate_.rfind("08", 0) == 0 ||
-        last_sqlstate_ == "57P01" || last_sqlstate_ == "57P02" || last_sqlstate_ == "57P03") {
-      return Status(Code::kUnavailable, "database unavailable: " + msg);
-    }
-    return Status(Code::kPostgres, msg);
+  auto st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return result;
+  auto field = [&](int code) {
+    const char* v = r ? PQresultErrorField(r, code) : nullptr;
+    return v ? std::string(v) : std::string();
+  };
+  auto trimmed = [](std::string m) {
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+    return m;
+  };
+  last_error_ =
+      PgError{field(PG_DIAG_SQLSTATE), field(PG_DIAG_CONSTRAINT_NAME), field(PG_DIAG_TABLE_NAME),
+              field(PG_DIAG_COLUMN_NAME), field(PG_DIAG_MESSAGE_PRIMARY)};
+  std::string msg = trimmed(r ? PQresultErrorMessage(r) : "");
+  if (msg.empty()) msg = trimmed(PQerrorMessage(conn_));
+  if (last_error_.message.empty()) last_error_.message = msg;
+  const std::string& s = last_error_.sqlstate;
+  // A lost connection, a server shutting down or a cancelled statement is not the request's
+  // fault: retry later.
+  if (PQstatus(conn_) != CONNECTION_OK || s.rfind("08", 0) == 0 || s.rfind("57", 0) == 0) {
+    return Status(Code::kUnavailable, "database unavailable: " + msg);
   }
-  return result;
+  return Status(Code::kPostgres, msg);
 }
 
 Result<std::string> PgConnection::Prepared(const std::string& sql, size_t param_count) {
@@ -67,15 +86,6 @@ Result<std::string> PgConnection::Prepared(const std::string& sql, size_t param_
   }
   return it->second;
 }
-
-namespace {
-std::vector<const char*> ParamValues(const PgParams& params) {
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  return values;
-}
-}  // namespace
 
 Result<PgResult> PgConnection::ExecCached(const std::string& sql, const PgParams& params,
                                           ResultFormat format) {
@@ -102,16 +112,6 @@ Result<PgResult> PgConnection::Receive() {
   Result<PgResult> result = Check(first);
   while (PGresult* more = PQgetResult(conn_)) PQclear(more);
   return result;
-}
-
-std::string PgQuoteIdent(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
 }
 
 }  // namespace outpost::server

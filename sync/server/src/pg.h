@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "outpost/sql_quote.h"
 #include "outpost/status.h"
 
 namespace outpost::server {
@@ -44,6 +45,15 @@ using PgParams = std::vector<std::optional<std::string>>;
 // or binary (its send functions).
 enum class ResultFormat { kText = 0, kBinary = 1 };
 
+// What PostgreSQL said about the last statement that failed on a connection (its error fields).
+struct PgError {
+  std::string sqlstate;    // e.g. "23505"; "" when the connection itself failed
+  std::string constraint;  // the constraint that failed, when one did
+  std::string table;
+  std::string column;
+  std::string message;  // the primary message, one line
+};
+
 class PgConnection {
  public:
   // `url`: a libpq connection string or postgresql:// URI.
@@ -51,9 +61,13 @@ class PgConnection {
   ~PgConnection();
 
   // Runs one statement with text parameters ($1, $2, ...). A NULL optional is SQL NULL.
-  // Errors: kUnavailable when the connection is lost or the server is shutting down (SQLSTATE
-  // 08xxx, 57P01-03), kPostgres otherwise (last_sqlstate() tells which).
+  // Errors: kUnavailable when the connection is lost, the server is shutting down or the
+  // statement was cancelled (SQLSTATE 08xxx, 57xxx), kPostgres otherwise (last_error() tells
+  // which). Every failure, whatever its code, sets last_error().
   Result<PgResult> Exec(std::string_view sql, const PgParams& params = {});
+  // Runs `sql`, which may hold several statements, without parameters (the simple query
+  // protocol): for DDL scripts Outpost writes itself. Errors as Exec.
+  Status ExecScript(const std::string& sql);
   // As Exec, but the statement is prepared once per connection (keyed by its text) and executed
   // as a prepared statement afterwards: for statements run many times (pull pages).
   // `format`: kBinary asks for every result column in PostgreSQL's binary form (rows.h,
@@ -66,8 +80,10 @@ class PgConnection {
   Status SendCached(const std::string& sql, const PgParams& params = {},
                     ResultFormat format = ResultFormat::kText);
   Result<PgResult> Receive();
-  // The SQLSTATE of the last failed Exec/ExecCached ("" when it had none, e.g. connection lost).
-  const std::string& last_sqlstate() const { return last_sqlstate_; }
+  // The error fields of the last failed statement, and its SQLSTATE ("" when it had none, e.g.
+  // the connection was lost).
+  const PgError& last_error() const { return last_error_; }
+  const std::string& last_sqlstate() const { return last_error_.sqlstate; }
   // True while the connection to the server is usable.
   bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
   PGconn* raw() const { return conn_; }
@@ -78,12 +94,8 @@ class PgConnection {
   // The name of `sql` prepared on this connection (preparing it the first time).
   Result<std::string> Prepared(const std::string& sql, size_t param_count);
   PGconn* conn_;
-  std::string last_sqlstate_;
+  PgError last_error_;
   std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
 };
-
-// Quotes an identifier for PostgreSQL ("name" with doubled quotes). Only for names read from the
-// catalog.
-std::string PgQuoteIdent(std::string_view name);
 
 }  // namespace outpost::server

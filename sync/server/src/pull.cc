@@ -12,28 +12,18 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-bool ParseInt(const std::string& s, long long* out) {
-  if (s.empty() || s.size() > 12) return false;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
+using protocol::kMaxPagesPerAnswer;
 
 // `total`: the estimated rows of the whole bootstrap (first cursor line of a bootstrap).
 void AppendCursorLine(const Cursor& c, bool bootstrap, bool more, std::string* out,
                       std::optional<double> total = std::nullopt) {
-  out->append("{\"type\":\"cursor\",\"cursor\":\"");
-  out->append(EncodeCursor(c));
-  out->append(bootstrap ? "\",\"bootstrap\":true" : "\",\"bootstrap\":false");
-  if (total) out->append(",\"total\":" + std::to_string(static_cast<uint64_t>(*total)));
-  out->append(more ? ",\"more\":true}\n" : ",\"more\":false}\n");
+  std::optional<uint64_t> rows;
+  if (total) rows = static_cast<uint64_t>(*total);
+  protocol::AppendCursorLine(EncodeCursor(c), bootstrap, more, rows, out);
 }
 
 void AppendRowsLineStart(const SyncedTable& t, std::string* out) {
-  out->append("{\"type\":\"rows\",\"table\":");
-  AppendJsonString(t.name(), out);
-  out->append(",\"columns\":");
-  out->append(ViewColumnsJson(t));
-  out->append(",\"rows\":[");
+  protocol::AppendRowsLineStart(t.name(), ViewColumnsJson(t), out);
 }
 
 // The claim value a row filter compares with (as ScopePredicate does), or nullopt.
@@ -108,7 +98,7 @@ class BootstrapStream : public PullStream {
   Result<bool> Next(std::string* out) override {
     std::optional<double> total;
     if (reset_) {
-      out->append("{\"type\":\"reset\"}\n");
+      protocol::AppendResetLine(out);
       reset_ = false;
       double sum = 0;
       for (const auto& t : model_.tables()) {
@@ -177,7 +167,7 @@ class BootstrapStream : public PullStream {
           if (got == 0) continue;
           AppendRowsLineStart(t, out);
           OUTPOST_RETURN_IF_ERROR(AppendRowsJson(t, page, 0, out, flush()));
-          out->append("]}\n");
+          protocol::AppendArrayLineEnd(out);
           n += got;
         }
         if (n == 0) {
@@ -193,8 +183,8 @@ class BootstrapStream : public PullStream {
         const auto& pk = t.view->primary_key;
         for (size_t i = 0; i < pk.size(); ++i) {
           std::string sep = i ? ", " : "";
-          order += sep + "t." + PgQuoteIdent(pk[i]);
-          lhs += sep + "t." + PgQuoteIdent(pk[i]);
+          order += sep + "t." + QuoteIdent(pk[i]);
+          lhs += sep + "t." + QuoteIdent(pk[i]);
           if (!at_.key.is_null()) {
             rhs += sep + AddParam(&params, at_.key[i].get<std::string>()) +
                    "::" + model_.PgType(t, pk[i]);
@@ -219,7 +209,7 @@ class BootstrapStream : public PullStream {
         }
         AppendRowsLineStart(t, out);
         OUTPOST_RETURN_IF_ERROR(AppendRowsJson(t, *page, 0, out, flush()));
-        out->append("]}\n");
+        protocol::AppendArrayLineEnd(out);
         if (static_cast<size_t>(n) < limit_) {
           NextTable();
         } else {
@@ -450,7 +440,7 @@ class IncrementalStream : public PullStream {
       if (rows.rows() > 0) {
         AppendRowsLineStart(t, &upserts);
         OUTPOST_RETURN_IF_ERROR(AppendRowsJson(t, rows, 1, &upserts));
-        upserts.append("]}\n");
+        protocol::AppendArrayLineEnd(&upserts);
       }
       deletes_[ti].clear();
       for (size_t k = 0; k < found.size(); ++k) {
@@ -462,11 +452,9 @@ class IncrementalStream : public PullStream {
     }
     for (size_t ti = tables.size(); ti-- > 0;) {
       if (buckets[ti].pks.empty() || deletes_[ti].empty()) continue;
-      out->append("{\"type\":\"deletes\",\"table\":");
-      AppendJsonString(tables[ti].name(), out);
-      out->append(",\"keys\":[");
+      protocol::AppendDeletesLineStart(tables[ti].name(), out);
       out->append(deletes_[ti]);
-      out->append("]}\n");
+      protocol::AppendArrayLineEnd(out);
       deletes_[ti].clear();
     }
     out->append(upserts);
@@ -501,42 +489,16 @@ class IncrementalStream : public PullStream {
 
 }  // namespace
 
-Result<PullRequest> ParsePullRequest(const std::string* schema, const std::string* cursor,
-                                     const std::string* limit, const std::string* wait) {
-  PullRequest r;
-  if (!schema || schema->empty()) {
-    return Status(Code::kMalformedRequest, "the schema parameter is required");
-  }
-  r.schema = *schema;
-  if (cursor) r.cursor = *cursor;
-  if (limit) {
-    long long v = 0;
-    if (!ParseInt(*limit, &v) || v < 1 || v > static_cast<long long>(kMaxPullLimit)) {
-      return Status(Code::kMalformedRequest,
-                    "limit must be an integer from 1 to " + std::to_string(kMaxPullLimit));
-    }
-    r.limit = static_cast<size_t>(v);
-  }
-  if (wait) {
-    long long v = 0;
-    if (!ParseInt(*wait, &v) || v < 0 || v > kMaxPullWaitSeconds) {
-      return Status(Code::kMalformedRequest,
-                    "wait must be an integer from 0 to " + std::to_string(kMaxPullWaitSeconds));
-    }
-    r.wait_seconds = static_cast<int>(v);
-  }
-  return r;
-}
-
 Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
                                               const ServerModel& model, const Principal& who,
-                                              const PullRequest& request,
+                                              const protocol::PullQuery& request,
                                               const std::atomic<bool>& stopping) {
   if (request.schema != model.version()) {
     return Status(Code::kSchemaMismatch, "schema " + request.schema.substr(0, 80) +
                                              " is not the server's " + model.version() +
                                              ": fetch /v1/schema");
   }
+  const size_t limit = request.limit.value_or(protocol::kDefaultPullLimit);
   // Surface a missing claim of a row filter before anything is sent.
   for (const auto& t : model.tables()) {
     PgParams ignored;
@@ -550,7 +512,7 @@ Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
     at.w = s.xmin;
     at.key = nullptr;
     return std::unique_ptr<PullStream>(
-        new BootstrapStream(std::move(lease), model, who, request.limit, at, true));
+        new BootstrapStream(std::move(lease), model, who, limit, at, true));
   }
   OUTPOST_ASSIGN_OR_RETURN(Cursor cursor, DecodeCursor(*request.cursor, model));
   if (cursor.kind == Cursor::Kind::kBootstrap) {
@@ -572,7 +534,7 @@ Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
       }
     }
     return std::unique_ptr<PullStream>(
-        new BootstrapStream(std::move(lease), model, who, request.limit, cursor, false));
+        new BootstrapStream(std::move(lease), model, who, limit, cursor, false));
   }
   auto deadline = Clock::now() + std::chrono::seconds(request.wait_seconds);
   const std::string tenant = who.tenant;
@@ -622,8 +584,7 @@ Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
       }
     }
     if (!waiting) {
-      auto stream =
-          std::make_unique<IncrementalStream>(std::move(lease), model, who, request.limit, at);
+      auto stream = std::make_unique<IncrementalStream>(std::move(lease), model, who, limit, at);
       stream->Init(model.tables().size());
       return std::unique_ptr<PullStream>(std::move(stream));
     }

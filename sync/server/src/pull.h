@@ -15,28 +15,12 @@
 
 #include "cursor.h"
 #include "model.h"
+#include "outpost/protocol_pull.h"
 #include "outpost/status.h"
 #include "pool.h"
 #include "rows.h"
 
 namespace outpost::server {
-
-inline constexpr size_t kDefaultPullLimit = 5000;
-inline constexpr size_t kMaxPullLimit = 50000;
-inline constexpr int kMaxPullWaitSeconds = 60;
-inline constexpr int kMaxPagesPerAnswer = 50;
-
-struct PullRequest {
-  std::string schema;                 // must equal the model's version
-  std::optional<std::string> cursor;  // none: bootstrap
-  size_t limit = kDefaultPullLimit;   // rows (bootstrap) or changes (incremental) per page
-  int wait_seconds = 0;               // long-poll when an incremental pull has nothing
-};
-
-// Validates query parameters (strings as received; nullptr when absent). Errors:
-// kMalformedRequest (missing schema, limit not in 1..50000, wait not in 0..60, non-numbers).
-Result<PullRequest> ParsePullRequest(const std::string* schema, const std::string* cursor,
-                                     const std::string* limit, const std::string* wait);
 
 class PullStream {
  public:
@@ -56,12 +40,13 @@ class PullStream {
   FlushFn flush_;
 };
 
-// Starts a pull for `who`. Errors before streaming: kSchemaMismatch, kInvalidCursor,
+// Starts a pull for `who` with the query the client sent (protocol::DecodePullQuery). Errors
+// before streaming: kSchemaMismatch, kInvalidCursor,
 // kCursorExpired, kPermissionDenied (a claim a row filter needs is missing), kUnavailable
 // (database down, or `stopping` became true while long-polling), kPostgres.
 Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
                                               const ServerModel& model, const Principal& who,
-                                              const PullRequest& request,
+                                              const protocol::PullQuery& query,
                                               const std::atomic<bool>& stopping);
 
 }  // namespace outpost::server

@@ -10,28 +10,25 @@
 #include <string_view>
 
 #include "model.h"
+#include "outpost/protocol_push.h"
 #include "outpost/status.h"
 #include "pg.h"
 
 namespace outpost::server {
 
-// Bounds of one request, on top of the HTTP layer's body size limit.
-inline constexpr size_t kMaxPushTransactions = 10000;
-inline constexpr size_t kMaxPushMutations = 10000;  // all transactions together
-
 // Handles one push `body` for `who` (from a verified token) against the database of `model`,
 // whose `_outpost` schema (changes, clocks, pushes, horizon and the capture triggers) must be
 // installed. `conn` must be idle (no open transaction) and is left idle.
 //
-// Returns `{"results": [...]}`, one result per client transaction in request order (applied or
-// rejected: a rejection is a normal result, not an error). Errors, for the whole request:
+// Returns one result per client transaction in request order (applied or rejected: a rejection is
+// a normal result, not an error), for protocol::EncodePushAnswer. Errors, for the whole request:
 //  - kMalformedRequest, kSchemaMismatch, kUnknownTable, kUnknownColumn, kInvalidValue: the request
 //    failed validation; nothing was applied;
 //  - kUnavailable: the database went away or stayed busy (deadlocks); kInternal: PostgreSQL failed
 //    in a way that is not the client's fault. In both cases the transactions before the failing
 //    one were applied and recorded, so a retry of the same request returns their recorded results
 //    and continues with the rest.
-Result<nlohmann::json> HandlePush(PgConnection& conn, const ServerModel& model,
-                                  const Principal& who, std::string_view body);
+Result<std::vector<protocol::TxResult>> HandlePush(PgConnection& conn, const ServerModel& model,
+                                                   const Principal& who, std::string_view body);
 
 }  // namespace outpost::server

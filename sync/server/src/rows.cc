@@ -15,15 +15,6 @@ using nlohmann::json;
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
-// True for the bytes a JSON string may carry unescaped.
-struct SafeTable {
-  bool safe[256];
-  constexpr SafeTable() : safe() {
-    for (int c = 0; c < 256; ++c) safe[c] = c >= 0x20 && c != '"' && c != '\\';
-  }
-};
-constexpr SafeTable kSafe;
-
 // PostgreSQL's real output (shortest round trip, extra_float_digits 1) is a JSON number unless it
 // is NaN/Infinity; check the JSON number grammar strictly anyway.
 bool IsJsonNumber(std::string_view t) {
@@ -73,44 +64,8 @@ Status AppendViaValue(const ColumnType& type, std::string_view text, std::string
     }
     return v.status();
   }
-  const Value& value = *v;
-  switch (value.index()) {
-    case 0: out->append("null"); break;
-    case 1: {
-      int64_t n = std::get<int64_t>(value);
-      if (type.kind == TypeKind::kBoolean && (n == 0 || n == 1)) {
-        out->append(n ? "true" : "false");
-      } else {
-        out->append(std::to_string(n));
-      }
-      break;
-    }
-    case 2: {
-      double d = std::get<double>(value);
-      if (std::isinf(d)) {
-        out->append(d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-      } else {
-        out->append(json(d).dump());
-      }
-      break;
-    }
-    case 3: AppendJsonString(std::get<std::string>(value), out); break;
-    default: {
-      const auto& b = std::get<Blob>(value).bytes;
-      out->append("{\"$blob\":\"");
-      out->append(Base64Encode(b.data(), b.size()));
-      out->append("\"}");
-    }
-  }
+  AppendValueJson(ValueView::Of(*v), type.kind == TypeKind::kBoolean, out);
   return Status::Ok();
-}
-
-// True when `s` holds a character that a JSON string must escape.
-bool NeedsEscape(std::string_view s) {
-  for (char c : s) {
-    if (!kSafe.safe[static_cast<unsigned char>(c)]) return true;
-  }
-  return false;
 }
 
 void AppendQuotedRaw(std::string_view s, std::string* out) {
@@ -408,33 +363,6 @@ Status BinaryToPgText(const ColumnType& type, std::string_view b, std::string* t
 
 }  // namespace
 
-void AppendJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
-  const char* p = s.data();
-  const char* end = p + s.size();
-  while (p < end) {
-    const char* run = p;
-    while (p < end && kSafe.safe[static_cast<unsigned char>(*p)]) ++p;
-    if (p > run) out->append(run, static_cast<size_t>(p - run));
-    if (p == end) break;
-    unsigned char c = static_cast<unsigned char>(*p++);
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      default: {
-        char esc[7] = {'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 15], 0};
-        out->append(esc, 6);
-      }
-    }
-  }
-  out->push_back('"');
-}
-
 Status AppendPgValueJson(const ColumnType& type, std::string_view text, std::string* out) {
   switch (type.kind) {
     case TypeKind::kUuid: {
@@ -469,7 +397,7 @@ Status AppendPgValueJson(const ColumnType& type, std::string_view text, std::str
       return Status::Ok();
     case TypeKind::kNumeric:
       // Digits, sign, point, exponent, NaN, Infinity: nothing to escape.
-      if (text.empty() || NeedsEscape(text)) {
+      if (text.empty() || JsonStringNeedsEscape(text)) {
         return AppendViaValue(type, text, out);
       }
       AppendQuotedRaw(text, out);
@@ -480,7 +408,7 @@ Status AppendPgValueJson(const ColumnType& type, std::string_view text, std::str
       // rarities take the general path.
       bool tz = type.kind == TypeKind::kTimestamptz;
       if (text.size() < 19 || text[10] != ' ' || text[4] != '-' || text.back() == 'C' ||
-          (tz && text.substr(text.size() - 3) != "+00") || NeedsEscape(text)) {
+          (tz && text.substr(text.size() - 3) != "+00") || JsonStringNeedsEscape(text)) {
         return AppendViaValue(type, text, out);
       }
       out->push_back('"');
@@ -613,7 +541,7 @@ std::string ViewColumnsSql(const SyncedTable& table, std::string_view alias, Row
   std::string out;
   for (const auto& c : table.view->columns) {
     if (!out.empty()) out += ", ";
-    out += std::string(alias) + "." + PgQuoteIdent(c.name);
+    out += std::string(alias) + "." + QuoteIdent(c.name);
     if (format == RowFormat::kBinary && !ReadInBinary(c.type.kind)) out += "::text";
   }
   return out;

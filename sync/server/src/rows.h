@@ -18,15 +18,12 @@
 #include <vector>
 
 #include "model.h"
+#include "outpost/encoding.h"
 #include "outpost/schema.h"
 #include "outpost/status.h"
 #include "pg.h"
 
 namespace outpost::server {
-
-// Appends `s` as a JSON string literal (quotes included). `s` must be UTF-8 (PostgreSQL's client
-// encoding is UTF8); control characters are escaped.
-void AppendJsonString(std::string_view s, std::string* out);
 
 // Appends the client JSON of one non-NULL PostgreSQL text value of a column of `type`: the same
 // JSON as PgTextToJson(type, text) (value.h), except that a real NaN becomes null (what SQLite

@@ -1,3 +1,4 @@
+// The HTTP server of `outpost-server serve`: start-up, routes, history pruning and shutdown.
 #include "server.h"
 
 #include <httplib.h>
@@ -5,15 +6,22 @@
 #include <signal.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "catalog.h"
 #include "install.h"
 #include "outpost/file.h"
+#include "outpost/protocol.h"
+#include "outpost/protocol_pull.h"
+#include "outpost/protocol_push.h"
 #include "pool.h"
 #include "pull.h"
 #include "push.h"
+#include "rules.h"
 
 namespace outpost::server {
 
@@ -39,40 +47,13 @@ Result<long long> ParseNumber(const std::string& key, const std::string& value, 
   return v;
 }
 
-int HttpStatus(Code code) {
-  switch (code) {
-    case Code::kMalformedRequest:
-    case Code::kUnknownTable:
-    case Code::kUnknownColumn:
-    case Code::kInvalidValue:
-    case Code::kInvalidCursor: return 400;
-    case Code::kUnauthorized: return 401;
-    case Code::kForbidden:
-    case Code::kPermissionDenied: return 403;
-    case Code::kNotFound: return 404;
-    case Code::kSchemaMismatch: return 409;
-    case Code::kCursorExpired: return 410;
-    case Code::kPayloadTooLarge: return 413;
-    case Code::kUnavailable: return 503;
-    default: return 500;
-  }
-}
-
-void SendError(httplib::Response& res, int http, std::string_view code, std::string message) {
-  res.status = http;
-  json body = {{"error", {{"code", code}, {"message", std::move(message)}}}};
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
-}
-
+// An error answer: the protocol's status and JSON body for `s`.
 void SendStatus(httplib::Response& res, const Status& s) {
-  int http = HttpStatus(s.code());
-  if (http == 500) {
-    SendError(res, 500, "internal", s.ToString());
-  } else {
-    SendError(res, http, s.code_name(), s.message());
-  }
+  res.status = protocol::HttpStatusOf(s.code());
+  res.set_content(protocol::EncodeErrorBody(s), "application/json");
 }
 
+// What the routes share. Built by StartServices, immutable afterwards but for `stopping`.
 struct App {
   explicit App(const ServerConfig& c) : config(c) {}
   const ServerConfig& config;
@@ -80,7 +61,11 @@ struct App {
   std::unique_ptr<PgPool> pool;
   std::unique_ptr<ChangeHub> hub;
   std::atomic<bool> stopping{false};
+#ifdef OUTPOST_TEST_FAULTS
+  // Test builds only (outpost-server-faults): OUTPOST_FAULT=crash_after_push_commit exits the
+  // process after a push committed and before it is answered.
   bool crash_after_push_commit = false;
+#endif
 
   Result<Principal> Auth(const httplib::Request& req) const {
     std::string h = req.get_header_value("Authorization");
@@ -97,8 +82,8 @@ struct App {
       res.set_content("{\"status\":\"ok\"}", "application/json");
       return;
     }
-    SendError(res, 503, "unavailable",
-              lease.ok() ? "database does not answer" : lease.status().message());
+    SendStatus(res, Status(Code::kUnavailable,
+                           lease.ok() ? "database does not answer" : lease.status().message()));
   }
 
   void Schema(const httplib::Request& req, httplib::Response& res) {
@@ -110,16 +95,13 @@ struct App {
   void Pull(const httplib::Request& req, httplib::Response& res) {
     auto who = Auth(req);
     if (!who.ok()) return SendStatus(res, who.status());
-    auto param = [&](const char* name) -> std::optional<std::string> {
-      if (!req.has_param(name)) return std::nullopt;
-      return req.get_param_value(name);
-    };
-    auto schema = param("schema"), cursor = param("cursor"), limit = param("limit"),
-         wait = param("wait");
-    auto request = ParsePullRequest(schema ? &*schema : nullptr, cursor ? &*cursor : nullptr,
-                                    limit ? &*limit : nullptr, wait ? &*wait : nullptr);
-    if (!request.ok()) return SendStatus(res, request.status());
-    auto stream = StartPull(*pool, *hub, *model, *who, *request, stopping);
+    auto query = protocol::DecodePullQuery([&](std::string_view name) {
+      std::string key(name);
+      return req.has_param(key) ? std::optional<std::string>(req.get_param_value(key))
+                                : std::nullopt;
+    });
+    if (!query.ok()) return SendStatus(res, query.status());
+    auto stream = StartPull(*pool, *hub, *model, *who, *query, stopping);
     if (!stream.ok()) return SendStatus(res, stream.status());
     std::shared_ptr<PullStream> s(std::move(stream).value());
     auto buffer = std::make_shared<std::string>();
@@ -157,15 +139,182 @@ struct App {
     if (!who.ok()) return SendStatus(res, who.status());
     auto lease = pool->Acquire();
     if (!lease.ok()) return SendStatus(res, lease.status());
-    auto answer = HandlePush(**lease, *model, *who, req.body);
-    if (!answer.ok()) return SendStatus(res, answer.status());
+    auto results = HandlePush(**lease, *model, *who, req.body);
+    if (!results.ok()) return SendStatus(res, results.status());
+#ifdef OUTPOST_TEST_FAULTS
     if (crash_after_push_commit) {
       std::cerr << "outpost-server: OUTPOST_FAULT=crash_after_push_commit" << std::endl;
       std::_Exit(70);
     }
-    res.set_content(answer->dump(-1, ' ', false, json::error_handler_t::replace),
-                    "application/json");
+#endif
+    res.set_content(protocol::EncodePushAnswer(*results), "application/json");
   }
+};
+
+Status CheckConfig(const ServerConfig& config) {
+  if (config.database.empty()) return Status(Code::kInvalidArgument, "--database is required");
+  if (config.rules_path.empty()) return Status(Code::kInvalidArgument, "--rules is required");
+  if (!config.key) {
+    return Status(Code::kInvalidArgument,
+                  "a token key is required: --hs256-secret, --hs256-secret-file or "
+                  "--ed25519-public-key");
+  }
+  return Status::Ok();
+}
+
+// SIGTERM and SIGINT are taken by a dedicated thread (sigwait): blocked in every thread, which
+// inherit the mask, so this runs before any thread starts. SIGPIPE is ignored (a client that went
+// away is an error on its socket).
+sigset_t BlockTerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
+// Pages of rows come and go by the megabyte: keep freed memory instead of returning it to the
+// kernel after every page (page faults cost more than the conversion).
+void TuneAllocator() {
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
+// Describes the database, applies the rules, builds the model and installs change capture; then
+// opens the connection pool and the LISTEN hub.
+Status StartServices(App* app) {
+  const ServerConfig& config = app->config;
+  {
+    OUTPOST_ASSIGN_OR_RETURN(auto conn, PgConnection::Connect(config.database));
+    std::vector<std::string> notes;
+    OUTPOST_ASSIGN_OR_RETURN(Schema described,
+                             DescribeDatabase(conn.get(), config.pg_schema, &notes));
+    OUTPOST_ASSIGN_OR_RETURN(std::string rules_text, ReadFileToString(config.rules_path));
+    auto rules = ParseSyncRules(rules_text);
+    if (!rules.ok()) return rules.status().WithContext(config.rules_path);
+    auto model = ServerModel::Build(described, *rules, config.pg_schema);
+    if (!model.ok()) return model.status().WithContext(config.rules_path);
+    app->model = std::move(model).value();
+    OUTPOST_RETURN_IF_ERROR(Install(*conn, *app->model));
+  }
+  app->pool = std::make_unique<PgPool>(config.database, config.pool);
+  app->hub = std::make_unique<ChangeHub>(config.database);
+  app->hub->Start();
+#ifdef OUTPOST_TEST_FAULTS
+  const char* fault = std::getenv("OUTPOST_FAULT");
+  app->crash_after_push_commit = fault && std::string(fault) == "crash_after_push_commit";
+#endif
+  return Status::Ok();
+}
+
+void ConfigureHttp(const ServerConfig& config, httplib::Server* svr) {
+  size_t threads = config.threads ? config.threads : std::max<size_t>(64, 8 * config.pool);
+  svr->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  svr->set_payload_max_length(config.max_body);
+  svr->set_keep_alive_timeout(2);
+  // A sync client sends many small requests on one connection (push, then pull); closing it every
+  // few requests (httplib's default is 5) costs a TCP handshake each time.
+  svr->set_keep_alive_max_count(100000);
+  // Responses are small and latency-bound (a long-poll answer): Nagle plus the peer's delayed ACK
+  // would hold the last segment for ~40 ms.
+  svr->set_tcp_nodelay(true);
+  svr->set_read_timeout(30);
+  svr->set_write_timeout(120);
+  svr->set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (res.status == 404) {
+      SendStatus(res, Status(Code::kNotFound, "no such endpoint"));
+    } else if (res.status == 413) {
+      SendStatus(res, Status(Code::kPayloadTooLarge, "request body over the limit"));
+    } else if (res.status == 400) {
+      SendStatus(res, Status(Code::kMalformedRequest, "bad HTTP request"));
+    } else if (res.status >= 500) {
+      const int http = res.status;
+      SendStatus(res, Status(Code::kInternal, "HTTP error " + std::to_string(http)));
+      res.status = http;
+    }
+  });
+  svr->set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        }
+        SendStatus(res, Status(Code::kInternal, what));
+      });
+}
+
+void Route(App& app, httplib::Server* svr) {
+  svr->Get(std::string(protocol::kHealthPath),
+           [&](const httplib::Request&, httplib::Response& res) { app.Healthz(res); });
+  svr->Get(std::string(protocol::kSchemaPath),
+           [&](const httplib::Request& req, httplib::Response& res) { app.Schema(req, res); });
+  svr->Get(std::string(protocol::kPullPath),
+           [&](const httplib::Request& req, httplib::Response& res) { app.Pull(req, res); });
+  svr->Post(std::string(protocol::kPushPath),
+            [&](const httplib::Request& req, httplib::Response& res) { app.Push(req, res); });
+}
+
+// Binds the listening socket; returns the port (chosen by the system for port 0).
+Result<int> Bind(const ServerConfig& config, httplib::Server* svr) {
+  if (config.port == 0) {
+    int port = svr->bind_to_any_port(config.host);
+    if (port < 0) return Status(Code::kIoError, "cannot listen on " + config.host);
+    return port;
+  }
+  if (!svr->bind_to_port(config.host, config.port)) {
+    return Status(Code::kIoError,
+                  "cannot listen on " + config.host + ":" + std::to_string(config.port));
+  }
+  return config.port;
+}
+
+// Prunes the change history every prune_interval_seconds on a thread of its own, from
+// construction until Stop (or destruction).
+class HistoryPruner {
+ public:
+  explicit HistoryPruner(App& app) : app_(app), thread_([this] { Run(); }) {}
+  ~HistoryPruner() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    do {
+      lock.unlock();
+      PruneOnce();
+      lock.lock();
+    } while (!cv_.wait_for(lock, std::chrono::seconds(app_.config.prune_interval_seconds),
+                           [&] { return stop_; }));
+  }
+
+  void PruneOnce() {
+    auto lease = app_.pool->Acquire();
+    auto r = lease.ok()
+                 ? (*lease)->Exec("SELECT _outpost.mark_and_prune(make_interval(secs => $1))",
+                                  {std::to_string(app_.config.retention_seconds)})
+                 : Result<PgResult>(lease.status());
+    if (!r.ok()) {
+      std::cerr << "outpost-server: pruning failed: " << r.status().ToString() << std::endl;
+    }
+  }
+
+  App& app_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 }  // namespace
@@ -220,137 +369,33 @@ Status ApplyConfigOption(const std::string& key, const std::string& value, Serve
 }
 
 Status RunServer(const ServerConfig& config) {
-  if (config.database.empty()) return Status(Code::kInvalidArgument, "--database is required");
-  if (config.rules_path.empty()) return Status(Code::kInvalidArgument, "--rules is required");
-  if (!config.key) {
-    return Status(Code::kInvalidArgument,
-                  "a token key is required: --hs256-secret, --hs256-secret-file or "
-                  "--ed25519-public-key");
-  }
-  // Signals are taken by a dedicated thread (sigwait): block them before any thread starts.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
-  // Pages of rows come and go by the megabyte: keep freed memory instead of returning it to the
-  // kernel after every page (page faults cost more than the conversion).
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  OUTPOST_RETURN_IF_ERROR(CheckConfig(config));
+  sigset_t signals = BlockTerminationSignals();
+  TuneAllocator();
 
   App app(config);
-  const char* fault = std::getenv("OUTPOST_FAULT");
-  app.crash_after_push_commit = fault && std::string(fault) == "crash_after_push_commit";
-  {
-    OUTPOST_ASSIGN_OR_RETURN(auto conn, PgConnection::Connect(config.database));
-    std::vector<std::string> notes;
-    OUTPOST_ASSIGN_OR_RETURN(Schema described,
-                             DescribeDatabase(conn.get(), config.pg_schema, &notes));
-    OUTPOST_ASSIGN_OR_RETURN(std::string rules_text, ReadFileToString(config.rules_path));
-    auto rules = ParseSyncRules(rules_text);
-    if (!rules.ok()) return rules.status().WithContext(config.rules_path);
-    auto model = ServerModel::Build(described, *rules, config.pg_schema);
-    if (!model.ok()) return model.status().WithContext(config.rules_path);
-    app.model = std::move(model).value();
-    OUTPOST_RETURN_IF_ERROR(Install(*conn, *app.model));
-  }
-  app.pool = std::make_unique<PgPool>(config.database, config.pool);
-  app.hub = std::make_unique<ChangeHub>(config.database);
-  app.hub->Start();
-
+  OUTPOST_RETURN_IF_ERROR(StartServices(&app));
   httplib::Server svr;
-  size_t threads = config.threads ? config.threads : std::max<size_t>(64, 8 * config.pool);
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  svr.set_payload_max_length(config.max_body);
-  svr.set_keep_alive_timeout(2);
-  // A sync client sends many small requests on one connection (push, then pull); closing it every
-  // few requests (httplib's default is 5) costs a TCP handshake each time.
-  svr.set_keep_alive_max_count(100000);
-  // Responses are small and latency-bound (a long-poll answer): Nagle plus the peer's delayed ACK
-  // would hold the last segment for ~40 ms.
-  svr.set_tcp_nodelay(true);
-  svr.set_read_timeout(30);
-  svr.set_write_timeout(120);
-  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    if (res.status == 404) {
-      SendError(res, 404, "not_found", "no such endpoint");
-    } else if (res.status == 413) {
-      SendError(res, 413, "payload_too_large", "request body over the limit");
-    } else if (res.status == 400) {
-      SendError(res, 400, "malformed_request", "bad HTTP request");
-    } else if (res.status >= 500) {
-      SendError(res, res.status, "internal", "HTTP error " + std::to_string(res.status));
-    }
-  });
-  svr.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unknown exception";
-        try {
-          std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        }
-        SendError(res, 500, "internal", what);
-      });
-  svr.Get("/healthz", [&](const httplib::Request&, httplib::Response& res) { app.Healthz(res); });
-  svr.Get("/v1/schema",
-          [&](const httplib::Request& req, httplib::Response& res) { app.Schema(req, res); });
-  svr.Get("/v1/pull",
-          [&](const httplib::Request& req, httplib::Response& res) { app.Pull(req, res); });
-  svr.Post("/v1/push",
-           [&](const httplib::Request& req, httplib::Response& res) { app.Push(req, res); });
+  ConfigureHttp(config, &svr);
+  Route(app, &svr);
+  OUTPOST_ASSIGN_OR_RETURN(int port, Bind(config, &svr));
+  HistoryPruner pruner(app);
 
-  int port = config.port;
-  if (port == 0) {
-    port = svr.bind_to_any_port(config.host);
-    if (port < 0) return Status(Code::kIoError, "cannot listen on " + config.host);
-  } else if (!svr.bind_to_port(config.host, port)) {
-    return Status(Code::kIoError,
-                  "cannot listen on " + config.host + ":" + std::to_string(config.port));
-  }
-
-  // History pruning, every prune_interval_seconds.
-  std::mutex prune_mu;
-  std::condition_variable prune_cv;
-  std::thread pruner([&] {
-    std::unique_lock<std::mutex> lock(prune_mu);
-    do {
-      lock.unlock();
-      {
-        auto lease = app.pool->Acquire();
-        auto r = lease.ok()
-                     ? (*lease)->Exec("SELECT _outpost.mark_and_prune(make_interval(secs => $1))",
-                                      {std::to_string(config.retention_seconds)})
-                     : Result<PgResult>(lease.status());
-        if (!r.ok()) {
-          std::cerr << "outpost-server: pruning failed: " << r.status().ToString() << std::endl;
-        }
-      }
-      lock.lock();
-    } while (!prune_cv.wait_for(lock, std::chrono::seconds(config.prune_interval_seconds),
-                                [&] { return app.stopping.load(); }));
-  });
-
+  // On SIGTERM/SIGINT: stop accepting, and wake long-polls, which then answer at once.
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
     app.stopping = true;
     svr.stop();
-    app.hub->Stop();  // wakes long-polls, which answer at once
-    prune_cv.notify_all();
+    app.hub->Stop();
   });
 
   std::cout << "listening on http://" << config.host << ":" << port << std::endl;
-  svr.listen_after_bind();
+  svr.listen_after_bind();  // returns once stopped; in-flight requests have finished
   bool by_signal = app.stopping.exchange(true);
   if (!by_signal) kill(getpid(), SIGTERM);  // listening ended on its own: release signal_thread
   signal_thread.join();
-  { std::lock_guard<std::mutex> lock(prune_mu); }
-  prune_cv.notify_all();
-  pruner.join();
+  pruner.Stop();
   app.hub->Stop();
   if (!by_signal) return Status(Code::kIoError, "the HTTP server stopped unexpectedly");
   return Status::Ok();

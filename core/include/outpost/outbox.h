@@ -1,0 +1,68 @@
+// The outbox: what a Store keeps of the app's local writes until the server has them (DESIGN §4;
+// docs/local-store.md), and the rejections the server answered for some of them. The Store's
+// outbox methods (store.h) read and change these records.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "outpost/value.h"
+
+namespace outpost {
+
+// One captured change. `pk` is a JSON array of the primary key values (before an update that
+// changes the key). For an insert, `new_values` has every column; for an update, exactly the
+// columns whose value changed, with `old_values` their previous values; for a delete,
+// `old_values` has every column of the deleted row. Values are local JSON (docs/types.md):
+// booleans are 0/1 here.
+struct Mutation {
+  int64_t seq = 0;
+  int64_t tx_id = 0;
+  uint64_t hlc = 0;
+  enum class Op : char { kInsert = 'I', kUpdate = 'U', kDelete = 'D' } op = Op::kInsert;
+  std::string table;
+  nlohmann::json pk;
+  nlohmann::json new_values = nlohmann::json::object();
+  nlohmann::json old_values = nlohmann::json::object();
+  // Set once the server has applied the transaction: the xid (write checkpoint) at which its
+  // effects become visible to pulls. Confirmed entries stay in the outbox as the rebase set until
+  // the pull cursor passes the checkpoint (Store::DropConfirmedBefore).
+  std::optional<int64_t> checkpoint;
+};
+
+struct ClientTransaction {
+  int64_t tx_id = 0;
+  std::vector<Mutation> mutations;  // in the order they happened
+};
+
+// Outbox sizes. "Unconfirmed" entries wait to be pushed; "confirmed" ones were applied by the
+// server and wait for the pull cursor to pass their checkpoint (the rebase set).
+struct OutboxCounts {
+  int64_t unconfirmed_mutations = 0;
+  int64_t unconfirmed_transactions = 0;
+  int64_t confirmed_mutations = 0;
+  int64_t confirmed_transactions = 0;
+};
+
+// A client transaction the server refused, kept for the app until it dismisses it
+// (_outpost_rejections).
+struct Rejection {
+  int64_t id = 0;  // assigned when recorded
+  int64_t tx_id = 0;
+  std::string code;          // constraint_violation, permission_denied, conflict, row_exists, ...
+  std::string message;       // the server's explanation
+  std::string rule;          // the constraint or rule that failed ("" if none)
+  std::string table;         // the table of the failing mutation ("" if none)
+  nlohmann::json pk;         // its primary key (JSON array, or null)
+  nlohmann::json mutations;  // the refused mutations as they were pushed (JSON array)
+  std::string at;            // ISO 8601 UTC time the rejection was received
+};
+
+// The outbox form of a primary key: a compact JSON array of the key's values in primary key
+// order, byte for byte what the capture triggers record (Mutation::pk).
+std::string PkJson(const std::vector<Value>& key);
+
+}  // namespace outpost

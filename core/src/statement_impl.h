@@ -1,0 +1,26 @@
+// The inside of a Statement (store.h), and JSON parameter binding shared by Store::Execute.
+// Private to core.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "outpost/store.h"
+#include "sqlite_util.h"
+
+namespace outpost {
+
+struct Statement::Rep {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* stmt = nullptr;  // owned: finalized with the Rep
+  Rep(sqlite3* d, sqlite3_stmt* s) : db(d), stmt(s) {}
+  ~Rep();
+  Rep(const Rep&) = delete;
+  Rep& operator=(const Rep&) = delete;
+};
+
+// Binds `params` to `stmt`: a JSON array for positional parameters (?, ?NNN), an object for named
+// ones (:name, @name, $name, with or without the prefix), null for none. Values as
+// ValueFromJson. Errors: kInvalidArgument (wrong count, missing or unused names).
+Status BindParams(sqlite3* db, sqlite3_stmt* stmt, const nlohmann::json& params);
+
+}  // namespace outpost

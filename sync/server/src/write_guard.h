@@ -1,0 +1,47 @@
+// What a token may write (docs/protocol.md, "POST /v1/push"; DESIGN §3, §9): the checks a push
+// makes around every mutation, each answering with a rejection rather than an error.
+//  - role: the table's rule lets the token's role write it;
+//  - ownership: tenant and row filter columns an insert or update sets are the token's (an
+//    insert that leaves them out gets the token's);
+//  - scope: the row is in the token's scope after the write, and every foreign key the client
+//    wrote points at a row the token can see (or is NULL), so that a tenant can neither attach
+//    rows to another tenant's rows nor probe for them.
+//
+// Threading: one WriteGuard per push request; it uses the request's connection.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "model.h"
+#include "pg.h"
+#include "push_request.h"
+
+namespace outpost::server {
+
+class WriteGuard {
+ public:
+  WriteGuard(PgConnection& conn, const ServerModel& model, const Principal& who)
+      : conn_(conn), model_(model), who_(who) {}
+
+  // The token's role may write `t`.
+  Outcome CheckRole(const SyncedTable& t, const nlohmann::json& pk) const;
+
+  // Tenant and row filter columns among `values` must hold the token's values; with `fill`
+  // (inserts), absent ones are added with the token's values.
+  Outcome CheckOwnership(const SyncedTable& t, const nlohmann::json& pk, std::vector<Field>* values,
+                         bool fill) const;
+
+  // Inside the push's transaction, after the write: row `pk` of `t` is in the token's scope,
+  // and every foreign key with a column among `written` points at a row in the token's scope or
+  // is NULL. One query for all of it. Errors: PostgreSQL failures (the transaction is lost).
+  Result<Outcome> CheckInScope(const SyncedTable& t, const nlohmann::json& pk,
+                               const std::vector<Field>* written = nullptr);
+
+ private:
+  PgConnection& conn_;
+  const ServerModel& model_;
+  const Principal& who_;
+};
+
+}  // namespace outpost::server
