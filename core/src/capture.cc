@@ -246,8 +246,8 @@ std::vector<std::string> CaptureTriggerSql(const Table& t, int table_id) {
                 "VALUES (outpost_tx_id(), outpost_hlc(), 'D', " + lit + ", outpost_pk_json(" +
                 Refs("OLD.", t.primary_key) + "), outpost_delete_json(" + id + ", " +
                 Refs("OLD.", cols) + ")); END");
-  // Keys >= 0 belong to the server (DESIGN §7); offline inserts take a negative temporary key
-  // from the column default, which the sync engine later replaces with the server's.
+  // Keys >= 0 belong to the server (docs/local-store.md, "Keys"); offline inserts take a negative
+  // temporary key from the column default, which the sync engine later replaces with the server's.
   std::string server_keys_given;
   std::string server_keys;
   for (const auto& k : t.primary_key) {

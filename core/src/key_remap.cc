@@ -1,4 +1,5 @@
-// Key remaps (MirrorWriter::RemapKey): a temporary key replaced by the server's (DESIGN §7).
+// Key remaps (MirrorWriter::RemapKey): a temporary key replaced by the server's
+// (docs/local-store.md, "Keys").
 #include <algorithm>
 
 #include "mirror_writer_impl.h"

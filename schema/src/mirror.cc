@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "outpost/encoding.h"
@@ -221,141 +223,176 @@ std::string KeyIndexName(const Table& table) {
   return "_outpost_key_" + table.name;
 }
 
+namespace {
+
+// Collects what cannot be mirrored, by name.
+class Gaps {
+ public:
+  explicit Gaps(std::vector<NotMirrored>* out) : out_(out) {}
+  void Report(const Table& t, const std::string& object, const std::string& reason) {
+    out_->push_back({t.name, object, reason});
+  }
+
+ private:
+  std::vector<NotMirrored>* out_;
+};
+
+// The CREATE INDEX of a b-tree secondary index, or why its expressions cannot be translated.
+Result<std::string> IndexSql(const Table& t, const Index& i) {
+  std::string keys;
+  for (size_t k = 0; k < i.keys.size(); ++k) {
+    if (k) keys += ", ";
+    if (i.key_is_expression[k]) {
+      OUTPOST_ASSIGN_OR_RETURN(std::string e, TranslatePgExpression(i.keys[k], t));
+      keys += "(" + e + ")";
+    } else {
+      keys += QuoteIdent(i.keys[k]);
+    }
+    if (i.descending[k]) keys += " DESC";
+  }
+  std::string where;
+  if (i.where) {
+    OUTPOST_ASSIGN_OR_RETURN(std::string w, TranslatePgExpression(*i.where, t));
+    where = " WHERE " + w;
+  }
+  return std::string("CREATE ") + (i.unique ? "UNIQUE " : "") + "INDEX " + QuoteIdent(i.name) +
+         " ON " + QuoteIdent(t.name) + " (" + keys + ")" + where;
+}
+
+// Every index of `t`: its key (KeyIndexName), its UNIQUE constraints, its secondary indexes.
+// The unique indexes mirrored are added to `mirrored_unique_indexes`.
+std::vector<std::string> TableIndexes(const Table& t, Gaps* gaps,
+                                      std::set<std::string>* mirrored_unique_indexes) {
+  std::vector<std::string> sqls;
+  sqls.push_back("CREATE UNIQUE INDEX " + QuoteIdent(KeyIndexName(t)) + " ON " +
+                 QuoteIdent(t.name) + " (" + JoinIdents(t.primary_key) + ")");
+  for (const auto& u : t.uniques) {
+    sqls.push_back("CREATE UNIQUE INDEX " + QuoteIdent(u.name) + " ON " + QuoteIdent(t.name) +
+                   " (" + JoinIdents(u.columns) + ")");
+  }
+  for (const auto& i : t.indexes) {
+    if (Lower(i.method) != "btree") {
+      gaps->Report(t, i.name,
+                   i.method +
+                       " index: SQLite has only b-tree indexes (a performance index; no "
+                       "rule is lost)");
+      continue;
+    }
+    auto sql = IndexSql(t, i);
+    if (!sql.ok()) {
+      gaps->Report(
+          t, i.name,
+          std::string(i.unique ? "unique index" : "index") + ": " + sql.status().message());
+      continue;
+    }
+    sqls.push_back(std::move(*sql));
+    if (i.unique) mirrored_unique_indexes->insert(i.name);
+  }
+  return sqls;
+}
+
+// A column's definition: storage class, collation, NOT NULL, default and the CHECK of its type.
+std::string ColumnSql(const Table& t, const Column& c, Gaps* gaps) {
+  // A server-assigned integer key is declared INT, not INTEGER: an INTEGER PRIMARY KEY would
+  // alias the rowid, which ignores the column default and hands out positive keys that belong
+  // to the server (docs/local-store.md, "Keys").
+  const bool serial_key = t.IsServerKeyColumn(c.name);
+  std::string line = QuoteIdent(c.name) + " " + (serial_key ? "INT" : StorageClass(c.type.kind));
+  if (c.type.kind == TypeKind::kCitext) line += " COLLATE NOCASE";
+  if (!c.nullable) line += " NOT NULL";
+  if (c.default_expr || (c.serial && c.type.kind == TypeKind::kInteger)) {
+    auto d = DefaultFor(c);
+    if (d.ok()) {
+      line += " DEFAULT " + *d;
+    } else {
+      gaps->Report(t, c.name,
+                   "default: " + d.status().message() +
+                       (c.nullable ? "" : " (inserts must give the column a value)"));
+    }
+  }
+  if (c.generated) {
+    gaps->Report(t, c.name, "generated column: the server computes it; locally a plain column");
+  }
+  if (c.type.kind == TypeKind::kOtherText) {
+    gaps->Report(t, c.name,
+                 c.type.pg_type + " is stored as PostgreSQL text; only the server validates it");
+  }
+  std::string check = TypeCheck(c);
+  if (!check.empty()) line += " CHECK (" + check + ")";
+  return line;
+}
+
+// A foreign key's constraint clause, or nullopt (reported) when it cannot be mirrored.
+std::optional<std::string> ForeignKeySql(const Schema& schema, const Table& t, const ForeignKey& fk,
+                                         const std::set<std::string>& mirrored_unique_indexes,
+                                         Gaps* gaps) {
+  const Table* parent = schema.FindTable(fk.ref_table);
+  if (!parent) {
+    gaps->Report(t, fk.name,
+                 "foreign key to \"" + fk.ref_table +
+                     "\", which is not synced (the server still enforces it)");
+    return std::nullopt;
+  }
+  bool cols_ok = std::all_of(fk.ref_columns.begin(), fk.ref_columns.end(),
+                             [&](const std::string& c) { return parent->FindColumn(c); });
+  if (!cols_ok || !IsParentKey(*parent, fk.ref_columns, mirrored_unique_indexes)) {
+    gaps->Report(t, fk.name,
+                 "foreign key: the referenced columns of \"" + fk.ref_table +
+                     "\" are not a mirrored primary key or unique constraint");
+    return std::nullopt;
+  }
+  std::string line = "CONSTRAINT " + QuoteIdent(fk.name) + " FOREIGN KEY (" +
+                     JoinIdents(fk.columns) + ") REFERENCES " + QuoteIdent(fk.ref_table) + " (" +
+                     JoinIdents(fk.ref_columns) + ") ON DELETE " + ActionSql(fk.on_delete) +
+                     " ON UPDATE " + ActionSql(fk.on_update);
+  if (fk.deferrable) {
+    line += fk.initially_deferred ? " DEFERRABLE INITIALLY DEFERRED"
+                                  : " DEFERRABLE INITIALLY IMMEDIATE";
+  }
+  return line;
+}
+
+// The CREATE TABLE of `t`: columns, translated CHECKs, mirrorable foreign keys.
+std::string CreateTableSql(const Schema& schema, const Table& t,
+                           const std::set<std::string>& mirrored_unique_indexes, Gaps* gaps) {
+  std::vector<std::string> lines;
+  for (const auto& c : t.columns) lines.push_back(ColumnSql(t, c, gaps));
+  for (const auto& ck : t.checks) {
+    auto e = TranslatePgExpression(ck.expression, t);
+    if (!e.ok()) {
+      gaps->Report(t, ck.name,
+                   "check: " + e.status().message() + " (the server still enforces it)");
+      continue;
+    }
+    lines.push_back("CONSTRAINT " + QuoteIdent(ck.name) + " CHECK (" + *e + ")");
+  }
+  for (const auto& fk : t.foreign_keys) {
+    if (auto line = ForeignKeySql(schema, t, fk, mirrored_unique_indexes, gaps)) {
+      lines.push_back(std::move(*line));
+    }
+  }
+  std::string sql = "CREATE TABLE " + QuoteIdent(t.name) + " (\n";
+  for (size_t i = 0; i < lines.size(); ++i) {
+    sql += "  " + lines[i] + (i + 1 < lines.size() ? ",\n" : "\n");
+  }
+  return sql + ") STRICT";
+}
+
+}  // namespace
+
 MirrorDdl GenerateMirrorDdl(const Schema& schema) {
   MirrorDdl out;
-  auto report = [&](const Table& t, const std::string& object, const std::string& reason) {
-    out.not_mirrored.push_back({t.name, object, reason});
-  };
-
+  Gaps gaps(&out.not_mirrored);
   // Indexes first, so that foreign keys can check their parent keys against what is mirrored.
   std::map<std::string, std::vector<std::string>> index_sql;
   std::set<std::string> mirrored_unique_indexes;
   for (const auto& t : schema.tables) {
-    auto& sqls = index_sql[t.name];
-    sqls.push_back("CREATE UNIQUE INDEX " + QuoteIdent(KeyIndexName(t)) + " ON " +
-                   QuoteIdent(t.name) + " (" + JoinIdents(t.primary_key) + ")");
-    for (const auto& u : t.uniques) {
-      sqls.push_back("CREATE UNIQUE INDEX " + QuoteIdent(u.name) + " ON " + QuoteIdent(t.name) +
-                     " (" + JoinIdents(u.columns) + ")");
-    }
-    for (const auto& i : t.indexes) {
-      if (Lower(i.method) != "btree") {
-        report(t, i.name,
-               i.method +
-                   " index: SQLite has only b-tree indexes (a performance index; no rule "
-                   "is lost)");
-        continue;
-      }
-      std::string keys;
-      Status bad;
-      for (size_t k = 0; k < i.keys.size() && bad.ok(); ++k) {
-        if (k) keys += ", ";
-        if (i.key_is_expression[k]) {
-          auto e = TranslatePgExpression(i.keys[k], t);
-          if (!e.ok()) {
-            bad = e.status();
-          } else {
-            keys += "(" + *e + ")";
-          }
-        } else {
-          keys += QuoteIdent(i.keys[k]);
-        }
-        if (i.descending[k]) keys += " DESC";
-      }
-      std::string where;
-      if (bad.ok() && i.where) {
-        auto w = TranslatePgExpression(*i.where, t);
-        if (!w.ok()) {
-          bad = w.status();
-        } else {
-          where = " WHERE " + *w;
-        }
-      }
-      if (!bad.ok()) {
-        report(t, i.name, std::string(i.unique ? "unique index" : "index") + ": " + bad.message());
-        continue;
-      }
-      sqls.push_back(std::string("CREATE ") + (i.unique ? "UNIQUE " : "") + "INDEX " +
-                     QuoteIdent(i.name) + " ON " + QuoteIdent(t.name) + " (" + keys + ")" + where);
-      if (i.unique) mirrored_unique_indexes.insert(i.name);
-    }
+    index_sql[t.name] = TableIndexes(t, &gaps, &mirrored_unique_indexes);
   }
-
   for (const auto& t : schema.tables) {
-    std::vector<std::string> lines;
-    for (const auto& c : t.columns) {
-      // A server-assigned integer key is declared INT, not INTEGER: an INTEGER PRIMARY KEY
-      // would alias the rowid, which ignores the column default and hands out positive keys
-      // that belong to the server (DESIGN §7).
-      bool serial_key = t.IsServerKeyColumn(c.name);
-      std::string line =
-          QuoteIdent(c.name) + " " + (serial_key ? "INT" : StorageClass(c.type.kind));
-      if (c.type.kind == TypeKind::kCitext) line += " COLLATE NOCASE";
-      if (!c.nullable) line += " NOT NULL";
-      if (c.default_expr || (c.serial && c.type.kind == TypeKind::kInteger)) {
-        auto d = DefaultFor(c);
-        if (d.ok()) {
-          line += " DEFAULT " + *d;
-        } else {
-          report(t, c.name,
-                 "default: " + d.status().message() +
-                     (c.nullable ? "" : " (inserts must give the column a value)"));
-        }
-      }
-      if (c.generated) {
-        report(t, c.name, "generated column: the server computes it; locally a plain column");
-      }
-      if (c.type.kind == TypeKind::kOtherText) {
-        report(t, c.name,
-               c.type.pg_type +
-                   " is stored as PostgreSQL text; only the server "
-                   "validates it");
-      }
-      std::string check = TypeCheck(c);
-      if (!check.empty()) line += " CHECK (" + check + ")";
-      lines.push_back(std::move(line));
-    }
-    for (const auto& ck : t.checks) {
-      auto e = TranslatePgExpression(ck.expression, t);
-      if (!e.ok()) {
-        report(t, ck.name, "check: " + e.status().message() + " (the server still enforces it)");
-        continue;
-      }
-      lines.push_back("CONSTRAINT " + QuoteIdent(ck.name) + " CHECK (" + *e + ")");
-    }
-    for (const auto& fk : t.foreign_keys) {
-      const Table* parent = schema.FindTable(fk.ref_table);
-      if (!parent) {
-        report(t, fk.name,
-               "foreign key to \"" + fk.ref_table +
-                   "\", which is not synced (the server still enforces it)");
-        continue;
-      }
-      bool cols_ok = std::all_of(fk.ref_columns.begin(), fk.ref_columns.end(),
-                                 [&](const std::string& c) { return parent->FindColumn(c); });
-      if (!cols_ok || !IsParentKey(*parent, fk.ref_columns, mirrored_unique_indexes)) {
-        report(t, fk.name,
-               "foreign key: the referenced columns of \"" + fk.ref_table +
-                   "\" are not a mirrored primary key or unique constraint");
-        continue;
-      }
-      std::string line = "CONSTRAINT " + QuoteIdent(fk.name) + " FOREIGN KEY (" +
-                         JoinIdents(fk.columns) + ") REFERENCES " + QuoteIdent(fk.ref_table) +
-                         " (" + JoinIdents(fk.ref_columns) + ") ON DELETE " +
-                         ActionSql(fk.on_delete) + " ON UPDATE " + ActionSql(fk.on_update);
-      if (fk.deferrable) {
-        line += fk.initially_deferred ? " DEFERRABLE INITIALLY DEFERRED"
-                                      : " DEFERRABLE INITIALLY IMMEDIATE";
-      }
-      lines.push_back(std::move(line));
-    }
     TableDdl ddl;
     ddl.table = t.name;
-    ddl.create_table = "CREATE TABLE " + QuoteIdent(t.name) + " (\n";
-    for (size_t i = 0; i < lines.size(); ++i) {
-      ddl.create_table += "  " + lines[i] + (i + 1 < lines.size() ? ",\n" : "\n");
-    }
-    ddl.create_table += ") STRICT";
+    ddl.create_table = CreateTableSql(schema, t, mirrored_unique_indexes, &gaps);
     ddl.create_indexes = std::move(index_sql[t.name]);
     out.tables.push_back(std::move(ddl));
   }

@@ -1,12 +1,12 @@
-// The conflict rules of DESIGN §6, end to end: two field clients of one GoGoTime company edit
-// offline and sync in a chosen order; PostgreSQL and both clients must agree on the result the
-// rules prescribe.
+// The conflict rules of docs/protocol.md ("Conflict rules"), end to end: two field clients of one
+// GoGoTime company edit offline and sync in a chosen order; PostgreSQL and both clients must agree
+// on the result the rules prescribe.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
 
-#include "pg_cluster.h"
 #include "e2e_harness.h"
+#include "pg_cluster.h"
 
 namespace outpost::testing {
 namespace {

@@ -1,7 +1,8 @@
 // A partitioned table end to end, with the common PostgreSQL shape of one: its key must hold the
 // partition column (`PRIMARY KEY (id, taken_at)` with `id` an identity column), and a child's
 // two-column foreign key references it.
-//  - Server-assigned keys in a composite key (DESIGN §7): rows created offline get a temporary
+//  - Server-assigned keys in a composite key (docs/local-store.md, "Keys"): rows created offline
+//  get a temporary
 //    id; the push answer's remap replaces it in the row, in the child rows and in every pending
 //    outbox entry, and a second client sees only server keys.
 //  - Capture through partitions: writes into a partition, TRUNCATE of one partition.
@@ -11,9 +12,9 @@
 #include <fstream>
 #include <thread>
 
+#include "e2e_harness.h"
 #include "pg.h"
 #include "pg_cluster.h"
-#include "e2e_harness.h"
 
 namespace outpost::testing {
 namespace {

@@ -1,4 +1,4 @@
-// Type round trip (DESIGN §2): values produced by PostgreSQL go into SQLite through the type
+// Type round trip (docs/types.md): values produced by PostgreSQL go into SQLite through the type
 // mapping and come back into PostgreSQL unchanged (IS NOT DISTINCT FROM the original).
 #include <catch2/catch.hpp>
 

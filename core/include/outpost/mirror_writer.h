@@ -1,6 +1,6 @@
 // MirrorWriter: how the sync engine writes the server's state into a Store's mirror
-// (DESIGN §4, §7; docs/sync-client.md). The sync session (sync/) decides what to write and when;
-// this is how, and it is the only code besides the Store that touches the mirror's tables for
+// (docs/local-store.md; docs/sync-client.md). The sync session (sync/) decides what to write and
+// when; this is how, and it is the only code besides the Store that touches the mirror's tables for
 // the engine:
 //  - pages of server rows and deletions (TupleWriter), each row then rebased: the app's pending
 //    mutations of that row (the outbox) re-applied on top, so that local edits survive and the

@@ -1,6 +1,6 @@
-// The outbox: what a Store keeps of the app's local writes until the server has them (DESIGN §4;
-// docs/local-store.md), and the rejections the server answered for some of them. The Store's
-// outbox methods (store.h) read and change these records.
+// The outbox: what a Store keeps of the app's local writes until the server has them
+// (docs/local-store.md; docs/local-store.md), and the rejections the server answered for some of
+// them. The Store's outbox methods (store.h) read and change these records.
 #pragma once
 
 #include <cstdint>

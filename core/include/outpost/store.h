@@ -1,7 +1,7 @@
 // Store: the local SQLite database of one client.
 //
 // A Store holds the mirrored tables of a Schema, lets the application read and write them with
-// plain SQL, and records every local change in the outbox (DESIGN §4):
+// plain SQL, and records every local change in the outbox (docs/local-store.md):
 //  - Triggers generated from the schema capture each INSERT/UPDATE/DELETE made through SQL into
 //    the outbox in the same SQLite transaction: operation, table, primary key, the changed
 //    columns' new values and their previous values, the client transaction id and a hybrid

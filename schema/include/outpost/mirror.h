@@ -1,6 +1,6 @@
 // DDL generation: the local SQLite tables that mirror a Schema.
 //
-// For every table the generator emits a STRICT table with the type mapping of DESIGN §2, its
+// For every table the generator emits a STRICT table with the type mapping of docs/types.md, its
 // primary key (as the unique index KeyIndexName(table), see below), NOT NULL, defaults, CHECK
 // constraints (enum sets, booleans, JSON shape, and the table's own CHECKs translated from
 // PostgreSQL where SQLite can express them), foreign keys with their ON DELETE / ON UPDATE actions,
@@ -10,8 +10,8 @@
 //
 // Generated defaults call three SQL functions that the local store registers on every connection:
 // outpost_uuid() (UUIDv7), outpost_temp_key() (a negative temporary key for server-assigned
-// integer keys, DESIGN §7) and none other; plain SQLite tools can read the database but inserting
-// rows that need those defaults requires the Outpost store.
+// integer keys, docs/local-store.md, "Keys") and none other; plain SQLite tools can read the
+// database but inserting rows that need those defaults requires the Outpost store.
 #pragma once
 
 #include <string>

@@ -23,8 +23,8 @@
 
 namespace outpost {
 
-// How a PostgreSQL type is represented locally (DESIGN §2). Each kind has one SQLite storage class
-// and one canonical text or number form; see docs/types.md.
+// How a PostgreSQL type is represented locally (docs/types.md). Each kind has one SQLite storage
+// class and one canonical text or number form; see docs/types.md.
 enum class TypeKind {
   kUuid,         // TEXT, lowercase canonical 8-4-4-4-12
   kText,         // TEXT (text, varchar(n), char(n), name)
@@ -111,7 +111,7 @@ struct Index {
   bool operator==(const Index&) const = default;
 };
 
-// Which rows of a table a client receives (DESIGN §3).
+// Which rows of a table a client receives (docs/sync-rules.md).
 enum class ScopeKind {
   kGlobal,        // same rows for every tenant; read-only for clients
   kAll,           // single-tenant application: every row
@@ -177,9 +177,9 @@ struct Table {
   bool operator==(const Table&) const = default;
   const Column* FindColumn(std::string_view column) const;
   // True when `column` is a primary key column the server assigns: a SERIAL / identity integer
-  // (DESIGN §7). Offline inserts give such a column a negative temporary value, which the push
-  // answer remaps to the server's; the key may have other columns (a partitioned table's
-  // (id, created_at), say), which the client gives as usual.
+  // (docs/local-store.md, "Keys"). Offline inserts give such a column a negative temporary value,
+  // which the push answer remaps to the server's; the key may have other columns (a partitioned
+  // table's (id, created_at), say), which the client gives as usual.
   bool IsServerKeyColumn(std::string_view column) const;
   // True when some primary key column is server-assigned (IsServerKeyColumn).
   bool has_serial_key() const;

@@ -156,183 +156,225 @@ std::vector<Table> DependencyOrder(std::vector<Table> tables) {
   return out;
 }
 
+// Describes the tables of one PostgreSQL schema, step by step: which tables, their columns,
+// their constraints, their indexes; then the tables with a key, in dependency order.
+class CatalogReader {
+ public:
+  CatalogReader(PgConnection* pg, std::vector<std::string>* notes)
+      : pg_(pg), types_(pg), notes_(notes) {}
+
+  Result<Schema> Describe(const std::string& pg_schema) {
+    OUTPOST_RETURN_IF_ERROR(ReadTables(pg_schema));
+    OUTPOST_RETURN_IF_ERROR(ReadColumns());
+    OUTPOST_RETURN_IF_ERROR(ReadConstraints());
+    OUTPOST_RETURN_IF_ERROR(ReadIndexes());
+    return Assemble();
+  }
+
+ private:
+  void Note(std::string note) {
+    if (notes_) notes_->push_back(std::move(note));
+  }
+
+  // Ordinary and partitioned tables (not partitions), by name.
+  Status ReadTables(const std::string& pg_schema) {
+    OUTPOST_ASSIGN_OR_RETURN(
+        PgResult tables,
+        pg_->Exec("SELECT c.oid::text, c.relname FROM pg_class c"
+                  " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                  " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+                  " ORDER BY c.relname",
+                  {pg_schema}));
+    if (tables.rows() == 0) {
+      return Status(Code::kNotFound, "schema \"" + pg_schema + "\" has no tables");
+    }
+    oid_array_.assign(1, '{');
+    for (int i = 0; i < tables.rows(); ++i) {
+      std::string oid(tables.get(i, 0));
+      by_oid_[oid].name = std::string(tables.get(i, 1));
+      order_.push_back(oid);
+      if (i) oid_array_.push_back(',');
+      oid_array_ += oid;
+    }
+    oid_array_.push_back('}');
+    return Status::Ok();
+  }
+
+  // Columns with their type mapping, nullability, defaults, identity/serial and generated flags.
+  Status ReadColumns() {
+    OUTPOST_ASSIGN_OR_RETURN(
+        PgResult cols,
+        pg_->Exec(
+            "SELECT a.attrelid::text, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),"
+            " a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,"
+            " a.atttypid::text"
+            " FROM pg_attribute a"
+            " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            " WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped"
+            " ORDER BY a.attrelid, a.attnum",
+            {oid_array_}));
+    for (int i = 0; i < cols.rows(); ++i) {
+      std::string rel(cols.get(i, 0));
+      Table& t = by_oid_[rel];
+      Column c;
+      c.name = std::string(cols.get(i, 2));
+      attnames_[rel][std::stoi(std::string(cols.get(i, 1)))] = c.name;
+      auto type = types_.Resolve(std::string(cols.get(i, 8)), std::string(cols.get(i, 3)));
+      if (!type.ok()) return type.status().WithContext(t.name + "." + c.name);
+      c.type = std::move(type).value();
+      c.nullable = cols.get(i, 4) != "t";
+      c.default_expr = cols.get_opt(i, 5);
+      std::string_view identity = cols.get(i, 6);
+      std::string_view generated = cols.get(i, 7);
+      c.serial = !identity.empty() || (c.default_expr && c.default_expr->rfind("nextval(", 0) == 0);
+      if (!generated.empty()) {
+        c.generated = true;
+        c.default_expr.reset();
+      }
+      if (c.type.kind == TypeKind::kOtherText) {
+        Note(t.name + "." + c.name + ": " + c.type.pg_type +
+             " has no dedicated mapping; mirrored as PostgreSQL text");
+      }
+      t.columns.push_back(std::move(c));
+    }
+    for (const auto& d : types_.domains()) {
+      Note("domain " + d + ": mirrored as its base type; its CHECKs stay on the server");
+    }
+    return Status::Ok();
+  }
+
+  // The names of attributes `nums` of relation `rel`, which may be outside the described set
+  // (a foreign key's target): looked up on demand.
+  Status AttributeNames(const std::string& rel, const std::vector<int>& nums,
+                        std::vector<std::string>* out) {
+    if (!attnames_.count(rel)) {
+      OUTPOST_ASSIGN_OR_RETURN(
+          PgResult r, pg_->Exec("SELECT attnum, attname FROM pg_attribute WHERE attrelid = $1::oid"
+                                " AND attnum > 0",
+                                {rel}));
+      for (int i = 0; i < r.rows(); ++i) {
+        attnames_[rel][std::stoi(std::string(r.get(i, 0)))] = std::string(r.get(i, 1));
+      }
+    }
+    for (int n : nums) out->push_back(attnames_[rel][n]);
+    return Status::Ok();
+  }
+
+  // Primary keys, UNIQUE, CHECK and foreign key constraints.
+  Status ReadConstraints() {
+    OUTPOST_ASSIGN_OR_RETURN(
+        PgResult cons,
+        pg_->Exec("SELECT con.conrelid::text, con.conname, con.contype, con.conkey::text,"
+                  " fr.relname, con.confkey::text, con.confdeltype, con.confupdtype,"
+                  " con.condeferrable, con.condeferred, pg_get_expr(con.conbin, con.conrelid),"
+                  " fr.oid::text"
+                  " FROM pg_constraint con LEFT JOIN pg_class fr ON fr.oid = con.confrelid"
+                  " WHERE con.conrelid = ANY($1::oid[]) ORDER BY con.conrelid, con.conname",
+                  {oid_array_}));
+    for (int i = 0; i < cons.rows(); ++i) {
+      std::string rel(cons.get(i, 0));
+      Table& t = by_oid_[rel];
+      std::string name(cons.get(i, 1));
+      std::vector<std::string> columns;
+      if (!cons.is_null(i, 3)) {
+        OUTPOST_RETURN_IF_ERROR(AttributeNames(rel, ParseIntList(cons.get(i, 3)), &columns));
+      }
+      switch (cons.get(i, 2)[0]) {
+        case 'p': t.primary_key = columns; break;
+        case 'u': t.uniques.push_back({name, columns}); break;
+        case 'c': t.checks.push_back({name, std::string(cons.get(i, 10))}); break;
+        case 'f': {
+          ForeignKey fk;
+          fk.name = name;
+          fk.columns = columns;
+          fk.ref_table = std::string(cons.get(i, 4));
+          OUTPOST_RETURN_IF_ERROR(AttributeNames(std::string(cons.get(i, 11)),
+                                                 ParseIntList(cons.get(i, 5)), &fk.ref_columns));
+          fk.on_delete = ActionFromCode(cons.get(i, 6));
+          fk.on_update = ActionFromCode(cons.get(i, 7));
+          fk.deferrable = cons.get(i, 8) == "t";
+          fk.initially_deferred = cons.get(i, 9) == "t";
+          t.foreign_keys.push_back(std::move(fk));
+          break;
+        }
+        case 'x': Note(t.name + "." + name + ": exclusion constraint stays on the server"); break;
+        default: break;  // constraint triggers and NOT NULL (pg16+) need nothing here
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Secondary indexes (those of constraints are the constraints): keys (columns or expressions),
+  // order, partial predicates, access method.
+  Status ReadIndexes() {
+    OUTPOST_ASSIGN_OR_RETURN(
+        PgResult idx,
+        pg_->Exec("SELECT i.indrelid::text, ic.relname, i.indisunique, am.amname, i.indkey::text,"
+                  " i.indoption::text, pg_get_expr(i.indpred, i.indrelid),"
+                  " ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)"
+                  "       FROM generate_series(1, i.indnkeyatts) k)::text"
+                  " FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
+                  " JOIN pg_am am ON am.oid = ic.relam"
+                  " WHERE i.indrelid = ANY($1::oid[]) AND i.indisvalid AND NOT i.indisprimary"
+                  " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid"
+                  "                 AND c.contype IN ('p', 'u', 'x'))"
+                  " ORDER BY i.indrelid, ic.relname",
+                  {oid_array_}));
+    const ColumnType text_array{TypeKind::kArray, "text[]", TypeKind::kText, {}};
+    for (int i = 0; i < idx.rows(); ++i) {
+      std::string rel(idx.get(i, 0));
+      Index index;
+      index.name = std::string(idx.get(i, 1));
+      index.unique = idx.get(i, 2) == "t";
+      index.method = std::string(idx.get(i, 3));
+      std::vector<int> keys = ParseIntList(idx.get(i, 4));
+      std::vector<int> options = ParseIntList(idx.get(i, 5));
+      OUTPOST_ASSIGN_OR_RETURN(std::string defs_json, PgArrayToJson(text_array, idx.get(i, 7)));
+      auto defs = nlohmann::json::parse(defs_json);
+      size_t nkeys = std::min(keys.size(), defs.size());
+      for (size_t k = 0; k < nkeys; ++k) {
+        bool expr = keys[k] == 0;
+        index.keys.push_back(expr ? defs[k].get<std::string>() : attnames_[rel][keys[k]]);
+        index.key_is_expression.push_back(expr);
+        index.descending.push_back(k < options.size() && (options[k] & 1));
+      }
+      index.where = idx.get_opt(i, 6);
+      by_oid_[rel].indexes.push_back(std::move(index));
+    }
+    return Status::Ok();
+  }
+
+  // The tables that have a primary key (the others cannot sync), parents first.
+  Result<Schema> Assemble() {
+    std::vector<Table> list;
+    for (const auto& oid : order_) {
+      Table& t = by_oid_[oid];
+      if (t.primary_key.empty()) {
+        Note(t.name + ": no primary key, cannot be synced (left out)");
+        continue;
+      }
+      list.push_back(std::move(t));
+    }
+    Schema schema;
+    schema.tables = DependencyOrder(std::move(list));
+    OUTPOST_RETURN_IF_ERROR(ValidateSchema(schema));
+    return schema;
+  }
+
+  PgConnection* pg_;
+  TypeResolver types_;
+  std::vector<std::string>* notes_;
+  std::map<std::string, Table> by_oid_;
+  std::map<std::string, std::map<int, std::string>> attnames_;  // table oid -> attnum -> name
+  std::vector<std::string> order_;                              // table oids, by name
+  std::string oid_array_;  // the described tables' oids as an oid[] literal
+};
+
 }  // namespace
 
 Result<Schema> DescribeDatabase(PgConnection* pg, const std::string& pg_schema,
                                 std::vector<std::string>* notes) {
-  OUTPOST_ASSIGN_OR_RETURN(
-      PgResult tables,
-      pg->Exec("SELECT c.oid::text, c.relname FROM pg_class c"
-               " JOIN pg_namespace n ON n.oid = c.relnamespace"
-               " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
-               " ORDER BY c.relname",
-               {pg_schema}));
-  if (tables.rows() == 0) {
-    return Status(Code::kNotFound, "schema \"" + pg_schema + "\" has no tables");
-  }
-  std::map<std::string, Table> by_oid;
-  std::map<std::string, std::map<int, std::string>> attnames;  // table oid -> attnum -> name
-  std::vector<std::string> order;
-  std::string oid_array = "{";
-  for (int i = 0; i < tables.rows(); ++i) {
-    std::string oid(tables.get(i, 0));
-    by_oid[oid].name = std::string(tables.get(i, 1));
-    order.push_back(oid);
-    oid_array += (i ? "," : "") + oid;
-  }
-  oid_array += "}";
-
-  TypeResolver types(pg);
-  OUTPOST_ASSIGN_OR_RETURN(
-      PgResult cols,
-      pg->Exec("SELECT a.attrelid::text, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),"
-               " a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,"
-               " a.atttypid::text"
-               " FROM pg_attribute a"
-               " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-               " WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped"
-               " ORDER BY a.attrelid, a.attnum",
-               {oid_array}));
-  for (int i = 0; i < cols.rows(); ++i) {
-    std::string rel(cols.get(i, 0));
-    Table& t = by_oid[rel];
-    Column c;
-    c.name = std::string(cols.get(i, 2));
-    attnames[rel][std::stoi(std::string(cols.get(i, 1)))] = c.name;
-    auto type = types.Resolve(std::string(cols.get(i, 8)), std::string(cols.get(i, 3)));
-    if (!type.ok()) return type.status().WithContext(t.name + "." + c.name);
-    c.type = std::move(type).value();
-    c.nullable = cols.get(i, 4) != "t";
-    c.default_expr = cols.get_opt(i, 5);
-    std::string_view identity = cols.get(i, 6);
-    std::string_view generated = cols.get(i, 7);
-    c.serial = !identity.empty() || (c.default_expr && c.default_expr->rfind("nextval(", 0) == 0);
-    if (!generated.empty()) {
-      c.generated = true;
-      c.default_expr.reset();
-    }
-    if (c.type.kind == TypeKind::kOtherText) {
-      if (notes)
-        notes->push_back(t.name + "." + c.name + ": " + c.type.pg_type +
-                         " has no dedicated mapping; mirrored as PostgreSQL text");
-    }
-    t.columns.push_back(std::move(c));
-  }
-  for (const auto& d : types.domains()) {
-    if (notes)
-      notes->push_back("domain " + d +
-                       ": mirrored as its base type; its CHECKs stay on the server");
-  }
-
-  OUTPOST_ASSIGN_OR_RETURN(
-      PgResult cons,
-      pg->Exec("SELECT con.conrelid::text, con.conname, con.contype, con.conkey::text,"
-               " fr.relname, con.confkey::text, con.confdeltype, con.confupdtype,"
-               " con.condeferrable, con.condeferred, pg_get_expr(con.conbin, con.conrelid),"
-               " fr.oid::text"
-               " FROM pg_constraint con LEFT JOIN pg_class fr ON fr.oid = con.confrelid"
-               " WHERE con.conrelid = ANY($1::oid[]) ORDER BY con.conrelid, con.conname",
-               {oid_array}));
-  // Foreign keys resolve referenced attnums against the referenced table, possibly outside
-  // the described set: look those up on demand.
-  auto names_of = [&](const std::string& rel, const std::vector<int>& nums,
-                      std::vector<std::string>* out) -> Status {
-    if (!attnames.count(rel)) {
-      OUTPOST_ASSIGN_OR_RETURN(
-          PgResult r, pg->Exec("SELECT attnum, attname FROM pg_attribute WHERE attrelid = $1::oid"
-                               " AND attnum > 0",
-                               {rel}));
-      for (int i = 0; i < r.rows(); ++i) {
-        attnames[rel][std::stoi(std::string(r.get(i, 0)))] = std::string(r.get(i, 1));
-      }
-    }
-    for (int n : nums) out->push_back(attnames[rel][n]);
-    return Status::Ok();
-  };
-  for (int i = 0; i < cons.rows(); ++i) {
-    std::string rel(cons.get(i, 0));
-    Table& t = by_oid[rel];
-    std::string name(cons.get(i, 1));
-    char type = cons.get(i, 2)[0];
-    std::vector<std::string> columns;
-    if (!cons.is_null(i, 3)) {
-      OUTPOST_RETURN_IF_ERROR(names_of(rel, ParseIntList(cons.get(i, 3)), &columns));
-    }
-    switch (type) {
-      case 'p': t.primary_key = columns; break;
-      case 'u': t.uniques.push_back({name, columns}); break;
-      case 'c': t.checks.push_back({name, std::string(cons.get(i, 10))}); break;
-      case 'f': {
-        ForeignKey fk;
-        fk.name = name;
-        fk.columns = columns;
-        fk.ref_table = std::string(cons.get(i, 4));
-        OUTPOST_RETURN_IF_ERROR(
-            names_of(std::string(cons.get(i, 11)), ParseIntList(cons.get(i, 5)), &fk.ref_columns));
-        fk.on_delete = ActionFromCode(cons.get(i, 6));
-        fk.on_update = ActionFromCode(cons.get(i, 7));
-        fk.deferrable = cons.get(i, 8) == "t";
-        fk.initially_deferred = cons.get(i, 9) == "t";
-        t.foreign_keys.push_back(std::move(fk));
-        break;
-      }
-      case 'x':
-        if (notes)
-          notes->push_back(t.name + "." + name + ": exclusion constraint stays on the server");
-        break;
-      default: break;  // constraint triggers and NOT NULL (pg16+) need nothing here
-    }
-  }
-
-  OUTPOST_ASSIGN_OR_RETURN(
-      PgResult idx,
-      pg->Exec("SELECT i.indrelid::text, ic.relname, i.indisunique, am.amname, i.indkey::text,"
-               " i.indoption::text, pg_get_expr(i.indpred, i.indrelid),"
-               " ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)"
-               "       FROM generate_series(1, i.indnkeyatts) k)::text"
-               " FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
-               " JOIN pg_am am ON am.oid = ic.relam"
-               " WHERE i.indrelid = ANY($1::oid[]) AND i.indisvalid AND NOT i.indisprimary"
-               " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid"
-               "                 AND c.contype IN ('p', 'u', 'x'))"
-               " ORDER BY i.indrelid, ic.relname",
-               {oid_array}));
-  ColumnType text_array{TypeKind::kArray, "text[]", TypeKind::kText, {}};
-  for (int i = 0; i < idx.rows(); ++i) {
-    std::string rel(idx.get(i, 0));
-    Table& t = by_oid[rel];
-    Index index;
-    index.name = std::string(idx.get(i, 1));
-    index.unique = idx.get(i, 2) == "t";
-    index.method = std::string(idx.get(i, 3));
-    std::vector<int> keys = ParseIntList(idx.get(i, 4));
-    std::vector<int> options = ParseIntList(idx.get(i, 5));
-    OUTPOST_ASSIGN_OR_RETURN(std::string defs_json, PgArrayToJson(text_array, idx.get(i, 7)));
-    auto defs = nlohmann::json::parse(defs_json);
-    size_t nkeys = std::min(keys.size(), defs.size());
-    for (size_t k = 0; k < nkeys; ++k) {
-      bool expr = keys[k] == 0;
-      index.keys.push_back(expr ? defs[k].get<std::string>() : attnames[rel][keys[k]]);
-      index.key_is_expression.push_back(expr);
-      index.descending.push_back(k < options.size() && (options[k] & 1));
-    }
-    index.where = idx.get_opt(i, 6);
-    t.indexes.push_back(std::move(index));
-  }
-
-  Schema schema;
-  std::vector<Table> list;
-  for (const auto& oid : order) {
-    Table& t = by_oid[oid];
-    if (t.primary_key.empty()) {
-      if (notes) notes->push_back(t.name + ": no primary key, cannot be synced (left out)");
-      continue;
-    }
-    list.push_back(std::move(t));
-  }
-  schema.tables = DependencyOrder(std::move(list));
-  OUTPOST_RETURN_IF_ERROR(ValidateSchema(schema));
-  return schema;
+  return CatalogReader(pg, notes).Describe(pg_schema);
 }
 
 }  // namespace outpost::server

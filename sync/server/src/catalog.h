@@ -1,4 +1,4 @@
-// Reading the PostgreSQL catalog into a Schema (the server's half of DESIGN §2).
+// Reading the PostgreSQL catalog into a Schema (the server's half of docs/types.md).
 #pragma once
 
 #include <string>

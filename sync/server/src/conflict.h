@@ -1,4 +1,4 @@
-// Conflict resolution per column (docs/protocol.md, "Conflict rules"; DESIGN §6): what an update
+// Conflict resolution per column (docs/protocol.md, "Conflict rules"): what an update
 // does with one column it writes, given the server's current state of that column. A pure
 // function, so that every rule is unit-tested without a database (tests/server/conflict_test.cc);
 // push.cc gathers the inputs in one query and applies the decisions in one UPDATE.

@@ -1,4 +1,5 @@
-// JSON Web Tokens for the sync protocol (docs/protocol.md, "Authentication"; DESIGN §9).
+// JSON Web Tokens for the sync protocol (docs/protocol.md, "Authentication"; docs/server.md,
+// "Security measures").
 //
 // Compact JWS only: base64url (unpadded) header.payload.signature. Verification accepts exactly
 // the algorithm of the configured key (HS256 for a shared secret, EdDSA for an Ed25519 public

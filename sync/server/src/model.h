@@ -1,5 +1,5 @@
 // The server's model of what syncs: the described database, the client view produced by the sync
-// rules, and the SQL that scopes rows to a token (DESIGN §3).
+// rules, and the SQL that scopes rows to a token (docs/sync-rules.md).
 //
 // Every identifier placed in generated SQL comes from the catalog (quoted with QuoteIdent);
 // every value from a token or request is a parameter ($N), never SQL text.

@@ -100,136 +100,21 @@ class BootstrapStream : public PullStream {
     if (reset_) {
       protocol::AppendResetLine(out);
       reset_ = false;
-      double sum = 0;
-      for (const auto& t : model_.tables()) {
-        OUTPOST_ASSIGN_OR_RETURN(double est, Estimate(t));
-        sum += est;
-      }
-      total = sum;
+      OUTPOST_ASSIGN_OR_RETURN(total, EstimateAll());
     }
     const auto& tables = model_.tables();
     while (true) {
-      if (at_.table >= tables.size()) {
-        Cursor done;
-        done.w = at_.w;
-        AppendCursorLine(done, false, false, out, total);
-        return false;
-      }
+      if (at_.table >= tables.size()) return Done(total, out);
       const SyncedTable& t = tables[at_.table];
-      int n = 0;
       // Nothing else may run on the connection while a range sent ahead is in flight.
       OUTPOST_RETURN_IF_ERROR(SettleAhead());
       if (!at_.by_block) ahead_.reset();  // none is sent for keyset pages
       if (!at_.by_block && at_.key.is_null()) OUTPOST_RETURN_IF_ERROR(ChooseOrder(t));
-      if (at_.by_block) {
-        OUTPOST_ASSIGN_OR_RETURN(Relation rel, ReadRelation(t));
-        if (rel.filenode != at_.filenode) {  // rewritten since: start over
-          at_.filenode = rel.filenode;
-          at_.block = 0;
-          ahead_.reset();
-        }
-        if (at_.block >= rel.blocks) {
-          ahead_.reset();
-          NextTable();
-          continue;
-        }
-        if (density_ < 0) {
-          OUTPOST_ASSIGN_OR_RETURN(double est, Estimate(t));
-          density_ = est / static_cast<double>(rel.blocks);
-        }
-        // One page of about `limit` rows, read in sub-ranges of about kSubPageRows rows so that
-        // no result is large (libpq holds a whole result in memory). Each range's query is sent
-        // before the previous range is encoded (and sent to the client), so PostgreSQL reads the
-        // next range meanwhile; the last one of a page is read while the page goes out.
-        size_t page_rows = 0;
-        while (page_rows < limit_ && at_.block < rel.blocks) {
-          if (!ahead_ || ahead_->table != at_.table || ahead_->lo != at_.block) {
-            OUTPOST_RETURN_IF_ERROR(SettleAhead());
-            ahead_.reset();
-            OUTPOST_RETURN_IF_ERROR(SendRange(t, rel, limit_ - page_rows));
-          }
-          OUTPOST_RETURN_IF_ERROR(SettleAhead());
-          Ahead range = std::move(*ahead_);
-          ahead_.reset();
-          const PgResult& page = *range.result;
-          const int got = page.rows();
-          const double used = static_cast<double>(range.hi - at_.block);
-          // Follow the observed density; after an empty range, try one 4x larger.
-          density_ = got > 0 ? got / used : density_ / 4;
-          at_.block = range.hi;
-          page_rows += static_cast<size_t>(got);
-          // Ahead into the next page only if this answer has one (a query left in flight when
-          // the answer ends would cost the connection).
-          if (at_.block < rel.blocks && (page_rows < limit_ || pages_ + 1 < kMaxPagesPerAnswer)) {
-            OUTPOST_RETURN_IF_ERROR(
-                SendRange(t, rel, page_rows < limit_ ? limit_ - page_rows : limit_));
-          }
-          if (got == 0) continue;
-          AppendRowsLineStart(t, out);
-          OUTPOST_RETURN_IF_ERROR(AppendRowsJson(t, page, 0, out, flush()));
-          protocol::AppendArrayLineEnd(out);
-          n += got;
-        }
-        if (n == 0) {
-          NextTable();
-          continue;
-        }
-        if (at_.block >= rel.blocks) NextTable();
-      } else {
-        PgParams params;
-        OUTPOST_ASSIGN_OR_RETURN(std::string scope, model_.ScopePredicate(t, "t", who_, &params));
-        std::string where = scope, order;
-        std::string lhs = "(", rhs = "(";
-        const auto& pk = t.view->primary_key;
-        for (size_t i = 0; i < pk.size(); ++i) {
-          std::string sep = i ? ", " : "";
-          order += sep + "t." + QuoteIdent(pk[i]);
-          lhs += sep + "t." + QuoteIdent(pk[i]);
-          if (!at_.key.is_null()) {
-            rhs += sep + AddParam(&params, at_.key[i].get<std::string>()) +
-                   "::" + model_.PgType(t, pk[i]);
-          }
-        }
-        if (!at_.key.is_null()) where += " AND " + lhs + ") > " + rhs + ")";
-        const RowFormat format = RowFormatFor(t);
-        std::string sql = "SELECT " + ViewColumnsSql(t, "t", format) + " FROM " + t.qname +
-                          " t WHERE " + where + " ORDER BY " + order + " LIMIT " +
-                          AddParam(&params, std::to_string(limit_));
-        auto page = lease_->ExecCached(sql, params, ResultFormatOf(format));
-        if (!page.ok()) {
-          if (lease_->last_sqlstate().rfind("22", 0) == 0) {
-            return Status(Code::kInvalidCursor, "invalid cursor: key does not fit the table");
-          }
-          return page.status();
-        }
-        n = page->rows();
-        if (n == 0) {
-          NextTable();
-          continue;
-        }
-        AppendRowsLineStart(t, out);
-        OUTPOST_RETURN_IF_ERROR(AppendRowsJson(t, *page, 0, out, flush()));
-        protocol::AppendArrayLineEnd(out);
-        if (static_cast<size_t>(n) < limit_) {
-          NextTable();
-        } else {
-          json key = json::array();
-          std::string text;
-          for (int pos : KeyPositions(t)) {
-            OUTPOST_RETURN_IF_ERROR(PgValueText(t.view->columns[static_cast<size_t>(pos)].type,
-                                                *page, n - 1, pos, &text));
-            key.push_back(text);
-          }
-          at_.key = std::move(key);
-        }
-      }
+      OUTPOST_ASSIGN_OR_RETURN(int64_t rows,
+                               at_.by_block ? PhysicalPage(t, out) : KeysetPage(t, out));
+      if (rows == 0) continue;  // the table is done (NextTable moved on)
       ++pages_;
-      if (at_.table >= tables.size()) {
-        Cursor done;
-        done.w = at_.w;
-        AppendCursorLine(done, false, false, out, total);
-        return false;
-      }
+      if (at_.table >= tables.size()) return Done(total, out);
       bool more = pages_ >= kMaxPagesPerAnswer;
       AppendCursorLine(at_, true, more, out, total);
       return !more;
@@ -243,6 +128,131 @@ class BootstrapStream : public PullStream {
   static constexpr double kMaxRowsPerBlock = 291;
   static constexpr double kMinRowsForPhysicalOrder = 20000;
   static constexpr double kMinShareForPhysicalOrder = 0.05;
+
+  // The last cursor line: the bootstrap is complete, incremental pulls start at its watermark.
+  Result<bool> Done(std::optional<double> total, std::string* out) {
+    Cursor done;
+    done.w = at_.w;
+    AppendCursorLine(done, false, false, out, total);
+    return false;
+  }
+
+  // The estimated rows of the whole bootstrap (for the first cursor line's "total").
+  Result<double> EstimateAll() {
+    double sum = 0;
+    for (const auto& t : model_.tables()) {
+      OUTPOST_ASSIGN_OR_RETURN(double est, Estimate(t));
+      sum += est;
+    }
+    return sum;
+  }
+
+  // One page of table `t` in physical order (about `limit_` rows, read in sub-ranges of about
+  // kSubPageRows rows so that no result is large: libpq holds a whole result in memory). Each
+  // range's query is sent before the previous range is encoded (and sent to the client), so
+  // PostgreSQL reads the next range meanwhile; the last one of a page is read while the page
+  // goes out. Returns the rows appended; 0 when the table is done (then at_ is on the next one).
+  Result<int64_t> PhysicalPage(const SyncedTable& t, std::string* out) {
+    OUTPOST_ASSIGN_OR_RETURN(Relation rel, ReadRelation(t));
+    if (rel.filenode != at_.filenode) {  // rewritten since: start over
+      at_.filenode = rel.filenode;
+      at_.block = 0;
+      ahead_.reset();
+    }
+    if (at_.block >= rel.blocks) {
+      ahead_.reset();
+      NextTable();
+      return 0;
+    }
+    if (density_ < 0) {
+      OUTPOST_ASSIGN_OR_RETURN(double est, Estimate(t));
+      density_ = est / static_cast<double>(rel.blocks);
+    }
+    int64_t n = 0;
+    size_t page_rows = 0;
+    while (page_rows < limit_ && at_.block < rel.blocks) {
+      if (!ahead_ || ahead_->table != at_.table || ahead_->lo != at_.block) {
+        OUTPOST_RETURN_IF_ERROR(SettleAhead());
+        ahead_.reset();
+        OUTPOST_RETURN_IF_ERROR(SendRange(t, rel, limit_ - page_rows));
+      }
+      OUTPOST_RETURN_IF_ERROR(SettleAhead());
+      Ahead range = std::move(*ahead_);
+      ahead_.reset();
+      const PgResult& page = *range.result;
+      const int got = page.rows();
+      const double used = static_cast<double>(range.hi - at_.block);
+      // Follow the observed density; after an empty range, try one 4x larger.
+      density_ = got > 0 ? got / used : density_ / 4;
+      at_.block = range.hi;
+      page_rows += static_cast<size_t>(got);
+      // Ahead into the next page only if this answer has one (a query left in flight when the
+      // answer ends would cost the connection).
+      if (at_.block < rel.blocks && (page_rows < limit_ || pages_ + 1 < kMaxPagesPerAnswer)) {
+        OUTPOST_RETURN_IF_ERROR(
+            SendRange(t, rel, page_rows < limit_ ? limit_ - page_rows : limit_));
+      }
+      if (got == 0) continue;
+      AppendRowsLineStart(t, out);
+      OUTPOST_RETURN_IF_ERROR(AppendRowsJson(t, page, 0, out, flush()));
+      protocol::AppendArrayLineEnd(out);
+      n += got;
+    }
+    if (n == 0 || at_.block >= rel.blocks) NextTable();
+    return n;
+  }
+
+  // One page of table `t` by primary key, after the cursor's key. Returns the rows appended; 0
+  // when the table is done (then at_ is on the next one).
+  Result<int64_t> KeysetPage(const SyncedTable& t, std::string* out) {
+    PgParams params;
+    OUTPOST_ASSIGN_OR_RETURN(std::string scope, model_.ScopePredicate(t, "t", who_, &params));
+    std::string where = scope, order;
+    std::string lhs = "(", rhs = "(";
+    const auto& pk = t.view->primary_key;
+    for (size_t i = 0; i < pk.size(); ++i) {
+      std::string sep = i ? ", " : "";
+      order += sep + "t." + QuoteIdent(pk[i]);
+      lhs += sep + "t." + QuoteIdent(pk[i]);
+      if (!at_.key.is_null()) {
+        rhs +=
+            sep + AddParam(&params, at_.key[i].get<std::string>()) + "::" + model_.PgType(t, pk[i]);
+      }
+    }
+    if (!at_.key.is_null()) where += " AND " + lhs + ") > " + rhs + ")";
+    const RowFormat format = RowFormatFor(t);
+    std::string sql = "SELECT " + ViewColumnsSql(t, "t", format) + " FROM " + t.qname +
+                      " t WHERE " + where + " ORDER BY " + order + " LIMIT " +
+                      AddParam(&params, std::to_string(limit_));
+    auto page = lease_->ExecCached(sql, params, ResultFormatOf(format));
+    if (!page.ok()) {
+      if (lease_->last_sqlstate().rfind("22", 0) == 0) {
+        return Status(Code::kInvalidCursor, "invalid cursor: key does not fit the table");
+      }
+      return page.status();
+    }
+    const int n = page->rows();
+    if (n == 0) {
+      NextTable();
+      return 0;
+    }
+    AppendRowsLineStart(t, out);
+    OUTPOST_RETURN_IF_ERROR(AppendRowsJson(t, *page, 0, out, flush()));
+    protocol::AppendArrayLineEnd(out);
+    if (static_cast<size_t>(n) < limit_) {
+      NextTable();
+      return n;
+    }
+    json key = json::array();
+    std::string text;
+    for (int pos : KeyPositions(t)) {
+      OUTPOST_RETURN_IF_ERROR(
+          PgValueText(t.view->columns[static_cast<size_t>(pos)].type, *page, n - 1, pos, &text));
+      key.push_back(text);
+    }
+    at_.key = std::move(key);
+    return n;
+  }
 
   struct Relation {
     std::string kind;

@@ -1,5 +1,5 @@
 // The exactly-once record of pushed client transactions (docs/protocol.md, "POST /v1/push";
-// DESIGN §5): `_outpost.pushes` holds one row per (tenant, user, client_id, tx_id) with the
+// docs/protocol.md): `_outpost.pushes` holds one row per (tenant, user, client_id, tx_id) with the
 // transaction's result, written in the same PostgreSQL transaction as its effects (or, for a
 // rejection, in one of its own). A retried push finds the record and gets the same result.
 //

@@ -1,8 +1,8 @@
-// Temporary keys (docs/protocol.md, "Temporary keys"; DESIGN §7): rows a client inserted offline
-// into a table whose key the server assigns (SERIAL, identity) carry negative temporary values in
-// their server-assigned key columns. The insert gets the server's key; later mutations of the
-// same request, and of later requests replaying recorded results, name the row (or reference it
-// from a foreign key) by its temporary value, which is translated here.
+// Temporary keys (docs/local-store.md, "Keys"; docs/protocol.md, "Push details"): rows a client
+// inserted offline into a table whose key the server assigns (SERIAL, identity) carry negative
+// temporary values in their server-assigned key columns. The insert gets the server's key; later
+// mutations of the same request, and of later requests replaying recorded results, name the row (or
+// reference it from a foreign key) by its temporary value, which is translated here.
 //
 // Threading: one TemporaryKeys per push request.
 #pragma once

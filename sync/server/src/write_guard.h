@@ -1,5 +1,6 @@
-// What a token may write (docs/protocol.md, "POST /v1/push"; DESIGN §3, §9): the checks a push
-// makes around every mutation, each answering with a rejection rather than an error.
+// What a token may write (docs/protocol.md, "POST /v1/push"; docs/sync-rules.md; docs/server.md,
+// "Security measures"): the checks a push makes around every mutation, each answering with a
+// rejection rather than an error.
 //  - role: the table's rule lets the token's role write it;
 //  - ownership: tenant and row filter columns an insert or update sets are the token's (an
 //    insert that leaves them out gets the token's);
