@@ -13,22 +13,14 @@
 
 #include "outpost/mirror.h"
 #include "outpost/store.h"
+#include "test_schema.h"
 
 using namespace outpost;
 
 namespace {
 
 Schema BenchSchema() {
-  auto col = [](const char* name, TypeKind kind, const char* pg, bool nullable,
-                std::optional<std::string> def = std::nullopt) {
-    Column c;
-    c.name = name;
-    c.type.kind = kind;
-    c.type.pg_type = pg;
-    c.nullable = nullable;
-    c.default_expr = std::move(def);
-    return c;
-  };
+  auto col = [](auto&&... args) { return testing::MakeColumn(args...); };
   Table t;  // shaped like GoGoTime's timesheet_entries
   t.name = "entries";
   t.columns = {col("id", TypeKind::kUuid, "uuid", false),

@@ -10,21 +10,14 @@
 
 #include "outpost/store.h"
 #include "outpost/sync_round.h"
+#include "test_schema.h"
 
 namespace outpost {
 namespace {
 
 using nlohmann::json;
 
-Column MakeColumn(const std::string& name, TypeKind kind, const std::string& pg_type,
-                  bool nullable) {
-  Column c;
-  c.name = name;
-  c.type.kind = kind;
-  c.type.pg_type = pg_type;
-  c.nullable = nullable;
-  return c;
-}
+using testing::MakeColumn;
 
 void Check(const Status& s, const char* what) {
   if (s.ok()) return;

@@ -1,35 +1,11 @@
 // SyncSession: opening, the schema, status, rejections and the record of each round
 // (docs/sync-client.md). Pulls are in session_pull.cc, pushes in session_push.cc.
 #include <algorithm>
-#include <cstdio>
 
+#include "outpost/civil_time.h"
 #include "session_impl.h"
 
 namespace outpost {
-
-std::string IsoUtc(int64_t micros) {
-  int64_t secs = micros / 1000000;
-  int64_t ms = (micros / 1000) % 1000;
-  int64_t days = secs / 86400;
-  int64_t rem = secs % 86400;
-  // Civil from days (H. Hinnant).
-  int64_t z = days + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = yoe + era * 400;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-  char buf[128];
-  snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
-           static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
-           static_cast<long long>(rem / 3600), static_cast<long long>((rem / 60) % 60),
-           static_cast<long long>(rem % 60), static_cast<long long>(ms));
-  return buf;
-}
 
 SyncSession::Impl::~Impl() {
   // Store::Open would switch back too; this keeps the file usable by others meanwhile.
@@ -158,7 +134,8 @@ Status SyncSession::RecordSyncResult(const Status& result) {
   options.durable = false;  // bookkeeping: losing it to an OS crash only dates the status back
   return store->RunAsEngine(options, [&]() -> Status {
     if (result.ok()) {
-      OUTPOST_RETURN_IF_ERROR(store->SetMeta(kMetaLastSync, IsoUtc(store->env()->NowMicros())));
+      OUTPOST_RETURN_IF_ERROR(
+          store->SetMeta(kMetaLastSync, IsoUtcMillis(store->env()->NowMicros())));
       return store->DeleteMeta(kMetaLastError);
     }
     return store->SetMeta(kMetaLastError, result.ToString());

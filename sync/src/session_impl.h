@@ -75,7 +75,4 @@ class SyncSession::Impl {
   Status HandleRejection(int64_t tx_id, const protocol::TxRejection& error, int64_t now_micros);
 };
 
-// "YYYY-MM-DDTHH:MM:SS.mmmZ" for a time in microseconds since the epoch.
-std::string IsoUtc(int64_t micros);
-
 }  // namespace outpost

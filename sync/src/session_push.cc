@@ -1,4 +1,5 @@
 // SyncSession: push requests and answers, and error answers (docs/sync-client.md, "Pushes").
+#include "outpost/civil_time.h"
 #include "session_impl.h"
 
 namespace outpost {
@@ -64,7 +65,7 @@ Status SyncSession::Impl::HandleRejection(int64_t tx_id, const protocol::TxRejec
   record.rule = error.rule;
   record.table = error.table;
   record.pk = error.pk;
-  record.at = IsoUtc(now_micros);
+  record.at = IsoUtcMillis(now_micros);
   OUTPOST_RETURN_IF_ERROR(store->AddRejection(record).status());
   std::vector<ServerRowState> rows;
   for (const auto& r : error.rows) rows.push_back(ServerRowState{r.table, r.pk, r.row});

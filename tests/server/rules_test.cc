@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "test_schema.h"
+#include "sample_schema.h"
 
 namespace outpost {
 namespace {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "outpost/civil_time.h"
 #include "outpost/value.h"
 
 namespace outpost::server {
@@ -117,54 +118,6 @@ int64_t ReadBigEndianSigned(std::string_view b) {
   const unsigned bits = static_cast<unsigned>(b.size() * 8);
   if (bits < 64 && (v >> (bits - 1)) & 1) v |= ~uint64_t{0} << bits;  // sign-extend
   return static_cast<int64_t>(v);
-}
-
-// PostgreSQL's j2date (src/backend/utils/adt/datetime.c): Julian day -> proleptic Gregorian date
-// with astronomical year numbering (year 0 is 1 BC).
-void JulianToDate(int jd, int* year, int* month, int* day) {
-  unsigned int julian = static_cast<unsigned int>(jd) + 32044;
-  unsigned int quad = julian / 146097;
-  const unsigned int extra = (julian - quad * 146097) * 4 + 3;
-  julian += 60 + quad * 3 + extra / 146097;
-  quad = julian / 1461;
-  julian -= quad * 1461;
-  int y = static_cast<int>(julian * 4 / 1461);
-  julian = ((y != 0) ? ((julian + 305) % 365) : ((julian + 306) % 366)) + 123;
-  y += static_cast<int>(quad * 4);
-  *year = y - 4800;
-  quad = julian * 2141 / 65536;
-  *day = static_cast<int>(julian - 7834 * quad / 256);
-  *month = static_cast<int>((quad + 10) % 12 + 1);
-}
-
-constexpr int kPostgresEpochJulianDay = 2451545;  // 2000-01-01, day 0 of date and timestamp
-constexpr int64_t kMicrosPerDay = 86400000000LL;
-
-// A finite date or timestamp in civil parts (PostgreSQL's timestamp2tm).
-struct CivilTime {
-  int year = 0, month = 0, day = 0;  // astronomical year numbering: 0 is 1 BC
-  int64_t second_of_day = 0, micros = 0;
-};
-
-// Days since 2000-01-01 -> date. False outside the Julian days PostgreSQL's j2date takes.
-bool CivilFromDays(int64_t days, CivilTime* c) {
-  const int64_t jd = days + kPostgresEpochJulianDay;
-  if (jd < 0 || jd > std::numeric_limits<int>::max()) return false;
-  JulianToDate(static_cast<int>(jd), &c->year, &c->month, &c->day);
-  return true;
-}
-
-// Microseconds since 2000-01-01 00:00 -> date and time of day (the day floored).
-bool CivilFromMicros(int64_t t, CivilTime* c) {
-  int64_t days = t / kMicrosPerDay;
-  t -= days * kMicrosPerDay;
-  if (t < 0) {
-    t += kMicrosPerDay;
-    days -= 1;
-  }
-  c->second_of_day = t / 1000000;
-  c->micros = t % 1000000;
-  return CivilFromDays(days, c);
 }
 
 // PostgreSQL's infinities are the minimum and maximum of the binary value's type `T`.
