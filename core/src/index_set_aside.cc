@@ -59,10 +59,6 @@ Status MirrorWriter::Impl::Load() {
   return Status::Ok();
 }
 
-bool MirrorWriter::IndexesSetAside(std::string_view table) const {
-  return impl_->keyless_tables.count(std::string(table)) > 0;
-}
-
 Status MirrorWriter::SetAsideIndexes(std::string_view table_name) {
   const Table* t = impl_->schema() ? impl_->schema()->FindTable(table_name) : nullptr;
   if (!t || impl_->keyless_tables.count(t->name)) return Status::Ok();

@@ -178,26 +178,31 @@ TEST_CASE("indexes set aside come back, and survive a restart in between",
     REQUIRE((*store)
                 ->RunAsEngine([&] { return (*store)->mirror_writer().SetAsideIndexes("projects"); })
                 .ok());
-    CHECK((*store)->mirror_writer().IndexesSetAside("projects"));
     CHECK(count_indexes(store->get()) == 0);
     // Rows sent twice while the key is set aside: the later copy is kept at the rebuild. (Only a
     // bootstrap writes meanwhile: tables referencing a table without its key index cannot be
     // checked, docs/sync-client.md.)
-    Status written = WritePage(store->get(), "projects", {"id", "name"},
-                               {{T(kP1), T("first")}, {T(kP1), T("second")}}, false, true);
+    Status written =
+        WritePage(store->get(), "projects", {"id", "name"}, {{T(kP1), T("first")}}, false, true);
     INFO(written.ToString());
     REQUIRE(written.ok());
   }
+  // Reopened, the store still knows the key is set aside: rows are plain inserts until the
+  // rebuild (an upsert would need the key index), and the same row may come twice.
   auto store = Store::Open(path);
   REQUIRE(store.ok());
-  CHECK((*store)->mirror_writer().IndexesSetAside("projects"));
+  CHECK(count_indexes(store->get()) == 0);
+  Status again =
+      WritePage(store->get(), "projects", {"id", "name"}, {{T(kP1), T("second")}}, false, true);
+  INFO(again.ToString());
+  REQUIRE(again.ok());
+  CHECK(Rows(store->get(), "SELECT count(*) FROM projects") == json::array({json::array({2})}));
   EngineOptions bootstrap;  // the last page of a bootstrap rebuilds them, foreign keys off
   bootstrap.foreign_keys = false;
   Status restored =
       (*store)->RunAsEngine(bootstrap, [&] { return (*store)->mirror_writer().RestoreIndexes(); });
   INFO(restored.ToString());
   REQUIRE(restored.ok());
-  CHECK_FALSE((*store)->mirror_writer().IndexesSetAside("projects"));
   CHECK(count_indexes(store->get()) == before);
   CHECK(Rows(store->get(), "SELECT name FROM projects") == json{{"second"}});
 }

@@ -7,7 +7,12 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
 chmod 755 "$work"  # the cluster runs as the postgres user when we are root
 port=$((30000 + RANDOM % 20000))
-cleanup() { "$root/scripts/pg-throwaway.sh" stop "$work/pg" || true; rm -rf "$work"; }
+spid=""
+cleanup() {
+  if [ -n "$spid" ]; then kill "$spid" 2> /dev/null || true; fi
+  "$root/scripts/pg-throwaway.sh" stop "$work/pg" || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -60,4 +65,34 @@ set -e
 [ "$initrc" = 1 ] && grep -q "outpost: unavailable:" "$work/err2" ||
   fail "init against a closed port: $(cat "$work/err2")"
 [ "$ftprc" = 1 ] && grep -q "outpost: unsupported:" "$work/err3" || fail "ftp URL: $(cat "$work/err3")"
+
+# The production server has no test fault hooks: OUTPOST_FAULT changes nothing (the tests that
+# need one run outpost-server-faults). A push goes through, answered, and the server lives on.
+secret="cli-test-secret-0123456789abcdef"
+sport=$((port + 1))
+OUTPOST_FAULT=crash_after_push_commit "$server" serve --database "$db" \
+  --rules "$root/schema/apps/gogotime/rules.json" --listen "127.0.0.1:$sport" \
+  --hs256-secret "$secret" > "$work/server.log" 2>&1 &
+spid=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$work/server.log" && break; sleep 0.1; done
+grep -q "listening on" "$work/server.log" || fail "server did not start: $(cat "$work/server.log")"
+company=$(psql -X -At "$db" -c 'SELECT id FROM companies ORDER BY id LIMIT 1')
+user=$(psql -X -At "$db" -c "SELECT id FROM users WHERE \"companyId\" = '$company' ORDER BY id LIMIT 1")
+token=$("$server" token --secret "$secret" --tenant "$company" --sub "$user" --role admin)
+"$outpost" init --server "http://127.0.0.1:$sport" --token "$token" --db "$work/field.db" --sync \
+  > /dev/null 2> "$work/err" || fail "init --sync: $(cat "$work/err")"
+entry=$("$outpost" sql --db "$work/field.db" --json 'SELECT id FROM timesheet_entries LIMIT 1' |
+        sed -n 's/.*"rows":\[\["\([^"]*\)".*/\1/p')
+[ -n "$entry" ] || fail "no timesheet entry was pulled"
+"$outpost" sql --db "$work/field.db" "UPDATE timesheet_entries SET note = 'from the field' WHERE id = ?" \
+  "[\"$entry\"]" > /dev/null
+"$outpost" sync --db "$work/field.db" > "$work/sync.out" 2> "$work/err" ||
+  fail "sync against a server started with OUTPOST_FAULT: $(cat "$work/err")"
+grep -q "pushed 1 transaction" "$work/sync.out" || fail "push not applied: $(cat "$work/sync.out")"
+kill -0 "$spid" 2> /dev/null || fail "the production server obeyed OUTPOST_FAULT"
+[ "$(psql -X -At "$db" -c "SELECT note FROM timesheet_entries WHERE id = '$entry'")" = "from the field" ] ||
+  fail "the pushed note is not in PostgreSQL"
+kill "$spid"
+wait "$spid" || fail "the server did not stop cleanly"
+spid=""
 echo "cli tests passed"

@@ -35,7 +35,6 @@ class HybridLogicalClock {
   void Observe(uint64_t remote);
   // Never go below `floor` (used to restore the clock from stored state).
   void Restore(uint64_t floor) { Observe(floor); }
-  uint64_t last() const { return last_; }
 
   static uint64_t Pack(uint64_t millis, uint16_t logical) { return (millis << 16) | logical; }
   static uint64_t Millis(uint64_t hlc) { return hlc >> 16; }

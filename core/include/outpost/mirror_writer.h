@@ -86,8 +86,6 @@ class MirrorWriter {
   // inserts, and app writes to it or to tables referencing it fail (docs/sync-client.md, "Bootstrap
   // of big tables"). A no-op for a table already set aside.
   Status SetAsideIndexes(std::string_view table);
-  // True while `table`'s indexes are set aside (also after a restart: the record says).
-  bool IndexesSetAside(std::string_view table) const;
   // Rebuilds every set-aside index by sorting, key indexes first, each after removing the rows it
   // would refuse (rows sent twice: the later copy wins; rows colliding on a unique index: the
   // server's row beats one the app wrote meanwhile, then the later row wins).
