@@ -222,30 +222,32 @@ std::vector<std::string> CaptureTriggerSql(const Table& t, int table_id) {
     if (i) interleaved += ", ";
     interleaved += "OLD." + QuoteIdent(cols[i]) + ", NEW." + QuoteIdent(cols[i]);
   }
-  const std::string insert_into = "INSERT INTO _outpost_outbox (tx_id, hlc, op, tbl, pk, data) ";
-  std::vector<std::string> out;
-  out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_ai_" + t.name) + " AFTER INSERT ON " + q +
-                " WHEN outpost_capturing() BEGIN " + insert_into +
-                "VALUES (outpost_tx_id(), outpost_hlc(), 'I', " + lit + ", outpost_pk_json(" +
-                Refs("NEW.", t.primary_key) + "), outpost_insert_json(" + id + ", " +
-                Refs("NEW.", cols) + ")); END");
+  // One AFTER trigger per operation: one outbox row with the key (of NEW for inserts, OLD
+  // otherwise) and the row's JSON from `json_call`.
+  auto capture = [&](const char* prefix, const char* event, const std::string& also_when, char op,
+                     const char* key_row, const std::string& json_call) {
+    return "CREATE TRIGGER " + QuoteIdent(prefix + t.name) + " AFTER " + event + " ON " + q +
+           " WHEN outpost_capturing()" + also_when +
+           " BEGIN INSERT INTO _outpost_outbox (tx_id, hlc, op, tbl, pk, data) "
+           "VALUES (outpost_tx_id(), outpost_hlc(), '" +
+           op + "', " + lit + ", outpost_pk_json(" + Refs(key_row, t.primary_key) + "), " +
+           json_call + "); END";
+  };
   // Unchanged rows (UPDATE ... SET x = x) are filtered in the WHEN clause, so the JSON function
-  // runs once per changed row and never returns NULL here.
+  // runs once per changed row and never returns NULL there.
   std::string changed;
   for (size_t i = 0; i < cols.size(); ++i) {
     if (i) changed += " OR ";
     changed += "OLD." + QuoteIdent(cols[i]) + " IS NOT NEW." + QuoteIdent(cols[i]);
   }
-  out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_au_" + t.name) + " AFTER UPDATE ON " + q +
-                " WHEN outpost_capturing() AND (" + changed + ") BEGIN " + insert_into +
-                "VALUES (outpost_tx_id(), outpost_hlc(), 'U', " + lit + ", outpost_pk_json(" +
-                Refs("OLD.", t.primary_key) + "), outpost_update_json(" + id + ", " + interleaved +
-                ")); END");
-  out.push_back("CREATE TRIGGER " + QuoteIdent("_outpost_ad_" + t.name) + " AFTER DELETE ON " + q +
-                " WHEN outpost_capturing() BEGIN " + insert_into +
-                "VALUES (outpost_tx_id(), outpost_hlc(), 'D', " + lit + ", outpost_pk_json(" +
-                Refs("OLD.", t.primary_key) + "), outpost_delete_json(" + id + ", " +
-                Refs("OLD.", cols) + ")); END");
+  std::vector<std::string> out = {
+      capture("_outpost_ai_", "INSERT", "", 'I', "NEW.",
+              "outpost_insert_json(" + id + ", " + Refs("NEW.", cols) + ")"),
+      capture("_outpost_au_", "UPDATE", " AND (" + changed + ")", 'U', "OLD.",
+              "outpost_update_json(" + id + ", " + interleaved + ")"),
+      capture("_outpost_ad_", "DELETE", "", 'D', "OLD.",
+              "outpost_delete_json(" + id + ", " + Refs("OLD.", cols) + ")"),
+  };
   // Keys >= 0 belong to the server (docs/local-store.md, "Keys"); offline inserts take a negative
   // temporary key from the column default, which the sync engine later replaces with the server's.
   std::string server_keys_given;
