@@ -215,6 +215,11 @@ Result<MirrorReport> Store::ApplySchema(const Schema& schema) {
   OUTPOST_RETURN_IF_ERROR(fk_on);
   impl_->schema = schema;
   OUTPOST_RETURN_IF_ERROR(impl_->LoadCaptureState());
+  // Created, rebuilt and dropped tables are changes for watched queries too.
+  for (const auto* list : {&report.created, &report.migrated}) {
+    for (const auto& t : *list) impl_->committed.push_back(t);
+  }
+  impl_->NotifyChanges();
   return report;
 }
 

@@ -69,6 +69,8 @@ Statement::Statement(Statement&& other) noexcept = default;
 Statement& Statement::operator=(Statement&& other) noexcept = default;
 Statement::~Statement() = default;
 
+Statement::Rep::Rep(Store::Impl* owner, sqlite3_stmt* s) : store(owner), db(owner->db), stmt(s) {}
+
 Statement::Rep::~Rep() {
   sqlite3_finalize(stmt);
 }
@@ -94,7 +96,11 @@ Status Statement::BindText(int index, std::string_view value) {
 Result<bool> Statement::Step() {
   int rc = sqlite3_step(rep_->stmt);
   if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
+  if (rc == SQLITE_DONE) {
+    // A statement run outside a transaction has just committed its own.
+    rep_->store->NotifyChanges();
+    return false;
+  }
   Status s = SqliteError(rep_->db, rc);
   sqlite3_reset(rep_->stmt);
   return s;

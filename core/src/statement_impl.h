@@ -6,13 +6,15 @@
 
 #include "outpost/store.h"
 #include "sqlite_util.h"
+#include "store_impl.h"
 
 namespace outpost {
 
 struct Statement::Rep {
+  Store::Impl* store = nullptr;  // told when a step ends a transaction (change notification)
   sqlite3* db = nullptr;
   sqlite3_stmt* stmt = nullptr;  // owned: finalized with the Rep
-  Rep(sqlite3* d, sqlite3_stmt* s) : db(d), stmt(s) {}
+  Rep(Store::Impl* store, sqlite3_stmt* s);
   ~Rep();
   Rep(const Rep&) = delete;
   Rep& operator=(const Rep&) = delete;

@@ -54,15 +54,6 @@ constexpr const char* kInternalDdl[] = {
     " at TEXT NOT NULL) STRICT",
 };
 
-int CommitHook(void* arg) {
-  static_cast<Store::Impl*>(arg)->current_tx = 0;
-  return 0;  // never veto
-}
-
-void RollbackHook(void* arg) {
-  static_cast<Store::Impl*>(arg)->current_tx = 0;
-}
-
 }  // namespace
 
 Status SqliteStatus(int rc, std::string_view message) {
@@ -198,8 +189,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   sqlite3_extended_result_codes(impl->db, 1);
   sqlite3_busy_timeout(impl->db, 5000);
   OUTPOST_RETURN_IF_ERROR(RegisterSqlFunctions(impl->db, impl.get()));
-  sqlite3_commit_hook(impl->db, CommitHook, impl.get());
-  sqlite3_rollback_hook(impl->db, RollbackHook, impl.get());
+  impl->InstallHooks();
   std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA recursive_triggers = OFF;";
   pragmas += "PRAGMA cache_size = -" + std::to_string(std::max(1, options.cache_mib) * 1024) + ";";
   if (options.wal && path != ":memory:") pragmas += "PRAGMA journal_mode = WAL;";
@@ -266,7 +256,7 @@ Result<QueryResult> Store::Execute(std::string_view sql, const json& params) {
     if (rc != SQLITE_OK) return SqliteStatus(rc, sqlite3_errmsg(impl_->db));
     tail = next;
     if (!raw) continue;  // whitespace or comment
-    Statement stmt(std::make_unique<Statement::Rep>(impl_->db, raw));
+    Statement stmt(std::make_unique<Statement::Rep>(impl_.get(), raw));
     // Parameters go to the last statement; earlier ones must not take any.
     bool is_last = true;
     for (const char* p = tail; p < end; ++p) {
@@ -304,6 +294,7 @@ Result<QueryResult> Store::Execute(std::string_view sql, const json& params) {
     ran_any = true;
   }
   if (!ran_any) return Status(Code::kInvalidArgument, "no SQL statement given");
+  impl_->NotifyChanges();
   return result;
 }
 
@@ -314,7 +305,7 @@ Result<Statement> Store::Prepare(std::string_view sql) {
                               SQLITE_PREPARE_PERSISTENT, &raw, &tail);
   if (rc != SQLITE_OK) return SqliteStatus(rc, sqlite3_errmsg(impl_->db));
   if (!raw) return Status(Code::kInvalidArgument, "no SQL statement given");
-  Statement stmt(std::make_unique<Statement::Rep>(impl_->db, raw));
+  Statement stmt(std::make_unique<Statement::Rep>(impl_.get(), raw));
   for (const char* p = tail; p && *p; ++p) {
     if (!std::isspace(static_cast<unsigned char>(*p)) && *p != ';') {
       return Status(Code::kInvalidArgument, "Prepare takes exactly one statement");
@@ -385,6 +376,7 @@ Status Store::RunAsEngine(const EngineOptions& options, const std::function<Stat
     Status restored = impl_->Exec(after);
     if (s.ok()) s = restored;
   }
+  impl_->NotifyChanges();
   return s;
 }
 

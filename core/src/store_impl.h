@@ -9,7 +9,9 @@
 #include <sqlite3.h>
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +42,22 @@ class Store::Impl {
   int64_t current_tx = 0;
   int64_t next_temp_key = -1;  // next temporary key for server-assigned integer keys (< 0)
 
+  // Change notification (changes.cc). Invariants: `changing` holds the mirrored tables the open
+  // transaction changed (cleared by commit and rollback); `committed` those of transactions
+  // committed since the last notification.
+  std::vector<std::string> changing;
+  std::vector<std::string> committed;
+  std::function<void(const std::vector<std::string>&)> change_listener;
+  struct Watch {
+    std::string sql;
+    nlohmann::json params;
+    std::vector<std::string> tables;  // sorted
+    std::function<void(const Result<QueryResult>&)> callback;
+  };
+  std::map<int64_t, Watch> watches;
+  int64_t next_watch_id = 1;
+  bool notifying = false;  // inside NotifyChanges: a nested call only accumulates
+
   // Per captured table, indexed by the id baked into its triggers: JSON keys ("\"col\":") in
   // column order.
   struct CapturedTable {
@@ -65,6 +83,13 @@ class Store::Impl {
   // to join an application transaction.
   Status InEngine(const std::function<Status()>& fn);
 
+  // changes.cc
+  // Installs the update, commit and rollback hooks on `db`.
+  void InstallHooks();
+  // When no transaction is open and committed transactions changed mirrored tables: tells the
+  // change listener and re-runs the watched queries that read any of them. Every public entry
+  // point that can end a transaction calls it last.
+  void NotifyChanges();
   // outbox.cc
   // Raises _outpost_meta's last_tx_id / last_hlc to the newest outbox entry's. Called before any
   // outbox removal so ids and clocks are never reused.

@@ -216,6 +216,26 @@ class Store {
   // user), and the server row must not be lost for it. Returns how many rows were put back.
   Result<int64_t> UnparkAll();
 
+  // --- Change notification and watched queries -------------------------------------------------
+  // Every transaction that changes mirrored tables (the app's writes and the sync engine's alike)
+  // is announced once, after it commits and once no transaction is open, on the thread that
+  // committed it. Only this Store's connection is observed: another process writing the file is
+  // not. A callback may run SQL on the store (its own changes are announced after it returns).
+
+  // The mirrored tables `sql` reads, sorted (its statements are prepared, not run).
+  Result<std::vector<std::string>> TablesRead(std::string_view sql);
+  // `listener` gets the mirrored tables each committed transaction changed (sorted, each once).
+  // nullptr removes it.
+  void SetChangeListener(std::function<void(const std::vector<std::string>& tables)> listener);
+  // A watched query: runs `sql` with `params` now and again after every transaction that changes
+  // a table it reads, passing each result to `callback` (one call per transaction). Errors:
+  // those of preparing or first running `sql` (no watch is made then).
+  using WatchId = int64_t;
+  Result<WatchId> Watch(std::string_view sql, const nlohmann::json& params,
+                        std::function<void(const Result<QueryResult>&)> callback);
+  // kNotFound for an unknown id.
+  Status Unwatch(WatchId id);
+
   // --- Metadata ---------------------------------------------------------------------------------
   // Key/value state in _outpost_meta (the sync session's cursor, client id, ...). Writes join the
   // current transaction, whatever it is.
