@@ -1,0 +1,195 @@
+/* The C API (outpost.h), from C: open, schema, SQL with JSON parameters, errors per handle,
+ * change notification, and a whole sync round driven step by step with scripted answers (as an
+ * app with its own HTTP stack drives it). Exits non-zero on the first failed check. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outpost.h"
+
+static int failures = 0;
+
+#define CHECK(cond)                                                      \
+  do {                                                                   \
+    if (!(cond)) {                                                       \
+      fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                        \
+    }                                                                    \
+  } while (0)
+
+#define CONTAINS(haystack, needle) ((haystack) && strstr((haystack), (needle)) != NULL)
+
+static const char* kDescriptor =
+    "{\"format\":1,\"app\":\"capi\",\"roles\":[\"user\"],\"tables\":["
+    "{\"name\":\"notes\",\"columns\":["
+    "{\"name\":\"id\",\"type\":\"uuid\",\"pg_type\":\"uuid\",\"nullable\":false,"
+    "\"default\":\"gen_random_uuid()\"},"
+    "{\"name\":\"text\",\"type\":\"text\",\"pg_type\":\"text\",\"nullable\":false},"
+    "{\"name\":\"done\",\"type\":\"boolean\",\"pg_type\":\"boolean\",\"nullable\":false,"
+    "\"default\":\"false\"}],"
+    "\"primary_key\":[\"id\"],\"sync\":{\"scope\":\"all\"}}]}";
+
+/* Takes the next step and checks its kind; returns it (to be freed). */
+static char* Step(outpost_db* db, outpost_round* round, const char* kind) {
+  char* step = NULL;
+  int rc = outpost_round_next(round, &step);
+  CHECK(rc == OUTPOST_OK);
+  if (rc != OUTPOST_OK) fprintf(stderr, "  %s\n", outpost_errmsg(db));
+  char expected[64];
+  snprintf(expected, sizeof expected, "\"kind\":\"%s\"", kind);
+  if (!CONTAINS(step, expected)) fprintf(stderr, "  step: %s\n", step ? step : "(null)");
+  CHECK(CONTAINS(step, expected));
+  return step;
+}
+
+static void Line(outpost_round* round, const char* line) {
+  CHECK(outpost_round_line(round, line, strlen(line)) == OUTPOST_OK);
+}
+
+int main(void) {
+  CHECK(strcmp(outpost_code_name(OUTPOST_CONSTRAINT_VIOLATION), "constraint_violation") == 0);
+  CHECK(strcmp(outpost_code_name(OUTPOST_MALFORMED_ANSWER), "malformed_answer") == 0);
+
+  /* A failed open still gives a handle with the reason. */
+  outpost_db* bad = NULL;
+  CHECK(outpost_open("/nonexistent-dir/x/y.db", NULL, &bad) == OUTPOST_IO_ERROR);
+  CHECK(bad != NULL && outpost_errcode(bad) == OUTPOST_IO_ERROR);
+  CHECK(CONTAINS(outpost_errmsg(bad), "y.db"));
+  outpost_close(bad);
+
+  outpost_db* db = NULL;
+  CHECK(outpost_open(":memory:", "{\"durable\":false}", &db) == OUTPOST_OK);
+  char* report = NULL;
+  CHECK(outpost_apply_schema(db, kDescriptor, &report) == OUTPOST_OK);
+  CHECK(CONTAINS(report, "\"created\":[\"notes\"]"));
+  outpost_free(report);
+
+  /* SQL with JSON parameters; rows come back as JSON, booleans as true/false. */
+  char* result = NULL;
+  CHECK(outpost_execute(db, "INSERT INTO notes (id, text) VALUES (?, ?)",
+                        "[\"0190a5d2-1c4e-7000-8000-000000000001\", \"caf\xc3\xa9\"]",
+                        &result) == OUTPOST_OK);
+  CHECK(CONTAINS(result, "\"changes\":1"));
+  outpost_free(result);
+  CHECK(outpost_execute(db, "SELECT text, done FROM notes", NULL, &result) == OUTPOST_OK);
+  CHECK(CONTAINS(result, "[[\"caf\xc3\xa9\",false]]"));
+  outpost_free(result);
+
+  /* Errors: a stable code, a message on the handle, the out parameter NULL. */
+  result = (char*)1;
+  CHECK(outpost_execute(db, "SELEKT", NULL, &result) == OUTPOST_SQL_ERROR);
+  CHECK(result == NULL);
+  CHECK(outpost_errcode(db) == OUTPOST_SQL_ERROR);
+  CHECK(CONTAINS(outpost_errmsg(db), "syntax error"));
+  CHECK(outpost_execute(db, "INSERT INTO notes (id) VALUES ('x')", NULL, NULL) ==
+        OUTPOST_CONSTRAINT_VIOLATION);
+  CHECK(outpost_execute(db, "SELECT ?", "not json", NULL) == OUTPOST_INVALID_ARGUMENT);
+  CHECK(outpost_execute(db, "SELECT 1", NULL, NULL) == OUTPOST_OK);
+  CHECK(outpost_errcode(db) == OUTPOST_OK && strcmp(outpost_errmsg(db), "") == 0);
+
+  /* Watched queries: which tables a query reads, which tables commits changed. */
+  char* tables = NULL;
+  CHECK(outpost_tables_read(db, "SELECT count(*) FROM notes", &tables) == OUTPOST_OK);
+  CHECK(tables && strcmp(tables, "[\"notes\"]") == 0);
+  outpost_free(tables);
+  CHECK(outpost_take_changes(db, &tables) == OUTPOST_OK);
+  CHECK(tables && strcmp(tables, "[\"notes\"]") == 0);
+  outpost_free(tables);
+  CHECK(outpost_take_changes(db, &tables) == OUTPOST_OK);
+  CHECK(tables && strcmp(tables, "[]") == 0);
+  outpost_free(tables);
+
+  /* A sync round with the app's own HTTP: push the insert, then a bootstrap. */
+  outpost_round* round = NULL;
+  CHECK(outpost_round_begin(db, "{\"wait_seconds\":0}", &round) == OUTPOST_OK);
+  outpost_round* second = NULL;
+  CHECK(outpost_round_begin(db, NULL, &second) == OUTPOST_INVALID_ARGUMENT);
+  char* step = Step(db, round, "send");
+  CHECK(CONTAINS(step, "\"target\":\"/v1/push\""));
+  /* The body names the transaction: read its tx_id back from it. */
+  const char* tx = step ? strstr(step, "tx_id") : NULL;
+  long long tx_id = 0;
+  CHECK(tx != NULL && sscanf(tx, "tx_id\\\":%lld", &tx_id) == 1);
+  outpost_free(step);
+  char answer[256];
+  snprintf(answer, sizeof answer,
+           "{\"results\":[{\"tx_id\":%lld,\"status\":\"applied\",\"checkpoint\":\"5\"}]}", tx_id);
+  Line(round, answer);
+  outpost_round_answer(round, 200, NULL, 0);
+  step = Step(db, round, "send");
+  CHECK(CONTAINS(step, "/v1/pull?schema="));
+  outpost_free(step);
+  /* First a network failure: the round waits, then asks again. */
+  outpost_round_failure(round, OUTPOST_UNAVAILABLE, "connection refused");
+  step = Step(db, round, "wait");
+  outpost_free(step);
+  step = Step(db, round, "send");
+  outpost_free(step);
+  Line(round, "{\"type\":\"reset\"}");
+  Line(round,
+       "{\"type\":\"rows\",\"table\":\"notes\",\"columns\":[\"id\",\"text\",\"done\"],\"rows\":["
+       "[\"0190a5d2-1c4e-7000-8000-000000000001\",\"caf\xc3\xa9\",true],"
+       "[\"0190a5d2-1c4e-7000-8000-000000000002\",\"from the server\",false]]}");
+  Line(round,
+       "{\"type\":\"cursor\",\"cursor\":\"eyJ3IjoiMTAifQ\",\"bootstrap\":false,"
+       "\"more\":false}");
+  outpost_round_answer(round, 200, NULL, 0);
+  step = Step(db, round, "done");
+  CHECK(CONTAINS(step, "\"code\":0"));
+  CHECK(CONTAINS(step, "\"pushed_transactions\":1"));
+  CHECK(CONTAINS(step, "\"rows_received\":2"));
+  CHECK(CONTAINS(step, "\"bootstrapped_now\":true"));
+  outpost_free(step);
+  outpost_round_free(round);
+
+  char* status = NULL;
+  CHECK(outpost_sync_status(db, &status) == OUTPOST_OK);
+  CHECK(CONTAINS(status, "\"bootstrapped\":true"));
+  CHECK(CONTAINS(status, "\"pending_mutations\":0"));
+  outpost_free(status);
+  CHECK(outpost_execute(db, "SELECT count(*) FROM notes", NULL, &result) == OUTPOST_OK);
+  CHECK(CONTAINS(result, "[[2]]"));
+  outpost_free(result);
+  CHECK(outpost_take_changes(db, &tables) == OUTPOST_OK);
+  CHECK(CONTAINS(tables, "notes")); /* the sync engine's writes count too */
+  outpost_free(tables);
+
+  /* A rejected answer is kept for the app. */
+  CHECK(outpost_execute(db, "UPDATE notes SET text = 'mine'", NULL, NULL) == OUTPOST_OK);
+  CHECK(outpost_round_begin(db, NULL, &round) == OUTPOST_OK);
+  step = Step(db, round, "send");
+  tx = step ? strstr(step, "tx_id") : NULL;
+  CHECK(tx != NULL && sscanf(tx, "tx_id\\\":%lld", &tx_id) == 1);
+  outpost_free(step);
+  snprintf(answer, sizeof answer,
+           "{\"results\":[{\"tx_id\":%lld,\"status\":\"rejected\",\"checkpoint\":\"11\","
+           "\"error\":{\"code\":\"permission_denied\",\"message\":\"no\"}}]}",
+           tx_id);
+  Line(round, answer);
+  outpost_round_answer(round, 200, NULL, 0);
+  step = Step(db, round, "send");
+  outpost_free(step);
+  const char* unauthorized = "{\"error\":{\"code\":\"unauthorized\",\"message\":\"late\"}}";
+  outpost_round_answer(round, 401, unauthorized, strlen(unauthorized));
+  step = Step(db, round, "done");
+  CHECK(CONTAINS(step, "\"code_name\":\"unauthorized\""));
+  outpost_free(step);
+  outpost_round_free(round);
+  char* rejections = NULL;
+  CHECK(outpost_rejections(db, &rejections) == OUTPOST_OK);
+  CHECK(CONTAINS(rejections, "\"code\":\"permission_denied\""));
+  outpost_free(rejections);
+  CHECK(outpost_execute(db, "SELECT text FROM notes ORDER BY id", NULL, &result) == OUTPOST_OK);
+  CHECK(CONTAINS(result, "caf\xc3\xa9")); /* the refused update is undone */
+  outpost_free(result);
+  CHECK(outpost_dismiss_rejection(db, 999) == OUTPOST_NOT_FOUND);
+  CHECK(outpost_dismiss_rejection(db, 1) == OUTPOST_OK);
+
+  outpost_close(db);
+  if (failures) {
+    fprintf(stderr, "%d check(s) failed\n", failures);
+    return 1;
+  }
+  printf("capi tests passed\n");
+  return 0;
+}
