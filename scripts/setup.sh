@@ -4,13 +4,16 @@
 #
 #   scripts/setup.sh            native build, tests and demo
 #   scripts/setup.sh --wasm     also the WebAssembly toolchain and libsodium built for it
+#   scripts/setup.sh --browser  also Chromium and playwright-core for the browser tests
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 deps="${OUTPOST_DEPS_DIR:-$here/third_party}"
 want_wasm=0
+want_browser=0
 for a in "$@"; do
   case "$a" in
     --wasm) want_wasm=1 ;;
+    --browser) want_browser=1 ;;
     *) echo "setup: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -26,6 +29,9 @@ command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "$want_wasm" = 1 ]; then
   pkgs+=(emscripten autoconf automake libtool dpkg-dev)
+fi
+if [ "$want_browser" = 1 ]; then
+  pkgs+=(chromium)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -74,5 +80,17 @@ fi
 # --- WebAssembly dependencies ----------------------------------------------------------------
 if [ "$want_wasm" = 1 ]; then
   "$here/scripts/build-wasm-deps.sh"
+fi
+# --- Browser tests: playwright-core, pinned by tests/browser/package-lock.json ------------------
+if [ "$want_browser" = 1 ]; then
+  browser_tests="$here/tests/browser"
+  want_pw="$(node -p "require('$browser_tests/package.json').devDependencies['playwright-core']")"
+  have_pw="$(node -p "try { require('$browser_tests/node_modules/playwright-core/package.json').version } catch { '' }")"
+  if [ "$have_pw" = "$want_pw" ]; then
+    log "playwright-core $have_pw present"
+  else
+    log "installing playwright-core $want_pw (npm ci in tests/browser)"
+    (cd "$browser_tests" && npm ci --no-audit --no-fund --silent)
+  fi
 fi
 log "done"

@@ -95,6 +95,9 @@ int outpost_apply_schema(outpost_db* db, const char* descriptor_json, char** rep
  * sync. */
 int outpost_execute(outpost_db* db, const char* sql, const char* params_json, char** result_json);
 
+/* 1 while a transaction is open on `db` (the app ran BEGIN and has not ended it), else 0. */
+int outpost_in_transaction(const outpost_db* db);
+
 /* The mirrored tables `sql` reads: a JSON array of names. */
 int outpost_tables_read(outpost_db* db, const char* sql, char** tables_json);
 

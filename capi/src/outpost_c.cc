@@ -166,6 +166,10 @@ const char* outpost_errmsg(const outpost_db* db) {
   return db ? db->last.message().c_str() : "no handle";
 }
 
+int outpost_in_transaction(const outpost_db* db) {
+  return db && db->store && db->store->in_transaction() ? 1 : 0;
+}
+
 int outpost_apply_schema(outpost_db* db, const char* descriptor_json, char** report_json) {
   if (report_json) *report_json = nullptr;
   return Guard(db, [&]() -> Status {

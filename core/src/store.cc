@@ -192,7 +192,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   impl->InstallHooks();
   std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA recursive_triggers = OFF;";
   pragmas += "PRAGMA cache_size = -" + std::to_string(std::max(1, options.cache_mib) * 1024) + ";";
-  if (options.wal && path != ":memory:") pragmas += "PRAGMA journal_mode = WAL;";
+  impl->wal = options.wal && path != ":memory:";
+  if (impl->wal) pragmas += "PRAGMA journal_mode = WAL;";
   pragmas += options.durable ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;";
   OUTPOST_RETURN_IF_ERROR(impl->Exec(pragmas).WithContext("cannot configure " + path));
   Status init = impl->Exec("BEGIN IMMEDIATE");
@@ -322,8 +323,10 @@ Status Store::RunAsEngine(const EngineOptions& options, const std::function<Stat
   if (!sqlite3_get_autocommit(impl_->db)) {
     return Status(Code::kInvalidArgument, "engine writes cannot join an open transaction");
   }
-  // Connection settings SQLite cannot change inside a transaction: switched around it.
-  const bool relax_sync = !options.durable && impl_->options.durable && !impl_->bulk_loading;
+  // Connection settings SQLite cannot change inside a transaction: switched around it. The
+  // relaxed sync is only safe with WAL: with a rollback journal, a power loss could corrupt.
+  const bool relax_sync =
+      !options.durable && impl_->options.durable && impl_->wal && !impl_->bulk_loading;
   std::string before, after;
   if (!options.foreign_keys) {
     before += "PRAGMA foreign_keys = OFF;";
@@ -414,6 +417,10 @@ Status Store::EndBulkLoad() {
   }
   impl_->bulk_loading = false;
   return Status::Ok();
+}
+
+bool Store::in_transaction() const {
+  return !sqlite3_get_autocommit(impl_->db);
 }
 
 bool Store::bulk_loading() const {

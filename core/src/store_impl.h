@@ -38,6 +38,7 @@ class Store::Impl {
   bool capturing = true;
   bool in_engine = false;     // inside RunAsEngine's function
   bool bulk_loading = false;  // journal_mode = TRUNCATE between BeginBulkLoad and EndBulkLoad
+  bool wal = false;           // opened in journal_mode = WAL
   Store* owner = nullptr;     // the Store this implements (set by Store's constructor)
   int64_t current_tx = 0;
   int64_t next_temp_key = -1;  // next temporary key for server-assigned integer keys (< 0)

@@ -87,6 +87,14 @@ int main(void) {
   CHECK(outpost_execute(db, "SELECT 1", NULL, NULL) == OUTPOST_OK);
   CHECK(outpost_errcode(db) == OUTPOST_OK && strcmp(outpost_errmsg(db), "") == 0);
 
+  /* An app transaction across calls: open until COMMIT. */
+  CHECK(outpost_in_transaction(db) == 0);
+  CHECK(outpost_execute(db, "BEGIN", NULL, NULL) == OUTPOST_OK);
+  CHECK(outpost_in_transaction(db) == 1);
+  CHECK(outpost_execute(db, "COMMIT", NULL, NULL) == OUTPOST_OK);
+  CHECK(outpost_in_transaction(db) == 0);
+  CHECK(outpost_in_transaction(NULL) == 0);
+
   /* Watched queries: which tables a query reads, which tables commits changed. */
   char* tables = NULL;
   CHECK(outpost_tables_read(db, "SELECT count(*) FROM notes", &tables) == OUTPOST_OK);

@@ -4,6 +4,10 @@
 // (tests/vectors/<name>.expected.json): the same SQL gives the same outbox, the same server
 // answers give the same local state.
 //
+// Each vector runs twice: on an in-memory database, and on a database file served by the
+// browser package's storage layer (the "outpost-js" VFS over storage.js's MemoryFiles), the path
+// every browser write takes.
+//
 //   node tests/wasm/vectors.mjs BUILD_WASM_DIR VECTOR_DIR
 import { createRequire } from 'node:module';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -14,6 +18,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const { Engine, OutpostError, Codes, codeNumber } = await import(
   join(here, '../../wasm/package/engine.js')
 );
+const { MemoryFiles } = await import(join(here, '../../wasm/package/storage.js'));
 
 const [buildDir, vectorDir] = process.argv.slice(2);
 if (!buildDir || !vectorDir) {
@@ -140,10 +145,10 @@ function runRound(engine, spec) {
   return out;
 }
 
-function run(Module, vector) {
+function run(Module, vector, path) {
   const engine = new Engine(Module);
   const transcript = [];
-  engine.open(':memory:', { durable: false });
+  engine.open(path, { durable: false, wal: false });
   transcript.push({ schema: take(() => engine.applySchema(JSON.stringify(vector.schema))) });
   for (const step of vector.steps) {
     let entry = {};
@@ -181,9 +186,10 @@ function run(Module, vector) {
 }
 
 // The binary is handed over rather than fetched: node's fetch cannot load a file path.
-const Module = await createModule({
-  wasmBinary: readFileSync(resolve(buildDir, 'wasm/outpost_node.wasm')),
-});
+const wasmBinary = readFileSync(resolve(buildDir, 'wasm/outpost_node.wasm'));
+const inMemory = await createModule({ wasmBinary });
+const jsFiles = await createModule({ wasmBinary });
+if (jsFiles._outpost_wasm_use_js_files() !== 0) throw new Error('cannot register the outpost-js VFS');
 let passed = 0;
 let failed = 0;
 for (const file of readdirSync(vectorDir).sort()) {
@@ -192,18 +198,24 @@ for (const file of readdirSync(vectorDir).sort()) {
   const expected = JSON.parse(
     readFileSync(join(vectorDir, file.replace(/\.json$/, '.expected.json')), 'utf8'),
   );
-  const got = run(Module, vector);
-  if (canonical(got) === canonical(expected)) {
-    passed++;
-    continue;
-  }
-  failed++;
-  console.error(`vector ${vector.name}: the WebAssembly transcript differs from the native one`);
-  for (let i = 0; i < Math.max(got.length, expected.length); i++) {
-    if (canonical(got[i]) !== canonical(expected[i])) {
-      console.error(`  step ${i}\n    got:      ${canonical(got[i]).slice(0, 2000)}`);
-      console.error(`    expected: ${canonical(expected[i]).slice(0, 2000)}`);
-      break;
+  const name = vector.name.replace(/[^A-Za-z0-9_-]/g, '_');
+  jsFiles.outpostFiles = new MemoryFiles(name);
+  for (const [storage, got] of [
+    ['in memory', run(inMemory, vector, ':memory:')],
+    ['through the outpost-js VFS', run(jsFiles, vector, `/${name}.db`)],
+  ]) {
+    if (canonical(got) === canonical(expected)) {
+      passed++;
+      continue;
+    }
+    failed++;
+    console.error(`vector ${vector.name} (${storage}): the WebAssembly transcript differs from the native one`);
+    for (let i = 0; i < Math.max(got.length, expected.length); i++) {
+      if (canonical(got[i]) !== canonical(expected[i])) {
+        console.error(`  step ${i}\n    got:      ${canonical(got[i]).slice(0, 2000)}`);
+        console.error(`    expected: ${canonical(expected[i]).slice(0, 2000)}`);
+        break;
+      }
     }
   }
 }

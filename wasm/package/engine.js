@@ -109,6 +109,11 @@ export class Engine {
     this.db = 0;
   }
 
+  // Whether a transaction is open (BEGIN ran and has not ended yet).
+  inTransaction() {
+    return this.db !== 0 && this.m._outpost_in_transaction(this.db) === 1;
+  }
+
   applySchema(descriptorJson) {
     return this.json(this.m._outpost_apply_schema, [descriptorJson]);
   }
@@ -244,6 +249,38 @@ export class Round {
     if (this.handle) this.e.m._outpost_round_free(this.handle);
     this.handle = 0;
   }
+}
+
+// Values between JavaScript and the engine's JSON: a BLOB is {"$blob": base64} in the engine
+// (as in every Outpost API) and a Uint8Array in the browser package; every other value is the
+// same in both.
+export function toEngineValue(v) {
+  if (v instanceof Uint8Array) {
+    let text = '';
+    for (let i = 0; i < v.length; i += 0x8000) {
+      text += String.fromCharCode.apply(null, v.subarray(i, i + 0x8000));
+    }
+    return { $blob: btoa(text) };
+  }
+  if (v instanceof ArrayBuffer) return toEngineValue(new Uint8Array(v));
+  if (Array.isArray(v)) return v.map(toEngineValue);
+  if (v && typeof v === 'object' && !(v instanceof Date)) {
+    const o = {};
+    for (const [k, x] of Object.entries(v)) o[k] = toEngineValue(x);
+    return o;
+  }
+  if (v instanceof Date) return v.toISOString();
+  return v;
+}
+
+export function fromEngineValue(v) {
+  if (v && typeof v === 'object' && typeof v.$blob === 'string' && Object.keys(v).length === 1) {
+    const text = atob(v.$blob);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return bytes;
+  }
+  return v;
 }
 
 // Maps an OutpostError code name to its number (for failure()).

@@ -1,6 +1,3 @@
-// The WebAssembly engine module has no main program: JavaScript calls the C API (outpost.h).
-// This file exists because Emscripten links executables; keeping the exported functions alive
-// is the linker's job (-sEXPORTED_FUNCTIONS).
-int main() {
-  return 0;
-}
+// The WebAssembly engine module has no main program: JavaScript calls the C API (outpost.h),
+// whose functions -sEXPORTED_FUNCTIONS keeps alive. CMake links an executable from at least one
+// source file: this one.

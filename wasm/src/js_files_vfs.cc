@@ -4,12 +4,13 @@
 // the approach of SQLite's own "opfs-sahpool" VFS: no Asyncify, no SharedArrayBuffer, so no
 // COOP/COEP headers.
 //
-// The JavaScript side is `Module.outpostFiles`, an object with
+// The JavaScript side is `Module.outpostFiles` (wasm/package/storage.js), an object with
 //   open(name, create) -> id (>= 0) or -1     exists(name) -> bool     remove(name)
-//   read(id, bytes, offset) -> count          write(id, bytes, offset) -> count
-//   size(id) -> bytes   truncate(id, size)    flush(id)                close(id)
-// where `bytes` is a view of the WebAssembly heap. Offsets and sizes travel as doubles (exact to
-// 2^53). Files SQLite opens without a name, and temporary files, go to the default VFS (memory).
+//   read(id, bytes, offset) -> count or -1    write(id, bytes, offset) -> count, -1 or -2
+//   size(id) -> bytes or -1    truncate(id, size) -> 0 or -1    flush(id) -> 0 or -1   close(id)
+// where `bytes` is a view of the WebAssembly heap, -2 means "out of space" (a storage quota) and
+// -1 any other failure. No method throws. Offsets and sizes travel as doubles (exact to 2^53).
+// Files SQLite opens without a name, and temporary files, go to the default VFS (memory).
 //
 // Locking is a no-op: the package lets one connection of one tab at a time hold the database
 // (Web Locks, wasm/package/worker.js).
@@ -38,11 +39,11 @@ EM_JS(int, js_files_write, (int id, const unsigned char* buf, int n, double offs
 EM_JS(double, js_files_size, (int id), {
   return Module.outpostFiles.size(id);
 });
-EM_JS(void, js_files_truncate, (int id, double size), {
-  Module.outpostFiles.truncate(id, size);
+EM_JS(int, js_files_truncate, (int id, double size), {
+  return Module.outpostFiles.truncate(id, size);
 });
-EM_JS(void, js_files_flush, (int id), {
-  Module.outpostFiles.flush(id);
+EM_JS(int, js_files_flush, (int id), {
+  return Module.outpostFiles.flush(id);
 });
 EM_JS(void, js_files_close, (int id), {
   Module.outpostFiles.close(id);
@@ -58,8 +59,8 @@ struct JsFile {
 
 sqlite3_vfs* g_default = nullptr;  // the build's own VFS (memory), for temporary files
 
-// Every JavaScript call can throw (a handle closed under us, storage quota): such an exception
-// would unwind through SQLite. The JavaScript side catches and returns -1 instead.
+// A JavaScript exception must not unwind through SQLite: the JavaScript side catches every one
+// (a handle closed under us, a storage quota) and returns a failure code instead.
 
 int Close(sqlite3_file* f) {
   js_files_close(reinterpret_cast<JsFile*>(f)->id);
@@ -80,17 +81,17 @@ int Read(sqlite3_file* f, void* buf, int n, sqlite3_int64 offset) {
 int Write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 offset) {
   int put = js_files_write(reinterpret_cast<JsFile*>(f)->id, static_cast<const unsigned char*>(buf),
                            n, static_cast<double>(offset));
+  if (put == -2) return SQLITE_FULL;
   return put == n ? SQLITE_OK : SQLITE_IOERR_WRITE;
 }
 
 int Truncate(sqlite3_file* f, sqlite3_int64 size) {
-  js_files_truncate(reinterpret_cast<JsFile*>(f)->id, static_cast<double>(size));
-  return SQLITE_OK;
+  int rc = js_files_truncate(reinterpret_cast<JsFile*>(f)->id, static_cast<double>(size));
+  return rc == 0 ? SQLITE_OK : SQLITE_IOERR_TRUNCATE;
 }
 
 int Sync(sqlite3_file* f, int) {
-  js_files_flush(reinterpret_cast<JsFile*>(f)->id);
-  return SQLITE_OK;
+  return js_files_flush(reinterpret_cast<JsFile*>(f)->id) == 0 ? SQLITE_OK : SQLITE_IOERR_FSYNC;
 }
 
 int FileSize(sqlite3_file* f, sqlite3_int64* size) {
@@ -174,8 +175,15 @@ int Randomness(sqlite3_vfs*, int n, char* out) {
 int Sleep(sqlite3_vfs*, int micros) {
   return g_default->xSleep(g_default, micros);
 }
-int CurrentTime(sqlite3_vfs*, double* out) {
-  return g_default->xCurrentTime(g_default, out);
+// The build's own VFS has only the 64-bit clock (SQLITE_OMIT_DEPRECATED removes xCurrentTime).
+int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
+  return g_default->xCurrentTimeInt64(g_default, out);
+}
+int CurrentTime(sqlite3_vfs* vfs, double* out) {
+  sqlite3_int64 ms = 0;
+  int rc = CurrentTimeInt64(vfs, &ms);
+  *out = static_cast<double>(ms) / 86400000.0;
+  return rc;
 }
 int GetLastError(sqlite3_vfs*, int, char*) {
   return 0;
@@ -183,7 +191,7 @@ int GetLastError(sqlite3_vfs*, int, char*) {
 
 sqlite3_vfs MakeVfs() {
   sqlite3_vfs v{};
-  v.iVersion = 1;
+  v.iVersion = 2;  // with xCurrentTimeInt64; no system-call overrides (version 3)
   v.mxPathname = 1024;
   v.zName = "outpost-js";
   v.xOpen = Open;
@@ -193,6 +201,7 @@ sqlite3_vfs MakeVfs() {
   v.xRandomness = Randomness;
   v.xSleep = Sleep;
   v.xCurrentTime = CurrentTime;
+  v.xCurrentTimeInt64 = CurrentTimeInt64;
   v.xGetLastError = GetLastError;
   return v;
 }
@@ -209,7 +218,7 @@ EMSCRIPTEN_KEEPALIVE int outpost_wasm_use_js_files() {
   int rc = sqlite3_initialize();
   if (rc != SQLITE_OK) return rc;
   g_default = sqlite3_vfs_find(nullptr);
-  if (!g_default) return SQLITE_ERROR;
+  if (!g_default || g_default->iVersion < 2 || !g_default->xCurrentTimeInt64) return SQLITE_ERROR;
   g_vfs.szOsFile = std::max<int>(static_cast<int>(sizeof(JsFile)), g_default->szOsFile);
   return sqlite3_vfs_register(&g_vfs, /*makeDflt=*/1);
 }

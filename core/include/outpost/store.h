@@ -85,7 +85,8 @@ struct EngineOptions {
   bool check_constraints = true;
   // false: the commit is not synced to disk (PRAGMA synchronous = NORMAL for this transaction
   // with WAL; atomicity is unaffected, an OS crash may lose it). For writes that can be fetched
-  // again, like bootstrap pages (their cursor is in the same transaction).
+  // again, like bootstrap pages (their cursor is in the same transaction). Ignored without WAL
+  // (a rollback journal is only crash-safe synced): such commits stay synced.
   bool durable = true;
 };
 
@@ -149,6 +150,8 @@ class Store {
   Result<QueryResult> Execute(std::string_view sql,
                               const nlohmann::json& params = nlohmann::json::array());
   Result<Statement> Prepare(std::string_view sql);
+  // Whether a transaction is open (the app ran BEGIN and has not ended it yet).
+  bool in_transaction() const;
 
   // Runs `fn` in one IMMEDIATE transaction with change capture off: for the sync engine's own
   // writes (applying server rows, key remapping, outbox cleanup). Commits if `fn` returns OK,

@@ -3,7 +3,9 @@
 //   outpost-server serve --database URL --rules FILE [--listen HOST:PORT] [--hs256-secret S |
 //       --hs256-secret-file F | --ed25519-public-key KEY] [--config FILE] [--pool N]
 //       [--threads N] [--max-body BYTES] [--retention-seconds N] [--pg-schema NAME]
-//       Serves the sync protocol (docs/protocol.md, docs/server.md) until SIGTERM/SIGINT.
+//       [--static [/PREFIX=]DIR,...] [--allow-origin ORIGIN,...]
+//       Serves the sync protocol (docs/protocol.md, docs/server.md) until SIGTERM/SIGINT, and
+//       static files (a web app) when asked.
 //   outpost-server token --secret S --sub U --role R [--tenant T] [--ttl SECONDS] [--claims JSON]
 //       Prints an HS256 token (demos and tests). --ttl may be negative (an expired token).
 //   outpost-server describe --database URL [--rules FILE] [--pg-schema NAME] [--pretty]
@@ -35,6 +37,7 @@ int Usage() {
                "      (--hs256-secret S | --hs256-secret-file F | --ed25519-public-key KEY)\n"
                "      [--config FILE] [--pool N] [--threads N] [--max-body BYTES]\n"
                "      [--retention-seconds N] [--pg-schema NAME]\n"
+               "      [--static [/PREFIX=]DIR,...] [--allow-origin ORIGIN,...]\n"
                "  outpost-server token --secret S --sub U --role R [--tenant T] [--ttl SECONDS] "
                "[--claims JSON]\n"
                "  outpost-server describe --database URL [--rules FILE] [--pg-schema NAME] "

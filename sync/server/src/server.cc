@@ -47,6 +47,19 @@ Result<long long> ParseNumber(const std::string& key, const std::string& value, 
   return v;
 }
 
+// The non-empty items of a comma-separated list.
+std::vector<std::string> SplitList(const std::string& value) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    if (comma == std::string::npos) comma = value.size();
+    if (comma > start) items.push_back(value.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return items;
+}
+
 // An error answer: the protocol's status and JSON body for `s`.
 void SendStatus(httplib::Response& res, const Status& s) {
   res.status = protocol::HttpStatusOf(s.code());
@@ -248,6 +261,70 @@ void ConfigureHttp(const ServerConfig& config, httplib::Server* svr) {
       });
 }
 
+// Static files: the mounts, their content types (a module worker and WebAssembly need the right
+// ones) and no caching (a new build is picked up at the next load).
+Status MountStatic(const ServerConfig& config, httplib::Server* svr) {
+  for (const auto& [ext, type] :
+       std::vector<std::pair<const char*, const char*>>{{"html", "text/html; charset=utf-8"},
+                                                        {"js", "text/javascript; charset=utf-8"},
+                                                        {"mjs", "text/javascript; charset=utf-8"},
+                                                        {"css", "text/css; charset=utf-8"},
+                                                        {"json", "application/json"},
+                                                        {"wasm", "application/wasm"},
+                                                        {"svg", "image/svg+xml"},
+                                                        {"png", "image/png"},
+                                                        {"ico", "image/x-icon"},
+                                                        {"txt", "text/plain; charset=utf-8"},
+                                                        {"ts", "text/plain; charset=utf-8"},
+                                                        {"md", "text/plain; charset=utf-8"}}) {
+    svr->set_file_extension_and_mimetype_mapping(ext, type);
+  }
+  for (const auto& mount : config.static_mounts) {
+    if (!svr->set_mount_point(mount.prefix, mount.directory)) {
+      return Status(Code::kInvalidArgument,
+                    "--static: " + mount.directory + " is not a readable directory");
+    }
+  }
+  svr->set_file_request_handler([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Content-Type-Options", "nosniff");
+  });
+  return Status::Ok();
+}
+
+// Cross-origin calls (CORS) from the configured origins: the preflight of a request with an
+// Authorization header, and the header that lets the page read the answer. Bearer tokens are not
+// cookies: no credentials mode is needed.
+void AllowOrigins(const ServerConfig& config, httplib::Server* svr) {
+  if (config.allowed_origins.empty()) return;
+  auto allowed = [origins = config.allowed_origins](const std::string& origin) -> std::string {
+    for (const auto& o : origins) {
+      if (o == "*") return "*";
+      if (o == origin) return origin;
+    }
+    return {};
+  };
+  svr->Options("/.*", [allowed](const httplib::Request& req, httplib::Response& res) {
+    std::string origin = allowed(req.get_header_value("Origin"));
+    if (origin.empty()) {
+      return SendStatus(res, Status(Code::kPermissionDenied, "origin not allowed"));
+    }
+    res.status = 204;
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    res.set_header("Access-Control-Max-Age", "600");
+    res.set_header("Vary", "Origin");
+  });
+  svr->set_post_routing_handler([allowed](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_header("Origin")) return;
+    std::string origin = allowed(req.get_header_value("Origin"));
+    if (origin.empty()) return;
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Vary", "Origin");
+  });
+}
+
 void Route(App& app, httplib::Server* svr) {
   svr->Get(std::string(protocol::kHealthPath),
            [&](const httplib::Request&, httplib::Response& res) { app.Healthz(res); });
@@ -362,6 +439,25 @@ Status ApplyConfigOption(const std::string& key, const std::string& value, Serve
   } else if (key == "prune-interval-seconds") {
     OUTPOST_ASSIGN_OR_RETURN(long long n, ParseNumber(key, value, 1));
     c->prune_interval_seconds = n;
+  } else if (key == "static") {
+    for (const std::string& item : SplitList(value)) {
+      size_t eq = item.find('=');
+      ServerConfig::StaticMount mount{"/", item};
+      if (eq != std::string::npos) mount = {item.substr(0, eq), item.substr(eq + 1)};
+      if (mount.prefix.empty() || mount.prefix[0] != '/' || mount.directory.empty()) {
+        return Status(Code::kInvalidArgument, "--static takes [/PREFIX=]DIR, separated by commas");
+      }
+      c->static_mounts.push_back(std::move(mount));
+    }
+  } else if (key == "allow-origin") {
+    for (const std::string& origin : SplitList(value)) {
+      const bool web = origin.rfind("http://", 0) == 0 || origin.rfind("https://", 0) == 0;
+      if (origin != "*" && (!web || origin.back() == '/')) {
+        return Status(Code::kInvalidArgument,
+                      "--allow-origin takes origins like https://app.example.com (no path), or *");
+      }
+      c->allowed_origins.push_back(origin);
+    }
   } else {
     return Status(Code::kInvalidArgument, "unknown option --" + key);
   }
@@ -378,6 +474,8 @@ Status RunServer(const ServerConfig& config) {
   httplib::Server svr;
   ConfigureHttp(config, &svr);
   Route(app, &svr);
+  OUTPOST_RETURN_IF_ERROR(MountStatic(config, &svr));
+  AllowOrigins(config, &svr);
   OUTPOST_ASSIGN_OR_RETURN(int port, Bind(config, &svr));
   HistoryPruner pruner(app);
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "jwt.h"
 #include "outpost/protocol.h"
@@ -28,12 +29,23 @@ struct ServerConfig {
   size_t max_body = protocol::kDefaultMaxBodyBytes;  // bytes
   int64_t retention_seconds = 7 * 24 * 3600;         // change history kept
   int64_t prune_interval_seconds = 60;
+  // Static files served by GET under a URL prefix (a web app next to its sync endpoint, on the
+  // same origin): {prefix, directory}.
+  struct StaticMount {
+    std::string prefix;
+    std::string directory;
+  };
+  std::vector<StaticMount> static_mounts;
+  // Web origins ("https://app.example.com", or "*") whose pages may call the sync endpoints from
+  // another origin (CORS). Empty: none.
+  std::vector<std::string> allowed_origins;
 };
 
 // Sets one option of `config` by its command-line name ("database", "rules", "listen",
 // "hs256-secret", "hs256-secret-file", "ed25519-public-key", "pool", "threads", "max-body",
-// "retention-seconds", "prune-interval-seconds", "pg-schema"); a --config file's keys are the same
-// names. Errors: kInvalidArgument.
+// "retention-seconds", "prune-interval-seconds", "pg-schema", "static" ([PREFIX=]DIR, several
+// separated by commas), "allow-origin" (origins separated by commas)); a --config file's keys are
+// the same names. Errors: kInvalidArgument.
 Status ApplyConfigOption(const std::string& key, const std::string& value, ServerConfig* config);
 
 // Starts up (connect, describe, rules, model, install capture), listens, prints
