@@ -47,8 +47,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
+# A random port may be taken: try a few.
+url=""
+for _ in 1 2 3 4 5; do
+  if url=$("$here/scripts/pg-throwaway.sh" start "$work/pg" "$pg_port" 2>"$work/pg-start.log"); then break; fi
+  url=""
+  pg_port=$((30000 + RANDOM % 20000))
+done
+[ -n "$url" ] || { cat "$work/pg-start.log" >&2; exit 1; }
 echo "[web-demo] PostgreSQL on port $pg_port with GoGoTime sample data ($rows entries)"
-url=$("$here/scripts/pg-throwaway.sh" start "$work/pg" "$pg_port")
 db="${url%/postgres}/gogotime"
 psql -X -q "$url" -c "CREATE DATABASE gogotime"
 psql -X -q -v ON_ERROR_STOP=1 "$db" -f "$here/schema/apps/gogotime/schema.sql"

@@ -187,7 +187,8 @@ Result<MirrorReport> Store::ApplySchema(const Schema& schema) {
   report.not_mirrored = ddl.not_mirrored;
   if (impl_->schema && SchemaVersion(*impl_->schema) == report.version) return report;
   const std::map<std::string, TableDefinition> wanted = WantedDefinitions(schema, ddl);
-  // Prepared statements of the engine name the old tables.
+  // Prepared statements of the engine and of Execute's cache name the old tables.
+  impl_->ClearStatementCache();
   impl_->mirror_writer->Reset();
 
   // Foreign keys must be off while tables are rebuilt (SQLite's documented ALTER procedure); the

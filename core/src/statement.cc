@@ -72,7 +72,11 @@ Statement::~Statement() = default;
 Statement::Rep::Rep(Store::Impl* owner, sqlite3_stmt* s) : store(owner), db(owner->db), stmt(s) {}
 
 Statement::Rep::~Rep() {
-  sqlite3_finalize(stmt);
+  if (cache_key.empty()) {
+    sqlite3_finalize(stmt);
+  } else {
+    store->CacheStatement(std::move(cache_key), stmt);
+  }
 }
 
 int Statement::parameter_count() const {

@@ -13,7 +13,8 @@ namespace outpost {
 struct Statement::Rep {
   Store::Impl* store = nullptr;  // told when a step ends a transaction (change notification)
   sqlite3* db = nullptr;
-  sqlite3_stmt* stmt = nullptr;  // owned: finalized with the Rep
+  sqlite3_stmt* stmt = nullptr;  // finalized with the Rep, or given back to the statement cache
+  std::string cache_key;         // non-empty: a statement of Execute's cache, returned there
   Rep(Store::Impl* store, sqlite3_stmt* s);
   ~Rep();
   Rep(const Rep&) = delete;

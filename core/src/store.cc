@@ -75,7 +75,34 @@ Status SqliteStatus(int rc, std::string_view message) {
 // --- Store::Impl ----------------------------------------------------------------------------
 
 Store::Impl::~Impl() {
+  ClearStatementCache();
   if (db) sqlite3_close_v2(db);
+}
+
+sqlite3_stmt* Store::Impl::TakeCachedStatement(std::string_view sql) {
+  for (auto it = statement_cache.begin(); it != statement_cache.end(); ++it) {
+    if (it->sql == sql) {
+      sqlite3_stmt* stmt = it->stmt;
+      statement_cache.erase(it);
+      return stmt;
+    }
+  }
+  return nullptr;
+}
+
+void Store::Impl::CacheStatement(std::string sql, sqlite3_stmt* stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  statement_cache.push_front(CachedStatement{std::move(sql), stmt});
+  while (statement_cache.size() > static_cast<size_t>(std::max(0, options.statement_cache))) {
+    sqlite3_finalize(statement_cache.back().stmt);
+    statement_cache.pop_back();
+  }
+}
+
+void Store::Impl::ClearStatementCache() {
+  for (auto& c : statement_cache) sqlite3_finalize(c.stmt);
+  statement_cache.clear();
 }
 
 Status Store::Impl::Exec(std::string_view sql) {
@@ -250,14 +277,19 @@ Result<QueryResult> Store::Execute(std::string_view sql, const json& params) {
   const char* tail = sql.data();
   const char* end = sql.data() + sql.size();
   bool ran_any = false;
+  const bool cacheable = impl_->options.statement_cache > 0;
   while (tail < end) {
-    sqlite3_stmt* raw = nullptr;
-    const char* next = nullptr;
-    int rc = sqlite3_prepare_v2(impl_->db, tail, static_cast<int>(end - tail), &raw, &next);
-    if (rc != SQLITE_OK) return SqliteStatus(rc, sqlite3_errmsg(impl_->db));
+    sqlite3_stmt* raw = tail == sql.data() && cacheable ? impl_->TakeCachedStatement(sql) : nullptr;
+    const char* next = end;  // a cached statement is the whole text
+    if (!raw) {
+      int rc = sqlite3_prepare_v3(impl_->db, tail, static_cast<int>(end - tail),
+                                  cacheable ? SQLITE_PREPARE_PERSISTENT : 0, &raw, &next);
+      if (rc != SQLITE_OK) return SqliteStatus(rc, sqlite3_errmsg(impl_->db));
+    }
+    const bool whole = tail == sql.data();
     tail = next;
     if (!raw) continue;  // whitespace or comment
-    Statement stmt(std::make_unique<Statement::Rep>(impl_.get(), raw));
+    auto rep = std::make_unique<Statement::Rep>(impl_.get(), raw);
     // Parameters go to the last statement; earlier ones must not take any.
     bool is_last = true;
     for (const char* p = tail; p < end; ++p) {
@@ -266,6 +298,9 @@ Result<QueryResult> Store::Execute(std::string_view sql, const json& params) {
         break;
       }
     }
+    // A single statement (the SQL's only one) goes back to the cache after this run.
+    if (cacheable && whole && is_last) rep->cache_key.assign(sql);
+    Statement stmt(std::move(rep));
     OUTPOST_RETURN_IF_ERROR(BindParams(impl_->db, raw, is_last ? params : json(nullptr)));
     result = QueryResult();
     int ncol = sqlite3_column_count(raw);

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -66,6 +67,22 @@ class Store::Impl {
     std::vector<std::string> json_keys;
   };
   std::vector<CapturedTable> captured;
+
+  // Execute's prepared single statements, most recently used first, at most
+  // options.statement_cache. Invariant: every one is reset and without bindings (a statement in
+  // use is taken out, so that a nested Execute of the same SQL prepares its own). Finalized by
+  // ClearStatementCache, which ~Impl and schema changes call.
+  struct CachedStatement {
+    std::string sql;
+    sqlite3_stmt* stmt;
+  };
+  std::list<CachedStatement> statement_cache;
+  // The cached statement of `sql`, taken out of the cache (nullptr when there is none).
+  sqlite3_stmt* TakeCachedStatement(std::string_view sql);
+  // Resets `stmt`, clears its bindings and caches it under `sql` (finalizing the least recently
+  // used one beyond the capacity).
+  void CacheStatement(std::string sql, sqlite3_stmt* stmt);
+  void ClearStatementCache();
 
   ~Impl();
 

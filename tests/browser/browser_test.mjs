@@ -5,6 +5,7 @@
 //   node browser_test.mjs --root REPO --build BUILD_DIR --wasm-build WASM_BUILD_DIR
 //                         --artifacts DIR [--only NAME]
 // Ends with "N passed, N failed".
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
 const artifacts = makeDir(args.artifacts ?? join(args.build, 'browser-artifacts'));
 const scratch = mkdtempSync(join(tmpdir(), 'outpost-browser-profiles-'));
 const outpostBin = join(args.build, 'native/outpost');
+const serverBin = join(args.build, 'sync/server/outpost-server');
 
 const demo = await Demo.start({ root: args.root, buildDir: args.build, wasmBuildDir: args['wasm-build'] });
 const alex = demo.user('alex');
@@ -90,9 +92,14 @@ async function editMinutes(page, id, minutes) {
   await waitFor('the edit to be stored', async () => (await localEntry(page, id))?.minutes === minutes);
 }
 
+// Takes the browser offline and waits until the sync loop knows (a write made before that could
+// still go out) and the page shows it.
 async function goOffline(context, pages) {
   await context.setOffline(true);
-  for (const p of pages) await waitFor('the page to show offline', async () => (await netLabel(p)) === 'offline');
+  for (const p of pages) {
+    await waitFor('the sync loop to know it is offline', async () => (await db(p, 'status')).online === false);
+    await waitFor('the page to show offline', async () => (await netLabel(p)) === 'offline');
+  }
 }
 
 const tests = {
@@ -123,32 +130,157 @@ const tests = {
     shared.profileA = context;
   },
 
+  // The package's API on the demo's database: transactions, error codes, watches that re-run
+  // for their own tables only; and a token refreshed through getToken after a 401.
+  async packageApi() {
+    const context = shared.profileA;
+    const page = context.pages()[0];
+    await goOffline(context, [page]);
+    const r = await page.evaluate(async () => {
+      const db = window.outpostDb;
+      const out = {};
+      const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+      const minutes = async (id) =>
+        (await db.query('SELECT "durationMin" AS m FROM timesheet_entries WHERE id = ?', [id]))[0].m;
+      const [a, b] = await db.query(
+        'SELECT id, "durationMin" AS m FROM timesheet_entries WHERE "deletedAt" IS NULL ORDER BY id LIMIT 2',
+      );
+      out.original = a.m;
+      try {
+        await db.transaction(async (tx) => {
+          await tx.execute('UPDATE timesheet_entries SET "durationMin" = 7 WHERE id = ?', [a.id]);
+          out.insideTx = (await tx.query('SELECT "durationMin" AS m FROM timesheet_entries WHERE id = ?', [a.id]))[0].m;
+          throw new Error('changed my mind');
+        });
+      } catch (e) {
+        out.rollback = e.message;
+      }
+      out.afterRollback = await minutes(a.id);
+      const before = (await db.status()).pendingTransactions;
+      out.committed = await db.transaction(async (tx) => {
+        await tx.execute('UPDATE timesheet_entries SET "durationMin" = 41 WHERE id = ?', [a.id]);
+        await tx.execute('UPDATE timesheet_entries SET "durationMin" = 42 WHERE id = ?', [b.id]);
+        return 'done';
+      });
+      out.afterCommit = [await minutes(a.id), await minutes(b.id)];
+      out.newTransactions = (await db.status()).pendingTransactions - before;
+      for (const [name, sql] of [
+        ['check', `UPDATE timesheet_entries SET "durationMin" = 5000 WHERE id = '${a.id}'`],
+        ['readOnly', "UPDATE companies SET name = 'renamed'"],
+        ['syntax', 'SELEKT 1'],
+        ['leftOpen', 'BEGIN'],
+      ]) {
+        try {
+          await db.execute(sql);
+          out[name] = 'no error';
+        } catch (e) {
+          out[name] = `${e.name} ${e.code}: ${e.detail}`;
+        }
+      }
+      out.usableAfterLeftOpen = (await db.query('SELECT 1 AS one'))[0].one;
+      let calls = 0;
+      const stop = db.watch('SELECT count(*) AS n FROM action_codes', [], () => calls++);
+      while (calls === 0) await sleep(20);
+      await db.execute('UPDATE timesheet_entries SET note = ? WHERE id = ?', ['unrelated to action codes', a.id]);
+      await sleep(300);
+      out.callsAfterUnrelatedWrite = calls;
+      stop();
+      return out;
+    });
+    expectEqual(r.insideTx, 7, 'a transaction reads its own write');
+    expectEqual(r.rollback, 'changed my mind', 'transaction() rejects with the error of its function');
+    expectEqual(r.afterRollback, r.original, 'a failed transaction is rolled back');
+    expectEqual(r.committed, 'done', "transaction() resolves with its function's result");
+    expectEqual(r.afterCommit, [41, 42], 'a committed transaction');
+    expectEqual(r.newTransactions, 1, 'one transaction in the outbox for one transaction()');
+    expect(/^OutpostError constraint_violation: .*CHK_timesheet_entries_durationMin/.test(r.check), `CHECK: ${r.check}`);
+    expect(/^OutpostError constraint_violation: .*read-only/.test(r.readOnly), `read-only table: ${r.readOnly}`);
+    expect(/^OutpostError sql_error: .*syntax error/.test(r.syntax), `syntax: ${r.syntax}`);
+    expect(/^OutpostError invalid_argument: .*transaction\(\)/.test(r.leftOpen), `BEGIN alone: ${r.leftOpen}`);
+    expectEqual(r.usableAfterLeftOpen, 1, 'the database after a transaction left open');
+    expectEqual(r.callsAfterUnrelatedWrite, 1, 'a watch does not re-run for tables it does not read');
+    await context.setOffline(false);
+    await waitFor('the changes to be pushed', async () => (await pendingBadge(page)) === 0, 45000);
+    const [{ id: id42 }] = await db(page, 'query', 'SELECT id FROM timesheet_entries WHERE "durationMin" = 42 LIMIT 1');
+    expectEqual(pgEntry(id42).minutes, 42, 'PostgreSQL has the transaction');
+
+    // An expired token: the sync fails with "unauthorized", and the next one asks getToken again.
+    const expired = execFileSync(
+      serverBin,
+      ['token', '--secret', demo.info.secret, '--tenant', alex.companyId, '--sub', alex.userId,
+       '--role', 'employee', '--ttl', '-60'],
+      { encoding: 'utf8' },
+    ).trim();
+    const t = await page.evaluate(
+      async ({ expired, valid }) => {
+        const { open } = await import('/outpost/outpost.js');
+        let calls = 0;
+        const other = await open({
+          name: 'token-test',
+          serverUrl: location.origin,
+          storage: 'memory',
+          sync: { auto: false },
+          getToken: async () => (++calls === 1 ? expired : valid),
+        });
+        let firstError = null;
+        try {
+          await other.sync();
+        } catch (e) {
+          firstError = e.code;
+        }
+        const status = await other.status();
+        const report = await other.sync();
+        const rows = (await other.query('SELECT count(*) AS n FROM timesheet_entries'))[0].n;
+        await other.close();
+        return { calls, firstError, statusError: status.lastError?.code, bootstrapped: report.bootstrapped_now, rows };
+      },
+      { expired, valid: alex.token },
+    );
+    expectEqual(t.firstError, 'unauthorized', 'a sync with an expired token');
+    expectEqual(t.statusError, 'unauthorized', 'the status after it');
+    expectEqual(t.calls, 2, 'getToken calls');
+    expect(t.bootstrapped && t.rows > 0, `the sync with the new token bootstraps (${JSON.stringify(t)})`);
+  },
+
   // Offline: add and edit; reload and restart the browser (still offline): the data and the
   // pending changes are there; online: PostgreSQL has them.
   async offlineReloadRestartOnline() {
     let context = shared.profileA;
     let page = context.pages()[0];
+    const steps = [];
+    const step = async (name) => steps.push([name, new Date().toISOString(), JSON.stringify(await db(page, 'status').catch((e) => String(e)))]);
     await goOffline(context, [page]);
+    await step('offline');
     const added = await addEntry(page, { minutes: 75, note: 'offline entry 1' });
     const edited = (await shownEntries(page)).find((e) => e.id !== added).id;
+    await step('added');
     await editMinutes(page, edited, 123);
+    await step('edited');
     await waitFor('the pending badge to count 2 changes', async () => (await pendingBadge(page)) === 2);
     await shot(page, '2-offline-edits');
 
+    await step('before reload');
     await page.reload();
     await page.waitForSelector('body[data-ready=true]', { timeout: 60000 });
+    await step('reloaded');
     expectEqual((await localEntry(page, added))?.note, 'offline entry 1', 'the added entry after a reload');
     expectEqual((await localEntry(page, edited))?.minutes, 123, 'the edit after a reload');
     await waitFor('the pending badge after a reload', async () => (await pendingBadge(page)) === 2);
     await shot(page, '2-offline-after-reload');
 
+    await step('before close');
     await context.close(); // the browser stops
     context = await launchPersistent(join(scratch, 'profile-a'));
+    shared.profileA = context;
     await context.setOffline(true);
     page = context.pages()[0] ?? (await context.newPage());
     await openApp(page, demo);
     expectEqual((await localEntry(page, added))?.minutes, 75, 'the added entry after a browser restart');
     expectEqual((await db(page, 'status')).pending, 2, 'pending changes after a browser restart');
+    if (pgEntry(added)) {
+      console.log('  steps:', JSON.stringify(steps));
+      console.log('  pushes:', JSON.stringify(demo.psql('SELECT client_id, tx_id, at FROM _outpost.pushes ORDER BY at DESC LIMIT 6')));
+    }
     expect(!pgEntry(added), 'PostgreSQL does not have the entry yet');
 
     await context.setOffline(false);
@@ -220,6 +352,8 @@ const tests = {
     await db(a, 'execute', 'UPDATE timesheet_entries SET "durationMin" = 111, country = \'DE\' WHERE id = ?', [target.id]);
     await new Promise((r) => setTimeout(r, 50));
     await db(b, 'execute', 'UPDATE timesheet_entries SET "durationMin" = 222, "workMode" = \'remote\' WHERE id = ?', [target.id]);
+    const outboxA = await db(a, 'query', 'SELECT tx_id, op, CAST(hlc AS TEXT) AS hlc, data FROM _outpost_outbox');
+    const outboxB = await db(b, 'query', 'SELECT tx_id, op, CAST(hlc AS TEXT) AS hlc, data FROM _outpost_outbox');
     await shared.profileA.setOffline(false);
     await contextB.setOffline(false);
     await db(a, 'sync');
@@ -227,6 +361,13 @@ const tests = {
     await db(a, 'sync');
     const want = { minutes: 222, mode: 'remote', country: 'DE' };
     const pg = pgEntry(target.id);
+    if (pg.minutes !== want.minutes) {
+      // What decided it: the two writes, the pushes the server recorded, the column clocks.
+      console.log('  outbox A before sync:', JSON.stringify(outboxA));
+      console.log('  outbox B before sync:', JSON.stringify(outboxB));
+      console.log('  pushes:', JSON.stringify(demo.psql('SELECT client_id, tx_id, at, result FROM _outpost.pushes ORDER BY at DESC LIMIT 4')));
+      console.log('  clocks:', JSON.stringify(demo.psql(`SELECT clocks FROM _outpost.clocks WHERE pk::text LIKE '%${target.id}%'`)));
+    }
     expectEqual([pg.minutes, pg.mode, pg.country], [want.minutes, want.mode, want.country], 'PostgreSQL');
     for (const [name, page] of [['A', a], ['B', b]]) {
       await waitFor(`browser ${name} to converge`, async () => {

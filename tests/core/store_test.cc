@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -185,6 +186,61 @@ TEST_CASE("a changed schema migrates the mirror and keeps rows", "[core]") {
   CHECK(refused.status().code() == Code::kConstraint);
   CHECK(*(*reopened)->schema() == v2);
   CHECK((*reopened)->Execute("SELECT count(*) FROM projects")->rows[0][0] == 1);
+}
+
+TEST_CASE("Execute reuses prepared statements and stays correct", "[core]") {
+  auto store = OpenMirrored(":memory:");
+  const std::string insert = "INSERT INTO projects (id, name) VALUES (?, ?)";
+  const std::string select = "SELECT name FROM projects WHERE id = ?";
+  for (int i = 0; i < 40; ++i) {  // more distinct texts than the cache holds, and repeats
+    const std::string id = "0190a5d2-1c4e-7000-8000-0000000000" + std::to_string(10 + i);
+    REQUIRE(store->Execute(insert, json::array({id, "p" + std::to_string(i)})).ok());
+    auto r = store->Execute(select, json::array({id}));
+    REQUIRE(r.ok());
+    CHECK(r->rows == json::array({json::array({"p" + std::to_string(i)})}));
+    REQUIRE(store->Execute("SELECT " + std::to_string(i)).ok());
+  }
+  // A failed run leaves the statement ready: the same SQL runs again, bindings fresh.
+  auto dup = store->Execute(insert, json::array({"0190a5d2-1c4e-7000-8000-000000000010", "dup"}));
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.status().code() == Code::kConstraint);
+  REQUIRE(store->Execute(insert, json::array({"0190a5d2-1c4e-7000-8000-000000000099", "ok"})).ok());
+  auto missing = store->Execute(select, json::array({"0190a5d2-1c4e-7000-8000-000000000077"}));
+  REQUIRE(missing.ok());
+  CHECK(missing->rows.empty());
+  // Fewer parameters than the last run had is an error, not a stale binding.
+  CHECK_FALSE(store->Execute(select, json::array()).ok());
+  // A cached statement of a table that a migration changes follows the new table.
+  REQUIRE(store->Execute("SELECT * FROM projects LIMIT 1").ok());
+  Schema v2 = CoreTestSchema();
+  Column notes;
+  notes.name = "notes";
+  notes.type = {TypeKind::kText, "text", TypeKind::kText, {}};
+  v2.tables[0].columns.push_back(notes);
+  REQUIRE(store->ApplySchema(v2).ok());
+  auto star = store->Execute("SELECT * FROM projects LIMIT 1");
+  REQUIRE(star.ok());
+  CHECK(std::find(star->columns.begin(), star->columns.end(), "notes") != star->columns.end());
+  // Statements of an app transaction, cached or not, end it cleanly.
+  REQUIRE(store->Execute("BEGIN").ok());
+  REQUIRE(store->Execute("UPDATE projects SET notes = 'x'").ok());
+  REQUIRE(store->Execute("COMMIT").ok());
+  REQUIRE(store->Execute("BEGIN").ok());
+  REQUIRE(store->Execute("COMMIT").ok());
+  CHECK_FALSE(store->in_transaction());
+  CHECK(store->Execute("SELECT count(*) FROM projects WHERE notes = 'x'")->rows[0][0] == 41);
+}
+
+TEST_CASE("Execute without a statement cache", "[core]") {
+  StoreOptions options;
+  options.statement_cache = 0;
+  auto store = Store::Open(":memory:", options);
+  REQUIRE(store.ok());
+  REQUIRE((*store)->ApplySchema(CoreTestSchema()).ok());
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE((*store)->Execute("INSERT INTO projects (name) VALUES (?)", json::array({i})).ok());
+  }
+  CHECK((*store)->Execute("SELECT count(*) FROM projects")->rows[0][0] == 3);
 }
 
 TEST_CASE("dropping a table with unsynced changes is refused", "[core]") {

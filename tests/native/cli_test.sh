@@ -70,9 +70,29 @@ set -e
 # need one run outpost-server-faults). A push goes through, answered, and the server lives on.
 secret="cli-test-secret-0123456789abcdef"
 sport=$((port + 1))
+# Bad web options are refused at start-up with a clear message.
+set +e
+"$server" serve --database "$db" --rules "$root/schema/apps/gogotime/rules.json" \
+  --hs256-secret "$secret" --allow-origin "https://app.example.com/" 2> "$work/err"; originrc=$?
+"$server" serve --database "$db" --rules "$root/schema/apps/gogotime/rules.json" \
+  --hs256-secret "$secret" --static "nope=$work" 2> "$work/err2"; staticrc=$?
+"$server" serve --database "$db" --rules "$root/schema/apps/gogotime/rules.json" \
+  --hs256-secret "$secret" --listen "127.0.0.1:$sport" --static "/=$work/missing" 2> "$work/err3"; dirrc=$?
+set -e
+[ "$originrc" = 1 ] && grep -q "allow-origin takes origins" "$work/err" || fail "bad origin: $(cat "$work/err")"
+[ "$staticrc" = 1 ] && grep -q "static takes" "$work/err2" || fail "bad mount: $(cat "$work/err2")"
+[ "$dirrc" = 1 ] && grep -q "not a readable directory" "$work/err3" || fail "missing dir: $(cat "$work/err3")"
+
+# A web app served next to the sync endpoint, and another origin allowed to call it.
+mkdir -p "$work/www/pkg"
+echo '<!doctype html><title>app</title>' > "$work/www/index.html"
+printf '\0asm\1\0\0\0' > "$work/www/pkg/engine.wasm"
+echo 'export {};' > "$work/www/pkg/engine.mjs"
+echo 'not for the web' > "$work/secret.txt"
 OUTPOST_FAULT=crash_after_push_commit "$server" serve --database "$db" \
   --rules "$root/schema/apps/gogotime/rules.json" --listen "127.0.0.1:$sport" \
-  --hs256-secret "$secret" > "$work/server.log" 2>&1 &
+  --hs256-secret "$secret" --static "/=$work/www,/assets=$work/www/pkg" \
+  --allow-origin "https://app.example.com" > "$work/server.log" 2>&1 &
 spid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/server.log" && break; sleep 0.1; done
 grep -q "listening on" "$work/server.log" || fail "server did not start: $(cat "$work/server.log")"
@@ -92,6 +112,34 @@ grep -q "pushed 1 transaction" "$work/sync.out" || fail "push not applied: $(cat
 kill -0 "$spid" 2> /dev/null || fail "the production server obeyed OUTPOST_FAULT"
 [ "$(psql -X -At "$db" -c "SELECT note FROM timesheet_entries WHERE id = '$entry'")" = "from the field" ] ||
   fail "the pushed note is not in PostgreSQL"
+# Static files: content types a browser needs, no escape from the directory, no shadowing of
+# the API.
+web="http://127.0.0.1:$sport"
+header() { curl -s -o /dev/null -D - "$@" | tr -d '\r' | sed -n "s/^$1: //Ip" | head -1; }
+ctype() { curl -s -o /dev/null -w '%{content_type}' "$@"; }
+[ "$(curl -s "$web/")" = '<!doctype html><title>app</title>' ] || fail "GET / does not serve index.html"
+[ "$(ctype "$web/pkg/engine.wasm")" = "application/wasm" ] || fail "wasm type: $(ctype "$web/pkg/engine.wasm")"
+[ "$(ctype "$web/assets/engine.mjs")" = "text/javascript; charset=utf-8" ] ||
+  fail "module type: $(ctype "$web/assets/engine.mjs")"
+for path in /../secret.txt /%2e%2e/secret.txt /assets/../../secret.txt; do
+  if curl -s --path-as-is "$web$path" | grep -q "not for the web"; then fail "$path escapes the static directory"; fi
+done
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$web/v1/pull")" = 401 ] || fail "the API is shadowed by static files"
+# CORS: the allowed origin gets its preflight and its headers; another origin gets neither.
+code=$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H "Origin: https://app.example.com" \
+  -H "Access-Control-Request-Method: GET" -H "Access-Control-Request-Headers: authorization" "$web/v1/pull")
+[ "$code" = 204 ] || fail "preflight answered $code"
+[ "$(header Access-Control-Allow-Origin -X OPTIONS -H "Origin: https://app.example.com" "$web/v1/pull")" = "https://app.example.com" ] ||
+  fail "preflight without Access-Control-Allow-Origin"
+[ "$(header Access-Control-Allow-Headers -X OPTIONS -H "Origin: https://app.example.com" "$web/v1/pull")" = "Authorization, Content-Type" ] ||
+  fail "preflight does not allow the Authorization header"
+[ "$(header Access-Control-Allow-Origin -H "Origin: https://app.example.com" -H "Authorization: Bearer $token" "$web/v1/schema")" = "https://app.example.com" ] ||
+  fail "answer without Access-Control-Allow-Origin"
+code=$(curl -s -o "$work/cors.out" -w '%{http_code}' -X OPTIONS -H "Origin: https://evil.example" "$web/v1/pull")
+[ "$code" = 403 ] && grep -q '"code":"permission_denied"' "$work/cors.out" || fail "foreign preflight answered $code"
+[ -z "$(header Access-Control-Allow-Origin -H "Origin: https://evil.example" "$web/healthz")" ] ||
+  fail "a foreign origin may read answers"
+
 kill "$spid"
 wait "$spid" || fail "the server did not stop cleanly"
 spid=""

@@ -307,6 +307,41 @@ TEST_CASE("push: concurrent pushes of the same transactions apply them once", "[
   CHECK(g.Entry(g.entry, "note") == "n19");
 }
 
+// A push that waits for a row another push is changing must decide by that push's clocks: the
+// row lock is taken before the values and clocks are read, since a statement that waits for a
+// lock still reads everything else from the snapshot it took before waiting.
+TEST_CASE("push: the last writer wins while another push holds the row", "[push][conflict]") {
+  Gogotime g("push_row_wait");
+  App& app = g.app;
+  const std::string& e = g.entry;
+  const int minutes = std::stoi(g.Entry(e, "durationMin"));
+  // "B": a push under way on another backend, with the later clock, not committed yet.
+  app.Exec("BEGIN");
+  app.Exec("SELECT set_config('outpost.hlc', '" + Hlc(100) + "', true)");
+  app.Exec("UPDATE timesheet_entries SET \"durationMin\" = 222 WHERE id = '" + e + "'");
+  // "A": an earlier write of the same column, from its own base; it waits for B's row lock.
+  Result<json> answer = Status(Code::kInternal, "not run");
+  std::thread a([&] {
+    auto conn = PgConnection::Connect(app.url);
+    if (!conn.ok()) {
+      answer = conn.status();
+      return;
+    }
+    json body = app.Body(
+        kClient1, json::array({Tx(1, json::array({Upd("timesheet_entries", json::array({e}),
+                                                      json{{"durationMin", 111}},
+                                                      json{{"durationMin", minutes}}, 5000)}))}));
+    answer = AsJson(server::HandlePush(**conn, *app.model, g.admin_p, body.dump()));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  app.Exec("COMMIT");
+  a.join();
+  INFO(answer.status().ToString());
+  REQUIRE(answer.ok());
+  CHECK((*answer)["results"][0]["status"] == "applied");
+  CHECK(g.Entry(e, "durationMin") == "222");
+}
+
 TEST_CASE("push: conflict rules", "[push][conflict]") {
   Gogotime g("push_conflicts");
   App& app = g.app;

@@ -24,9 +24,41 @@ export class Engine {
     this.db = 0;
     this.lineBuffer = 0; // heap buffer for pull lines, grown as needed
     this.lineCapacity = 0;
+    // Arguments of one call at a time (calls do not nest: nothing in the engine calls back into
+    // this object): the strings, and the cell of a char** result.
+    this.scratch = 0;
+    this.scratchSize = 0;
+    this.outCell = module._malloc(4);
+    this.encoder = new TextEncoder();
   }
 
   // --- Memory helpers -----------------------------------------------------------------------
+
+  // Copies `strings` to the scratch region, UTF-8 and NUL-terminated; returns their pointers (a
+  // null or undefined string is a null pointer). Valid until the next call.
+  heapStrings(strings) {
+    let need = 0;
+    for (const s of strings) if (s !== null && s !== undefined) need += s.length * 3 + 1;
+    if (need > this.scratchSize) {
+      if (this.scratch) this.m._free(this.scratch);
+      this.scratchSize = Math.max(need, this.scratchSize * 2, 4096);
+      this.scratch = this.m._malloc(this.scratchSize);
+    }
+    const heap = this.m.HEAPU8; // after _malloc: memory growth replaces the view
+    const ptrs = [];
+    let at = this.scratch;
+    for (const s of strings) {
+      if (s === null || s === undefined) {
+        ptrs.push(0);
+        continue;
+      }
+      const { written } = this.encoder.encodeInto(s, heap.subarray(at, at + s.length * 3));
+      heap[at + written] = 0;
+      ptrs.push(at);
+      at += written + 1;
+    }
+    return ptrs;
+  }
 
   // A NUL-terminated UTF-8 copy of `text` on the heap (null stays a null pointer); freed by
   // the caller with _free.
@@ -41,23 +73,17 @@ export class Engine {
   // Calls `fn(...pointers, outCell)` with the strings copied to the heap and a cell for a char**
   // result; returns the result string (or null). Throws on a non-zero code.
   call(fn, strings, numbers = [], wantsOut = true) {
-    const ptrs = strings.map((s) => this.cString(s));
-    const out = wantsOut ? this.m._malloc(4) : 0;
+    const ptrs = this.heapStrings(strings);
+    const out = wantsOut ? this.outCell : 0;
     if (out) this.m.setValue(out, 0, 'i32');
-    let code;
+    const code = fn(this.db, ...ptrs, ...numbers, ...(wantsOut ? [out] : []));
     let text = null;
-    try {
-      code = fn(this.db, ...ptrs, ...numbers, ...(wantsOut ? [out] : []));
-      if (out) {
-        const p = this.m.getValue(out, 'i32');
-        if (p) {
-          text = this.m.UTF8ToString(p);
-          this.m._outpost_free(p);
-        }
+    if (out) {
+      const p = this.m.getValue(out, 'i32');
+      if (p) {
+        text = this.m.UTF8ToString(p);
+        this.m._outpost_free(p);
       }
-    } finally {
-      for (const p of ptrs) if (p) this.m._free(p);
-      if (out) this.m._free(out);
     }
     if (code !== 0) this.throwLast(code);
     return text;
@@ -105,6 +131,9 @@ export class Engine {
     if (this.lineBuffer) this.m._free(this.lineBuffer);
     this.lineBuffer = 0;
     this.lineCapacity = 0;
+    if (this.scratch) this.m._free(this.scratch);
+    this.scratch = 0;
+    this.scratchSize = 0;
     if (this.db) this.m._outpost_close(this.db);
     this.db = 0;
   }
@@ -121,7 +150,8 @@ export class Engine {
   // SQL with parameters (an array for ?, an object for :name); returns
   // {columns, rows: [[...]], changes, lastInsertRowid}.
   execute(sql, params = []) {
-    const r = this.json(this.m._outpost_execute, [sql, JSON.stringify(params ?? [])]);
+    const none = params === null || params === undefined || (Array.isArray(params) && !params.length);
+    const r = this.json(this.m._outpost_execute, [sql, none ? null : JSON.stringify(params)]);
     return { columns: r.columns, rows: r.rows, changes: r.changes, lastInsertRowid: r.last_insert_rowid };
   }
 

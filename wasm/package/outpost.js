@@ -224,7 +224,8 @@ export async function open(options) {
   const db = new Database(worker, options);
   const { getToken, token, workerUrl, ...forWorker } = options;
   try {
-    const info = await db.post('init', [forWorker]);
+    const online = typeof navigator === 'undefined' ? true : navigator.onLine;
+    const info = await db.post('init', [{ ...forWorker, online }]);
     db.isLeader = info.leader;
     db.storage = info.storage;
   } catch (e) {

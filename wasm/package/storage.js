@@ -176,30 +176,67 @@ function done(tx) {
   });
 }
 
-// One file in memory: its bytes (capacity may exceed size) and the chunks changed since persist().
+// One file in memory: 64 KiB chunks (a missing chunk reads as zeros; SQLite's pages never
+// straddle one), its size, and the chunks changed since the last persist().
 class MemoryFile {
-  constructor(bytes, size) {
-    this.bytes = bytes;
+  constructor(chunks = [], size = 0) {
+    this.chunks = chunks;
     this.size = size;
     this.dirty = new Set();
   }
 
-  reserve(size) {
-    if (size <= this.bytes.length) return;
-    const grown = new Uint8Array(Math.max(size, this.bytes.length * 2, CHUNK));
-    grown.set(this.bytes.subarray(0, this.size));
-    this.bytes = grown;
+  read(bytes, offset) {
+    const n = Math.max(0, Math.min(bytes.length, this.size - offset));
+    for (let done = 0; done < n; ) {
+      const pos = offset + done;
+      const c = Math.floor(pos / CHUNK);
+      const at = pos - c * CHUNK;
+      const len = Math.min(CHUNK - at, n - done);
+      const chunk = this.chunks[c];
+      if (chunk) bytes.set(chunk.subarray(at, at + len), done);
+      else bytes.fill(0, done, done + len);
+      done += len;
+    }
+    return n;
   }
 
-  touch(from, to) {
-    for (let c = Math.floor(from / CHUNK); c * CHUNK < to; c++) this.dirty.add(c);
+  write(bytes, offset) {
+    for (let done = 0; done < bytes.length; ) {
+      const pos = offset + done;
+      const c = Math.floor(pos / CHUNK);
+      const at = pos - c * CHUNK;
+      const len = Math.min(CHUNK - at, bytes.length - done);
+      let chunk = this.chunks[c];
+      if (!chunk) {
+        chunk = new Uint8Array(CHUNK);
+        this.chunks[c] = chunk;
+      }
+      chunk.set(bytes.subarray(done, done + len), at);
+      this.dirty.add(c);
+      done += len;
+    }
+    this.size = Math.max(this.size, offset + bytes.length);
+  }
+
+  truncate(size) {
+    if (size < this.size) {
+      // What lies beyond the new end reads as zeros should the file grow again.
+      const c = Math.floor(size / CHUNK);
+      const at = size - c * CHUNK;
+      if (at > 0 && this.chunks[c]) {
+        this.chunks[c].fill(0, at);
+        this.dirty.add(c);
+      }
+      this.chunks.length = Math.min(this.chunks.length, Math.ceil(size / CHUNK));
+    }
+    this.size = size;
   }
 }
 
 // Files in memory, for a store that need not outlive the page (and the base of IdbFiles). The
 // node tests run the engine's VFS over it.
 export class MemoryFiles extends FileTable {
-  constructor(name, files = fileNames(name).map(() => new MemoryFile(new Uint8Array(CHUNK), 0))) {
+  constructor(name, files = fileNames(name).map(() => new MemoryFile())) {
     super(fileNames(name));
     this.kind = 'memory';
     this.files = files;
@@ -216,26 +253,15 @@ export class MemoryFiles extends FileTable {
   }
 
   read(id, bytes, offset) {
-    const f = this.files[id];
-    const n = Math.max(0, Math.min(bytes.length, f.size - offset));
-    bytes.set(f.bytes.subarray(offset, offset + n));
-    return n;
+    return this.files[id].read(bytes, offset);
   }
 
   write(id, bytes, offset) {
-    const f = this.files[id];
     try {
-      f.reserve(offset + bytes.length);
+      this.files[id].write(bytes, offset);
     } catch (e) {
       return failure(this, e); // out of memory
     }
-    if (offset > f.size) {
-      f.bytes.fill(0, f.size, offset); // a hole reads as zeros, whatever a truncate left there
-      f.touch(f.size, offset);
-    }
-    f.bytes.set(bytes, offset);
-    f.size = Math.max(f.size, offset + bytes.length);
-    f.touch(offset, offset + bytes.length);
     return bytes.length;
   }
 
@@ -244,13 +270,7 @@ export class MemoryFiles extends FileTable {
   }
 
   truncate(id, size) {
-    const f = this.files[id];
-    if (size > f.size) {
-      f.reserve(size);
-      f.bytes.fill(0, f.size, size);
-      f.touch(f.size, size);
-    }
-    f.size = size;
+    this.files[id].truncate(size);
     return 0;
   }
 
@@ -268,7 +288,7 @@ export class IdbFiles extends MemoryFiles {
   static async open(name) {
     const open = indexedDB.open(`outpost:${name}`, 1);
     open.onupgradeneeded = () => {
-      open.result.createObjectStore('chunks'); // key [path, index] -> Uint8Array
+      open.result.createObjectStore('chunks'); // key [path, index] -> Uint8Array of CHUNK bytes
       open.result.createObjectStore('sizes'); // key path -> bytes
     };
     const db = await request(open);
@@ -276,15 +296,17 @@ export class IdbFiles extends MemoryFiles {
     const tx = db.transaction(['chunks', 'sizes'], 'readonly');
     for (const path of fileNames(name)) {
       const size = (await request(tx.objectStore('sizes').get(path))) ?? 0;
-      const bytes = new Uint8Array(Math.max(size, CHUNK));
       const range = IDBKeyRange.bound([path, 0], [path, Infinity]);
       const keys = await request(tx.objectStore('chunks').getAllKeys(range));
-      const chunks = await request(tx.objectStore('chunks').getAll(range));
+      const values = await request(tx.objectStore('chunks').getAll(range));
+      const chunks = [];
       keys.forEach(([, index], i) => {
-        const chunk = chunks[i].subarray(0, Math.max(0, Math.min(CHUNK, size - index * CHUNK)));
-        bytes.set(chunk, index * CHUNK);
+        if (index * CHUNK >= size) return;
+        const chunk = new Uint8Array(CHUNK); // whatever length was stored
+        chunk.set(values[i].subarray(0, CHUNK));
+        chunks[index] = chunk;
       });
-      files.push(new MemoryFile(bytes, size));
+      files.push(new MemoryFile(chunks, size));
     }
     return new IdbFiles(name, db, files);
   }
@@ -308,12 +330,9 @@ export class IdbFiles extends MemoryFiles {
     this.files.forEach((f, id) => {
       const path = this.paths[id];
       for (const c of f.dirty) {
-        if (c * CHUNK < f.size) {
-          chunks.put(f.bytes.slice(c * CHUNK, Math.min((c + 1) * CHUNK, f.size)), [path, c]);
-        }
+        if (f.chunks[c]) chunks.put(f.chunks[c], [path, c]); // put() copies it, now
       }
-      const lastChunk = Math.ceil(f.size / CHUNK);
-      chunks.delete(IDBKeyRange.bound([path, lastChunk], [path, Infinity]));
+      chunks.delete(IDBKeyRange.bound([path, Math.ceil(f.size / CHUNK)], [path, Infinity]));
       sizes.put(f.size, path);
       taken.push(f.dirty);
       f.dirty = new Set();

@@ -105,7 +105,7 @@ export class SyncDriver {
     this.round = null;
     this.cancelledByKick = false;
     this.kicked = false;
-    this.online = typeof navigator === 'undefined' || navigator.onLine !== false;
+    this.online = options.online ?? (typeof navigator === 'undefined' || navigator.onLine !== false);
     this.state = { online: this.online, syncing: false, error: null, lastRound: null, retryAt: null };
   }
 

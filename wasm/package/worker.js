@@ -93,7 +93,8 @@ class Leader {
         afterEngineWork: () => this.afterEngineWork(false),
         onState: () => this.scheduleStatus(),
         onFatal: (e) => this.fatal(e),
-        options: options.sync ?? {},
+        // The page's view of the network (emulation and browsers apply it to pages first).
+        options: { ...(options.sync ?? {}), online: options.online },
       }).start();
     }
   }
@@ -150,7 +151,12 @@ class Leader {
       pendingTransactions: s.pending_transactions,
       bootstrapped: s.bootstrapped,
       lastSync: s.last_sync || null,
-      lastError: d.error ?? (s.last_error ? { code: 'unavailable', message: s.last_error } : null),
+      // With a sync loop, its own view (the store's record also keeps a cancelled round's note).
+      lastError: this.driver
+        ? d.error
+        : s.last_error
+          ? { code: 'unavailable', message: s.last_error }
+          : null,
       rejections: s.rejections,
       online: d.online,
       syncing: d.syncing,
@@ -529,9 +535,7 @@ async function init(options) {
   channel.onmessage = onChannel;
   requestLeadership();
   broadcast({ type: 'hello' });
-  const onlineChanged = () => callLeader('online', [navigator.onLine]).catch(() => {});
-  self.addEventListener('online', onlineChanged);
-  self.addEventListener('offline', onlineChanged);
+  // The network state comes from the page (its online/offline events, outpost.js).
   await leaderReady.promise;
   return { leader: leader !== null, storage: leader ? leader.files.kind : null };
 }
@@ -553,7 +557,10 @@ const methods = {
   status: () => callLeader('status', [], true),
   rejections: () => callLeader('rejections', [], true),
   dismissRejection: (id) => callLeader('dismissRejection', [id]),
-  online: (online) => callLeader('online', [online]),
+  online(online) {
+    settings.online = online; // for the driver, should this worker become the leader
+    return callLeader('online', [online]);
+  },
   watch(id, sql, params) {
     const w = { sql, params: toEngineValue(params ?? []), tables: null, last: null, running: false, again: false };
     watches.set(id, w);

@@ -46,6 +46,9 @@ struct StoreOptions {
   bool durable = true;  // synchronous=FULL (an OS crash loses no committed transaction)
   bool wal = true;      // WAL journal (off for in-memory and browser file systems)
   int cache_mib = 32;   // SQLite page cache; the 2 MiB default thrashes on bulk writes
+  // Execute keeps this many prepared single statements, keyed by their SQL text, so that an app
+  // running the same SQL again skips SQLite's parser and planner. 0: none.
+  int statement_cache = 32;
 };
 
 struct QueryResult {

@@ -290,6 +290,25 @@ Result<Outcome> Pusher::ApplyUpdate(const Mutation& m, const json& pk,
                                     std::vector<Field> new_values,
                                     const std::vector<Field>* old_values, TxState* st) {
   const SyncedTable& t = *m.table;
+  // The row lock first, in a statement of its own. A statement that waits for a lock reads the
+  // locked row again once it has it, but everything else (the clocks below) from the snapshot
+  // it took before waiting: a concurrent push of this row would commit its values and clocks
+  // unseen, and the last-writer rule would compare against stale clocks. The next statement
+  // takes a new snapshot, which has them.
+  {
+    PgParams lock_params;
+    OUTPOST_ASSIGN_OR_RETURN(std::string lock_pk, model_.PkParam(t, pk, &lock_params));
+    auto lock_scope = model_.ScopePredicate(t, "r", who(), &lock_params);
+    if (!lock_scope.ok()) {
+      return Outcome(Reject("permission_denied", lock_scope.status().message(), "scope", &t, pk));
+    }
+    OUTPOST_RETURN_IF_ERROR(conn_
+                                .Exec("SELECT 1 FROM " + t.qname + " r WHERE " +
+                                          model_.PkMatchExpression(t, "r", lock_pk) + " AND " +
+                                          *lock_scope + " FOR UPDATE OF r",
+                                      lock_params)
+                                .status());
+  }
   PgParams params;
   OUTPOST_ASSIGN_OR_RETURN(std::string pkp, model_.PkParam(t, pk, &params));
   // Per column: the base comparison (server value IS NOT DISTINCT FROM base, in the type's

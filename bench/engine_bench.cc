@@ -1,0 +1,234 @@
+// engine_bench: the engine through its C API (capi/include/outpost.h), on workloads an app and
+// the sync loop produce. One source, built twice: natively (bench/engine_bench) and to
+// WebAssembly run by node (build-wasm/wasm/outpost_engine_bench.js), so that
+// bench/wasm_vs_native.sh compares the same work, byte for byte, compiled two ways.
+//
+//  - capture: inserts, then updates, of `--rows` rows shaped like GoGoTime's timesheet entries,
+//    one outpost_execute per row with JSON parameters, in transactions of `--batch` rows, into a
+//    mirrored table (CHECKs, an index, change capture into the outbox);
+//  - bootstrap: a pull answer of `--bootstrap-rows` rows in pages of `--page` rows, fed line by
+//    line to a sync round (outpost_round_line) as the browser's fetch loop does.
+// The store is a file opened as the browser package opens it (no WAL, every commit synced).
+// Prints one JSON line per workload (rows per second; best of `--repeat`).
+//
+//   engine_bench [--dir DIR] [--rows N] [--batch N] [--bootstrap-rows N] [--page N] [--repeat N]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "outpost.h"
+
+namespace {
+
+const char* kSchema = R"json({"format":1,"app":"bench","roles":["user"],"tables":[{
+  "name":"entries",
+  "columns":[
+    {"name":"id","type":"uuid","pg_type":"uuid","nullable":false},
+    {"name":"companyId","type":"uuid","pg_type":"uuid","nullable":false},
+    {"name":"userId","type":"uuid","pg_type":"uuid","nullable":false},
+    {"name":"workMode","type":"text","pg_type":"character varying(8)","nullable":false,
+     "default":"'office'::character varying"},
+    {"name":"country","type":"text","pg_type":"character varying(2)","nullable":false},
+    {"name":"startedAt","type":"timestamptz","pg_type":"timestamp with time zone","nullable":true},
+    {"name":"durationMin","type":"integer","pg_type":"integer","nullable":false},
+    {"name":"day","type":"date","pg_type":"date","nullable":false},
+    {"name":"note","type":"text","pg_type":"text","nullable":true},
+    {"name":"version","type":"integer","pg_type":"integer","nullable":false,"default":"1"}],
+  "primary_key":["id"],
+  "checks":[
+    {"name":"duration","expression":"((\"durationMin\" >= 0) AND (\"durationMin\" <= 1440))"},
+    {"name":"mode","expression":"((\"workMode\")::text = ANY ((ARRAY['office'::character varying, 'remote'::character varying])::text[]))"}],
+  "uniques":[],"foreign_keys":[],
+  "indexes":[{"name":"entries_company_user_day","unique":false,"method":"btree",
+              "keys":[{"column":"companyId"},{"column":"userId"},{"column":"day"}]}],
+  "sync":{"scope":"all"}}]})json";
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void Check(outpost_db* db, int code, const char* what) {
+  if (code == OUTPOST_OK) return;
+  std::fprintf(stderr, "engine_bench: %s: %s: %s\n", what, outpost_code_name(code),
+               db ? outpost_errmsg(db) : "");
+  std::exit(1);
+}
+
+// Time-ordered keys, like the UUIDv7 the store generates (inserts append to the key index).
+std::string Uuid(unsigned long long i, unsigned long long salt) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%08llx-%04llx-7%03llx-8%03llx-%012llx",
+                ((salt << 24) | (i >> 16)) & 0xffffffffULL, i & 0xffffULL, salt & 0xfffULL,
+                i & 0xfffULL, (i * 11400714819323198485ULL) & 0xffffffffffffULL);
+  return buf;
+}
+
+outpost_db* Open(const std::string& path) {
+  std::remove(path.c_str());
+  std::remove((path + "-journal").c_str());
+  outpost_db* db = nullptr;
+  Check(db, outpost_open(path.c_str(), R"({"wal":false,"durable":true})", &db), "open");
+  Check(db, outpost_apply_schema(db, kSchema, nullptr), "schema");
+  return db;
+}
+
+// Seconds to insert, then update, `rows` rows in transactions of `batch`.
+std::pair<double, double> Capture(const std::string& path, int rows, int batch,
+                                  unsigned long long salt) {
+  outpost_db* db = Open(path);
+  const std::string company = Uuid(1, 99);
+  // Keys made before anything is timed (the engine is measured, not the benchmark's formatting).
+  std::vector<std::string> ids, users;
+  for (int i = 0; i < rows; ++i) ids.push_back(Uuid(static_cast<unsigned long long>(i), salt));
+  for (int i = 0; i < 50; ++i) users.push_back(Uuid(static_cast<unsigned long long>(i), 7));
+  const char* insert =
+      "INSERT INTO entries (id, \"companyId\", \"userId\", \"workMode\", country, \"startedAt\", "
+      "\"durationMin\", day, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  double t0 = Now();
+  for (int i = 0; i < rows; ++i) {
+    if (i % batch == 0) Check(db, outpost_execute(db, "BEGIN", nullptr, nullptr), "begin");
+    std::string params =
+        "[\"" + ids[static_cast<size_t>(i)] + "\",\"" + company + "\",\"" +
+        users[static_cast<size_t>(i % 50)] + "\",\"" + (i % 3 ? "office" : "remote") +
+        "\",\"FR\",\"2026-11-23T08:00:00.000000Z\"," + std::to_string(i % 600) +
+        ",\"2026-11-23\",\"worked on the pump station, unit " + std::to_string(i) + "\"]";
+    Check(db, outpost_execute(db, insert, params.c_str(), nullptr), "insert");
+    if (i % batch == batch - 1 || i == rows - 1) {
+      Check(db, outpost_execute(db, "COMMIT", nullptr, nullptr), "commit");
+    }
+  }
+  double inserted = Now() - t0;
+  const char* update = "UPDATE entries SET \"durationMin\" = ?, note = ? WHERE id = ?";
+  t0 = Now();
+  for (int i = 0; i < rows; ++i) {
+    if (i % batch == 0) Check(db, outpost_execute(db, "BEGIN", nullptr, nullptr), "begin");
+    std::string params = "[" + std::to_string((i + 7) % 600) + ",\"revised " + std::to_string(i) +
+                         "\",\"" + ids[static_cast<size_t>(i)] + "\"]";
+    Check(db, outpost_execute(db, update, params.c_str(), nullptr), "update");
+    if (i % batch == batch - 1 || i == rows - 1) {
+      Check(db, outpost_execute(db, "COMMIT", nullptr, nullptr), "commit");
+    }
+  }
+  double updated = Now() - t0;
+  char* status = nullptr;
+  Check(db, outpost_sync_status(db, &status), "status");
+  const std::string expected = "\"pending_mutations\":" + std::to_string(2 * rows);
+  if (!std::strstr(status, expected.c_str())) {
+    std::fprintf(stderr, "engine_bench: outbox: %s (expected %s)\n", status, expected.c_str());
+    std::exit(1);
+  }
+  outpost_free(status);
+  outpost_close(db);
+  return {inserted, updated};
+}
+
+// The pull answer of a bootstrap, made before anything is timed.
+std::vector<std::string> BootstrapLines(int rows, int page) {
+  std::vector<std::string> lines;
+  lines.push_back(R"({"type":"reset"})");
+  const std::string company = Uuid(1, 99);
+  for (int start = 0; start < rows; start += page) {
+    std::string l =
+        R"({"type":"rows","table":"entries","columns":["id","companyId","userId","workMode","country","startedAt","durationMin","day","note","version"],"rows":[)";
+    for (int i = start; i < std::min(rows, start + page); ++i) {
+      if (i > start) l += ",";
+      l += "[\"" + Uuid(static_cast<unsigned long long>(i), 3) + "\",\"" + company + "\",\"" +
+           Uuid(static_cast<unsigned long long>(i % 50), 7) + "\",\"" +
+           (i % 3 ? "office" : "remote") + "\",\"FR\",\"2026-11-23T08:00:00.000000Z\"," +
+           std::to_string(i % 600) + ",\"2026-11-23\",\"worked on the \\\"pump\\\" station " +
+           std::to_string(i % 97) + "\",1]";
+    }
+    l += "]}";
+    lines.push_back(std::move(l));
+    const bool last = start + page >= rows;
+    lines.push_back(std::string(R"({"type":"cursor","cursor":"eyJ3IjoiMTAwIn0","bootstrap":)") +
+                    (last ? "false" : "true") + R"(,"more":false})");
+  }
+  return lines;
+}
+
+// Seconds to apply `lines` through a sync round.
+double Bootstrap(const std::string& path, const std::vector<std::string>& lines, int rows) {
+  outpost_db* db = Open(path);
+  double t0 = Now();
+  outpost_round* round = nullptr;
+  Check(db, outpost_round_begin(db, R"({"wait_seconds":0})", &round), "round");
+  char* step = nullptr;
+  Check(db, outpost_round_next(round, &step), "next");
+  if (!std::strstr(step, "\"/v1/pull")) {
+    std::fprintf(stderr, "engine_bench: expected a pull, got %s\n", step);
+    std::exit(1);
+  }
+  outpost_free(step);
+  for (const auto& l : lines) Check(db, outpost_round_line(round, l.data(), l.size()), "line");
+  outpost_round_answer(round, 200, nullptr, 0);
+  Check(db, outpost_round_next(round, &step), "next");
+  double secs = Now() - t0;
+  if (!std::strstr(step, "\"code\":0")) {
+    std::fprintf(stderr, "engine_bench: the round did not end well: %s\n", step);
+    std::exit(1);
+  }
+  outpost_free(step);
+  outpost_round_free(round);
+  char* result = nullptr;
+  Check(db, outpost_execute(db, "SELECT count(*) FROM entries", nullptr, &result), "count");
+  if (!std::strstr(result, ("[[" + std::to_string(rows) + "]]").c_str())) {
+    std::fprintf(stderr, "engine_bench: bootstrap left %s\n", result);
+    std::exit(1);
+  }
+  outpost_free(result);
+  outpost_close(db);
+  return secs;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dir = "/tmp";
+  int rows = 20000, batch = 1000, bootstrap_rows = 100000, page = 5000, repeat = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--dir")
+      dir = argv[i + 1];
+    else if (a == "--rows")
+      rows = std::atoi(argv[i + 1]);
+    else if (a == "--batch")
+      batch = std::atoi(argv[i + 1]);
+    else if (a == "--bootstrap-rows")
+      bootstrap_rows = std::atoi(argv[i + 1]);
+    else if (a == "--page")
+      page = std::atoi(argv[i + 1]);
+    else if (a == "--repeat")
+      repeat = std::atoi(argv[i + 1]);
+    else {
+      std::fprintf(stderr,
+                   "usage: engine_bench [--dir DIR] [--rows N] [--batch N] "
+                   "[--bootstrap-rows N] [--page N] [--repeat N]\n");
+      return 2;
+    }
+  }
+  if (rows < 1 || batch < 1 || bootstrap_rows < 1 || page < 1 || repeat < 1) return 2;
+  const std::string path = dir + "/outpost-engine-bench.db";
+  double best_insert = 1e9, best_update = 1e9, best_bootstrap = 1e9;
+  const std::vector<std::string> lines = BootstrapLines(bootstrap_rows, page);
+  for (int r = 0; r < repeat; ++r) {
+    auto [ins, upd] = Capture(path, rows, batch, static_cast<unsigned long long>(r) + 1);
+    best_insert = std::min(best_insert, ins);
+    best_update = std::min(best_update, upd);
+    best_bootstrap = std::min(best_bootstrap, Bootstrap(path, lines, bootstrap_rows));
+  }
+  std::remove(path.c_str());
+  std::remove((path + "-journal").c_str());
+  std::printf(
+      "{\"bench\":\"engine_capture_insert\",\"rows\":%d,\"batch\":%d,\"rows_per_s\":%.0f}\n", rows,
+      batch, rows / best_insert);
+  std::printf(
+      "{\"bench\":\"engine_capture_update\",\"rows\":%d,\"batch\":%d,\"rows_per_s\":%.0f}\n", rows,
+      batch, rows / best_update);
+  std::printf("{\"bench\":\"engine_bootstrap\",\"rows\":%d,\"page\":%d,\"rows_per_s\":%.0f}\n",
+              bootstrap_rows, page, bootstrap_rows / best_bootstrap);
+  return 0;
+}
