@@ -22,7 +22,7 @@ log() { echo "[setup] $*"; }
 
 # --- Debian packages -------------------------------------------------------------------------
 pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates curl
-      nlohmann-json3-dev libsodium-dev catch2 libpq-dev libcpp-httplib-dev
+      nlohmann-json3-dev libsodium-dev catch2 libpq-dev libcpp-httplib-dev libboost-dev
       postgresql postgresql-contrib postgresql-client-15 clang-format clang-tidy)
 # Node.js may come from elsewhere than Debian (e.g. a newer build): only install it when absent.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

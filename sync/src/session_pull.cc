@@ -100,6 +100,7 @@ HttpRequest SyncSession::PullRequest(int wait_seconds, int limit) const {
   if (limit > 0) query.limit = static_cast<size_t>(limit);
   if (wait_seconds > 0 && impl_->bootstrapped && !impl_->cursor.empty()) {
     query.wait_seconds = wait_seconds;
+    query.client_id = client_id();
   }
   return HttpRequest{"GET", protocol::EncodePullTarget(query), ""};
 }

@@ -105,6 +105,7 @@ export class SyncDriver {
     this.round = null;
     this.cancelledByKick = false;
     this.kicked = false;
+    this.explicitRound = false; // the current round serves sync() calls
     this.online = options.online ?? (typeof navigator === 'undefined' || navigator.onLine !== false);
     this.state = { online: this.online, syncing: false, error: null, lastRound: null, retryAt: null };
   }
@@ -184,6 +185,7 @@ export class SyncDriver {
         continue;
       }
       const longPoll = waiters.length === 0 && this.failures === 0 ? this.waitSeconds : 0;
+      this.explicitRound = waiters.length > 0;
       this.cancelledByKick = false;
       this.kicked = false;
       let done;
@@ -273,6 +275,12 @@ export class SyncDriver {
       stallTimer = setTimeout(() => controller.abort(new Error('no answer in time')), stallMs);
     };
     const fail = (code, message) => this.lock.run(() => round.failure(code, message));
+    if (!this.online && !this.explicitRound) {
+      // The page went offline during an automatic round (e.g. while it waited to retry): no
+      // request until it is back online; an explicit sync() still tries.
+      this.inFlight = null;
+      return fail(Codes.UNAVAILABLE, 'offline');
+    }
     if (longPoll && this.kicked) {
       // The app wrote since this round pushed: start over rather than wait for news.
       this.cancelledByKick = true;

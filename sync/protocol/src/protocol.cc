@@ -26,8 +26,8 @@ constexpr std::pair<Code, int> kHttpStatuses[] = {
 constexpr std::pair<int, Code> kCodesOfStatus[] = {
     {400, Code::kMalformedRequest}, {401, Code::kUnauthorized},   {403, Code::kForbidden},
     {404, Code::kNotFound},         {409, Code::kSchemaMismatch}, {410, Code::kCursorExpired},
-    {413, Code::kPayloadTooLarge},  {502, Code::kUnavailable},    {503, Code::kUnavailable},
-    {504, Code::kUnavailable},
+    {413, Code::kPayloadTooLarge},  {429, Code::kUnavailable},    {431, Code::kPayloadTooLarge},
+    {502, Code::kUnavailable},      {503, Code::kUnavailable},    {504, Code::kUnavailable},
 };
 
 constexpr size_t kShownBodyBytes = 200;

@@ -50,6 +50,7 @@ std::string EncodePullTarget(const PullQuery& query) {
   if (query.cursor) target += "&cursor=" + QueryEscape(*query.cursor);
   if (query.limit) target += "&limit=" + std::to_string(*query.limit);
   if (query.wait_seconds > 0) target += "&wait=" + std::to_string(query.wait_seconds);
+  if (query.client_id) target += "&client=" + QueryEscape(*query.client_id);
   return target;
 }
 
@@ -77,6 +78,13 @@ Result<PullQuery> DecodePullQuery(
                     "wait must be an integer from 0 to " + std::to_string(kMaxPullWaitSeconds));
     }
     q.wait_seconds = static_cast<int>(v);
+  }
+  if (auto client = param("client")) {
+    if (client->empty() || client->size() > kMaxClientIdBytes) {
+      return Status(Code::kMalformedRequest,
+                    "client must be 1 to " + std::to_string(kMaxClientIdBytes) + " bytes");
+    }
+    q.client_id = std::move(*client);
   }
   return q;
 }

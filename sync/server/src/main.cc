@@ -2,8 +2,8 @@
 //
 //   outpost-server serve --database URL --rules FILE [--listen HOST:PORT] [--hs256-secret S |
 //       --hs256-secret-file F | --ed25519-public-key KEY] [--config FILE] [--pool N]
-//       [--threads N] [--max-body BYTES] [--retention-seconds N] [--pg-schema NAME]
-//       [--static [/PREFIX=]DIR,...] [--allow-origin ORIGIN,...]
+//       [--io-threads N] [--retention-seconds N] [--pg-schema NAME]
+//       [--static [/PREFIX=]DIR,...] [--allow-origin ORIGIN,...] [limits: see docs/server.md]
 //       Serves the sync protocol (docs/protocol.md, docs/server.md) until SIGTERM/SIGINT, and
 //       static files (a web app) when asked.
 //   outpost-server token --secret S --sub U --role R [--tenant T] [--ttl SECONDS] [--claims JSON]
@@ -35,9 +35,13 @@ int Usage() {
   std::cerr << "usage:\n"
                "  outpost-server serve --database URL --rules FILE [--listen HOST:PORT]\n"
                "      (--hs256-secret S | --hs256-secret-file F | --ed25519-public-key KEY)\n"
-               "      [--config FILE] [--pool N] [--threads N] [--max-body BYTES]\n"
-               "      [--retention-seconds N] [--pg-schema NAME]\n"
+               "      [--config FILE] [--pool N] [--io-threads N] [--max-queued N]\n"
+               "      [--retention-seconds N] [--prune-interval-seconds N] [--pg-schema NAME]\n"
                "      [--static [/PREFIX=]DIR,...] [--allow-origin ORIGIN,...]\n"
+               "      [--max-connections N] [--max-body BYTES] [--max-header-bytes N]\n"
+               "      [--max-header-fields N] [--header-timeout-ms MS] [--body-timeout-ms MS]\n"
+               "      [--idle-timeout-ms MS] [--write-timeout-ms MS] [--long-polls-per-token N]\n"
+               "      [--long-polls-per-client N] [--max-long-polls N]\n"
                "  outpost-server token --secret S --sub U --role R [--tenant T] [--ttl SECONDS] "
                "[--claims JSON]\n"
                "  outpost-server describe --database URL [--rules FILE] [--pg-schema NAME] "

@@ -87,11 +87,14 @@ void ChangeHub::Start() {
 }
 
 void ChangeHub::Stop() {
+  std::vector<WakeFn> wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    TakeWaitersLocked("*", &wake);
   }
   cv_.notify_all();
+  for (auto& fn : wake) fn();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -113,6 +116,55 @@ bool ChangeHub::Wait(const std::string& tenant, uint64_t seen,
   }) && !stopping_;
 }
 
+uint64_t ChangeHub::WaitAsync(const std::string& tenant, uint64_t seen, WakeFn wake) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const uint64_t id = next_waiter_++;
+  if (stopping_ || GenerationLocked(tenant) != seen) {
+    lock.unlock();
+    wake();
+    return id;
+  }
+  waiters_[tenant].emplace(id, std::move(wake));
+  waiter_tenant_.emplace(id, tenant);
+  return id;
+}
+
+bool ChangeHub::CancelWait(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = waiter_tenant_.find(id);
+  if (it == waiter_tenant_.end()) return false;
+  auto per = waiters_.find(it->second);
+  if (per != waiters_.end()) {
+    per->second.erase(id);
+    if (per->second.empty()) waiters_.erase(per);
+  }
+  waiter_tenant_.erase(it);
+  return true;
+}
+
+size_t ChangeHub::waiting() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waiter_tenant_.size();
+}
+
+void ChangeHub::TakeWaitersLocked(const std::string& tenant, std::vector<WakeFn>* out) {
+  auto take = [&](std::unordered_map<uint64_t, WakeFn>& per) {
+    for (auto& [id, fn] : per) {
+      waiter_tenant_.erase(id);
+      out->push_back(std::move(fn));
+    }
+  };
+  if (tenant == "*") {
+    for (auto& [t, per] : waiters_) take(per);
+    waiters_.clear();
+    return;
+  }
+  auto it = waiters_.find(tenant);
+  if (it == waiters_.end()) return;
+  take(it->second);
+  waiters_.erase(it);
+}
+
 void ChangeHub::Run() {
   bool warned = false;
   while (true) {
@@ -123,12 +175,15 @@ void ChangeHub::Run() {
     auto conn = PgConnection::Connect(url_);
     if (conn.ok() && (*conn)->Exec("LISTEN outpost_changes").ok()) {
       warned = false;
+      std::vector<WakeFn> wake;
       {
         // Notifications may have been missed while disconnected: wake every waiter.
         std::lock_guard<std::mutex> lock(mu_);
         ++global_;
+        TakeWaitersLocked("*", &wake);
       }
       cv_.notify_all();
+      for (auto& fn : wake) fn();
       PGconn* c = (*conn)->raw();
       while (true) {
         {
@@ -140,6 +195,7 @@ void ChangeHub::Run() {
         if (n < 0 && errno != EINTR) break;
         if (n > 0 && !PQconsumeInput(c)) break;
         bool any = false;
+        std::vector<WakeFn> wake;
         {
           std::lock_guard<std::mutex> lock(mu_);
           while (PGnotify* note = PQnotifies(c)) {
@@ -150,10 +206,12 @@ void ChangeHub::Run() {
             } else {
               ++generations_[tenant];
             }
+            TakeWaitersLocked(tenant, &wake);
             any = true;
           }
         }
         if (any) cv_.notify_all();
+        for (auto& fn : wake) fn();
         if (PQstatus(c) != CONNECTION_OK) break;
       }
     } else if (!warned) {

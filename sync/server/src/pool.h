@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -81,14 +82,31 @@ class ChangeHub {
   bool Wait(const std::string& tenant, uint64_t seen,
             std::chrono::steady_clock::time_point deadline);
 
+  // Calls `wake` once, when Generation(tenant) moves away from `seen` or the hub stops: at once
+  // on the calling thread when it already has, otherwise on the hub's thread. `wake` must be
+  // quick (post work elsewhere) and must not call into the hub. Returns an id for CancelWait.
+  using WakeFn = std::function<void()>;
+  uint64_t WaitAsync(const std::string& tenant, uint64_t seen, WakeFn wake);
+  // Forgets waiter `id`. False when it has already been woken (or is being woken right now:
+  // its `wake` may still run after this returns).
+  bool CancelWait(uint64_t id);
+  // Waiters registered and not yet woken or cancelled.
+  size_t waiting() const;
+
  private:
   void Run();
   uint64_t GenerationLocked(const std::string& tenant) const;
+  // Takes the waiters to wake after `tenant`'s generation moved ("*": all of them).
+  void TakeWaitersLocked(const std::string& tenant, std::vector<WakeFn>* out);
 
   const std::string url_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::unordered_map<std::string, uint64_t> generations_;
+  // Asynchronous waiters by tenant, then id; `waiter_tenant_` finds an id's tenant.
+  std::unordered_map<std::string, std::unordered_map<uint64_t, WakeFn>> waiters_;
+  std::unordered_map<uint64_t, std::string> waiter_tenant_;
+  uint64_t next_waiter_ = 1;
   uint64_t global_ = 0;
   bool stopping_ = false;
   std::thread thread_;

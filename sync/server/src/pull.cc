@@ -499,22 +499,35 @@ class IncrementalStream : public PullStream {
 
 }  // namespace
 
-Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
-                                              const ServerModel& model, const Principal& who,
-                                              const protocol::PullQuery& request,
-                                              const std::atomic<bool>& stopping) {
+Result<std::unique_ptr<PullStart>> PullStart::Begin(const ServerModel& model, const Principal& who,
+                                                    const protocol::PullQuery& request,
+                                                    Clock::time_point now) {
   if (request.schema != model.version()) {
     return Status(Code::kSchemaMismatch, "schema " + request.schema.substr(0, 80) +
                                              " is not the server's " + model.version() +
                                              ": fetch /v1/schema");
   }
-  const size_t limit = request.limit.value_or(protocol::kDefaultPullLimit);
   // Surface a missing claim of a row filter before anything is sent.
   for (const auto& t : model.tables()) {
     PgParams ignored;
     OUTPOST_RETURN_IF_ERROR(model.ScopePredicate(t, "t", who, &ignored).status());
   }
-  if (!request.cursor) {
+  std::unique_ptr<PullStart> start(new PullStart(model, who));
+  start->limit_ = request.limit.value_or(protocol::kDefaultPullLimit);
+  start->deadline_ = now + std::chrono::seconds(request.wait_seconds);
+  if (request.cursor) {
+    OUTPOST_ASSIGN_OR_RETURN(start->cursor_, DecodeCursor(*request.cursor, model));
+  }
+  return start;
+}
+
+bool PullStart::long_poll() const {
+  return cursor_ && cursor_->kind == Cursor::Kind::kIncremental;
+}
+
+Result<std::unique_ptr<PullStream>> PullStart::Attempt(PgPool& pool, ChangeHub& hub, bool stopping,
+                                                       Wait* wait) {
+  if (!cursor_) {
     OUTPOST_ASSIGN_OR_RETURN(PgPool::Lease lease, pool.Acquire());
     OUTPOST_ASSIGN_OR_RETURN(Snapshot s, ReadSnapshot(*lease));
     Cursor at;
@@ -522,89 +535,82 @@ Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
     at.w = s.xmin;
     at.key = nullptr;
     return std::unique_ptr<PullStream>(
-        new BootstrapStream(std::move(lease), model, who, limit, at, true));
+        new BootstrapStream(std::move(lease), model_, who_, limit_, at, true));
   }
-  OUTPOST_ASSIGN_OR_RETURN(Cursor cursor, DecodeCursor(*request.cursor, model));
+  const Cursor& cursor = *cursor_;
   if (cursor.kind == Cursor::Kind::kBootstrap) {
     OUTPOST_ASSIGN_OR_RETURN(PgPool::Lease lease, pool.Acquire());
     OUTPOST_ASSIGN_OR_RETURN(Snapshot s, ReadSnapshot(*lease));
     OUTPOST_RETURN_IF_ERROR(CheckCursorAge(cursor, s));
     // A keyset position must be values of the table's key types: checked here, before the
     // answer's status line, so that a forged key is a clean 400 and not a broken stream.
-    if (cursor.key.is_array() && cursor.table < model.tables().size()) {
-      const SyncedTable& t = model.tables()[cursor.table];
+    if (cursor.key.is_array() && cursor.table < model_.tables().size()) {
+      const SyncedTable& t = model_.tables()[cursor.table];
       std::string sql = "SELECT ";
       PgParams params;
       for (size_t i = 0; i < t.view->primary_key.size() && i < cursor.key.size(); ++i) {
         sql += (i ? ", " : "") + AddParam(&params, cursor.key[i].get<std::string>()) +
-               "::" + model.PgType(t, t.view->primary_key[i]);
+               "::" + model_.PgType(t, t.view->primary_key[i]);
       }
       if (!params.empty() && !lease->Exec(sql, params).ok()) {
         return Status(Code::kInvalidCursor, "invalid cursor: key does not fit the table");
       }
     }
     return std::unique_ptr<PullStream>(
-        new BootstrapStream(std::move(lease), model, who, limit, cursor, false));
+        new BootstrapStream(std::move(lease), model_, who_, limit_, cursor, false));
   }
-  auto deadline = Clock::now() + std::chrono::seconds(request.wait_seconds);
-  const std::string tenant = who.tenant;
+  const std::string& tenant = who_.tenant;
+  const uint64_t generation = hub.Generation(tenant);
+  OUTPOST_ASSIGN_OR_RETURN(PgPool::Lease lease, pool.Acquire());
+  OUTPOST_RETURN_IF_ERROR(lease->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").status());
+  OUTPOST_ASSIGN_OR_RETURN(Snapshot s, ReadSnapshot(*lease));
+  OUTPOST_RETURN_IF_ERROR(CheckCursorAge(cursor, s));
+  Cursor at = cursor;
+  at.end = std::max(s.xmin, at.w);
+  at.last_xid = at.w;
+  at.last_id = 0;
+  const auto now = Clock::now();
+  bool waiting = now < deadline_ && !stopping;
+  bool blocked = false;  // committed changes wait for the watermark to pass them
+  if (waiting) {
+    OUTPOST_ASSIGN_OR_RETURN(
+        PgResult any,
+        lease->ExecCached("SELECT EXISTS (SELECT 1 FROM _outpost.changes WHERE tenant IN ($1, "
+                          "'*') AND xid >= $2::xid8 AND xid < $3::xid8), EXISTS (SELECT 1 FROM "
+                          "_outpost.changes WHERE tenant IN ($1, '*') AND xid >= $3::xid8)",
+                          {tenant.empty() ? std::nullopt : std::optional<std::string>(tenant),
+                           std::to_string(at.w), std::to_string(at.end)}));
+    waiting = any.get(0, 0) != "t";
+    blocked = any.get(0, 1) == "t";
+  }
+  if (!waiting) {
+    // A synced table truncated inside the window (install.cc: one marker, no keys): the
+    // client's rows of it cannot be told apart, so it bootstraps again.
+    OUTPOST_ASSIGN_OR_RETURN(
+        PgResult truncated,
+        lease->ExecCached("SELECT tbl FROM _outpost.changes WHERE tenant = '*' AND xid >= "
+                          "$1::xid8 AND xid < $2::xid8 AND pk = 'null'::jsonb",
+                          {std::to_string(at.w), std::to_string(at.end)}));
+    for (int i = 0; i < truncated.rows(); ++i) {
+      if (!model_.Find(truncated.get(i, 0))) continue;  // no longer synced
+      OUTPOST_RETURN_IF_ERROR(lease->Exec("ROLLBACK").status());
+      return Status(Code::kCursorExpired, "table \"" + std::string(truncated.get(i, 0)) +
+                                              "\" was truncated: pull without a cursor");
+    }
+    auto stream = std::make_unique<IncrementalStream>(std::move(lease), model_, who_, limit_, at);
+    stream->Init(model_.tables().size());
+    return std::unique_ptr<PullStream>(std::move(stream));
+  }
+  OUTPOST_RETURN_IF_ERROR(lease->Exec("ROLLBACK").status());
   // While committed changes sit above the watermark (an older transaction is still open), no
   // NOTIFY will announce the moment the watermark passes them: re-check on a backoff instead.
-  std::chrono::milliseconds blocked_poll{2};
-  while (true) {
-    uint64_t generation = hub.Generation(tenant);
-    OUTPOST_ASSIGN_OR_RETURN(PgPool::Lease lease, pool.Acquire());
-    OUTPOST_RETURN_IF_ERROR(
-        lease->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").status());
-    OUTPOST_ASSIGN_OR_RETURN(Snapshot s, ReadSnapshot(*lease));
-    OUTPOST_RETURN_IF_ERROR(CheckCursorAge(cursor, s));
-    Cursor at = cursor;
-    if (at.kind == Cursor::Kind::kIncremental) {
-      at.end = std::max(s.xmin, at.w);
-      at.last_xid = at.w;
-      at.last_id = 0;
-    }
-    bool waiting =
-        at.kind == Cursor::Kind::kIncremental && Clock::now() < deadline && !stopping.load();
-    bool blocked = false;  // committed changes wait for the watermark to pass them
-    if (waiting) {
-      OUTPOST_ASSIGN_OR_RETURN(
-          PgResult any,
-          lease->ExecCached("SELECT EXISTS (SELECT 1 FROM _outpost.changes WHERE tenant IN ($1, "
-                            "'*') AND xid >= $2::xid8 AND xid < $3::xid8), EXISTS (SELECT 1 FROM "
-                            "_outpost.changes WHERE tenant IN ($1, '*') AND xid >= $3::xid8)",
-                            {tenant.empty() ? std::nullopt : std::optional<std::string>(tenant),
-                             std::to_string(at.w), std::to_string(at.end)}));
-      waiting = any.get(0, 0) != "t";
-      blocked = any.get(0, 1) == "t";
-    }
-    if (!waiting && at.kind == Cursor::Kind::kIncremental) {
-      // A synced table truncated inside the window (install.cc: one marker, no keys): the
-      // client's rows of it cannot be told apart, so it bootstraps again.
-      OUTPOST_ASSIGN_OR_RETURN(
-          PgResult truncated,
-          lease->ExecCached("SELECT tbl FROM _outpost.changes WHERE tenant = '*' AND xid >= "
-                            "$1::xid8 AND xid < $2::xid8 AND pk = 'null'::jsonb",
-                            {std::to_string(at.w), std::to_string(at.end)}));
-      for (int i = 0; i < truncated.rows(); ++i) {
-        if (!model.Find(truncated.get(i, 0))) continue;  // no longer synced
-        OUTPOST_RETURN_IF_ERROR(lease->Exec("ROLLBACK").status());
-        return Status(Code::kCursorExpired, "table \"" + std::string(truncated.get(i, 0)) +
-                                                "\" was truncated: pull without a cursor");
-      }
-    }
-    if (!waiting) {
-      auto stream = std::make_unique<IncrementalStream>(std::move(lease), model, who, limit, at);
-      stream->Init(model.tables().size());
-      return std::unique_ptr<PullStream>(std::move(stream));
-    }
-    OUTPOST_RETURN_IF_ERROR(lease->Exec("ROLLBACK").status());
-    lease.Release();  // no connection is held while waiting
-    hub.Wait(tenant, generation,
-             blocked ? std::min(deadline, Clock::now() + blocked_poll) : deadline);
-    if (blocked) blocked_poll = std::min(blocked_poll * 2, std::chrono::milliseconds(500));
-    if (stopping.load()) deadline = Clock::now();
+  wait->generation = generation;
+  wait->until = deadline_;
+  if (blocked) {
+    wait->until = std::min(deadline_, now + blocked_poll_);
+    blocked_poll_ = std::min(blocked_poll_ * 2, std::chrono::milliseconds(500));
   }
+  return std::unique_ptr<PullStream>();
 }
 
 }  // namespace outpost::server

@@ -1,6 +1,6 @@
 // GET /v1/pull (docs/protocol.md, "GET /v1/pull"; docs/server.md, "Pull").
 //
-// A pull is started with StartPull, which does everything that can fail with an HTTP error
+// A pull is started with PullStart, which does everything that can fail with an HTTP error
 // (cursor, horizon, scope, long-poll wait) before a byte is sent, then streamed with
 // PullStream::Next, one page per call, in bounded memory.
 //
@@ -8,7 +8,8 @@
 // its start to its destruction (never while long-polling).
 #pragma once
 
-#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,13 +41,45 @@ class PullStream {
   FlushFn flush_;
 };
 
-// Starts a pull for `who` with the query the client sent (protocol::DecodePullQuery). Errors
-// before streaming: kSchemaMismatch, kInvalidCursor,
-// kCursorExpired, kPermissionDenied (a claim a row filter needs is missing), kUnavailable
-// (database down, or `stopping` became true while long-polling), kPostgres.
-Result<std::unique_ptr<PullStream>> StartPull(PgPool& pool, ChangeHub& hub,
-                                              const ServerModel& model, const Principal& who,
-                                              const protocol::PullQuery& query,
-                                              const std::atomic<bool>& stopping);
+// A pull being started (docs/server.md, "Long-poll"): Begin checks what needs no database, then
+// Attempt runs until there is something to send. An incremental pull with nothing new and a
+// `wait` in its query does not hold a thread or a connection while it waits: Attempt answers
+// "wait" with the change hub generation to wait on, and the caller retries once the hub moves
+// (ChangeHub::WaitAsync) or the wait's time passes.
+//
+// Threading: one thread at a time; Attempt blocks on PostgreSQL (run it on a worker).
+class PullStart {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // Errors: kSchemaMismatch, kInvalidCursor, kPermissionDenied (a claim a row filter needs is
+  // missing). `model` and `who` must outlive the PullStart.
+  static Result<std::unique_ptr<PullStart>> Begin(const ServerModel& model, const Principal& who,
+                                                  const protocol::PullQuery& query,
+                                                  Clock::time_point now);
+
+  struct Wait {
+    uint64_t generation = 0;  // ChangeHub::Generation(who.tenant) the attempt looked at
+    Clock::time_point until;  // when to attempt again anyway
+  };
+  // One attempt: a stream to send (it holds a pooled connection until destroyed), or a null
+  // stream with `*wait` set when a long-poll has nothing to send yet. With `stopping`, a
+  // long-poll answers at once (an empty page). Errors before streaming: kInvalidCursor,
+  // kCursorExpired, kUnavailable (database down), kPostgres.
+  Result<std::unique_ptr<PullStream>> Attempt(PgPool& pool, ChangeHub& hub, bool stopping,
+                                              Wait* wait);
+
+  // An incremental pull (the kind that may long-poll).
+  bool long_poll() const;
+
+ private:
+  PullStart(const ServerModel& model, const Principal& who) : model_(model), who_(who) {}
+
+  const ServerModel& model_;
+  const Principal& who_;
+  size_t limit_ = 0;
+  std::optional<Cursor> cursor_;  // none: a bootstrap from the start
+  Clock::time_point deadline_;
+  std::chrono::milliseconds blocked_poll_{2};
+};
 
 }  // namespace outpost::server

@@ -1,11 +1,16 @@
-// The HTTP server of `outpost-server serve`: start-up, routes, history pruning and shutdown.
+// The HTTP server of `outpost-server serve`: start-up, routes, long-polls, history pruning and
+// shutdown. The sockets are http_server.h's; this file decides what each request does and where
+// its PostgreSQL work runs (the worker queue), and parks long-polls without a thread.
 #include "server.h"
 
-#include <httplib.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <condition_variable>
 #include <cstdlib>
 #include <iostream>
@@ -22,57 +27,39 @@
 #include "pull.h"
 #include "push.h"
 #include "rules.h"
+#include "static_files.h"
+#include "work_queue.h"
 
 namespace outpost::server {
 
 namespace {
 
-using nlohmann::json;
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
 
-Result<long long> ParseNumber(const std::string& key, const std::string& value, long long min) {
-  size_t used = 0;
-  long long v = 0;
-  bool ok = !value.empty();
-  if (ok) {
-    try {
-      v = std::stoll(value, &used);
-    } catch (const std::exception&) {
-      ok = false;
-    }
-  }
-  if (!ok || used != value.size() || v < min) {
-    return Status(Code::kInvalidArgument,
-                  "--" + key + " must be an integer >= " + std::to_string(min));
-  }
-  return v;
-}
+// Counters for GET /metrics (Prometheus text format).
+struct Counters {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> errors{0};  // answers with a status >= 400
+  std::atomic<uint64_t> pushes{0};
+  std::atomic<uint64_t> pulls{0};
+  std::atomic<uint64_t> long_poll_wakeups{0};
+  std::atomic<uint64_t> overloaded{0};  // 429 and 503 for being over a limit
+};
 
-// The non-empty items of a comma-separated list.
-std::vector<std::string> SplitList(const std::string& value) {
-  std::vector<std::string> items;
-  size_t start = 0;
-  while (start <= value.size()) {
-    size_t comma = value.find(',', start);
-    if (comma == std::string::npos) comma = value.size();
-    if (comma > start) items.push_back(value.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return items;
-}
-
-// An error answer: the protocol's status and JSON body for `s`.
-void SendStatus(httplib::Response& res, const Status& s) {
-  res.status = protocol::HttpStatusOf(s.code());
-  res.set_content(protocol::EncodeErrorBody(s), "application/json");
-}
-
-// What the routes share. Built by StartServices, immutable afterwards but for `stopping`.
+// What the routes share. Built by StartServices; immutable afterwards but for the counters and
+// `stopping`.
 struct App {
-  explicit App(const ServerConfig& c) : config(c) {}
+  explicit App(const ServerConfig& c) : config(c), long_polls(c.long_polls) {}
   const ServerConfig& config;
   std::unique_ptr<ServerModel> model;
   std::unique_ptr<PgPool> pool;
   std::unique_ptr<ChangeHub> hub;
+  std::unique_ptr<WorkQueue> work;
+  std::unique_ptr<HttpServer> http;
+  StaticFiles static_files;
+  LongPolls long_polls;
+  Counters metrics;
   std::atomic<bool> stopping{false};
 #ifdef OUTPOST_TEST_FAULTS
   // Test builds only (outpost-server-faults): OUTPOST_FAULT=crash_after_push_commit exits the
@@ -80,89 +67,312 @@ struct App {
   bool crash_after_push_commit = false;
 #endif
 
-  Result<Principal> Auth(const httplib::Request& req) const {
-    std::string h = req.get_header_value("Authorization");
-    const std::string prefix = "Bearer ";
-    if (h.size() <= prefix.size() || h.compare(0, prefix.size(), prefix) != 0) {
-      return Status(Code::kUnauthorized, "missing Authorization: Bearer token");
-    }
-    return Authenticate(std::string_view(h).substr(prefix.size()), *config.key, *model, UnixNow());
-  }
+  void Handle(const std::shared_ptr<HttpExchange>& ex);
 
-  void Healthz(httplib::Response& res) {
+ private:
+  // Sends `r` with the CORS headers the request's origin is allowed.
+  void Answer(const std::shared_ptr<HttpExchange>& ex, HttpResponse r);
+  void Fail(const std::shared_ptr<HttpExchange>& ex, const Status& s, int http_status = 0) {
+    Answer(ex, HttpResponse::Error(s, http_status));
+  }
+  // Runs `job` on a worker; answers 503 when the queue is full.
+  void OnWorker(const std::shared_ptr<HttpExchange>& ex, std::function<void()> job);
+  // The allowed origin to echo for this request, or "".
+  std::string AllowedOrigin(const HttpRequest& req) const;
+  Result<Principal> Auth(const HttpRequest& req) const;
+
+  void Preflight(const std::shared_ptr<HttpExchange>& ex);
+  void Healthz(const std::shared_ptr<HttpExchange>& ex);
+  void ServeMetrics(const std::shared_ptr<HttpExchange>& ex);
+  void Schema(const std::shared_ptr<HttpExchange>& ex);
+  void Push(const std::shared_ptr<HttpExchange>& ex);
+  void Pull(const std::shared_ptr<HttpExchange>& ex);
+  void Static(const std::shared_ptr<HttpExchange>& ex);
+
+  struct PullJob;
+  void Attempt(const std::shared_ptr<PullJob>& job);
+  void Park(const std::shared_ptr<PullJob>& job, const PullStart::Wait& wait);
+  void Wake(const std::shared_ptr<PullJob>& job, uint64_t park);
+  void Stream(const std::shared_ptr<PullJob>& job, std::unique_ptr<PullStream> stream);
+};
+
+// A pull in progress. Parked (waiting for a change, its deadline or being cut short), it holds
+// no thread and no database connection: only this object, its timer and the connection.
+struct App::PullJob {
+  PullJob(std::shared_ptr<HttpExchange> e, Principal p, net::io_context& io)
+      : ex(std::move(e)), who(std::move(p)), strand(net::make_strand(io)), timer(strand) {}
+  std::shared_ptr<HttpExchange> ex;
+  Principal who;  // PullStart refers to it
+  std::unique_ptr<PullStart> start;
+  std::unique_ptr<LongPolls::Ticket> ticket;  // while admitted as a long-poll
+  // The parked wait's end. Timer and wake-ups run on the job's strand (I/O threads).
+  net::strand<net::io_context::executor_type> strand;
+  net::steady_timer timer;
+  std::mutex mu;
+  uint64_t park = 0;       // the current parked wait (0: not parked)
+  uint64_t waiter = 0;     // its ChangeHub::WaitAsync id
+  bool cut_short = false;  // a newer long-poll of the same client took its place
+};
+
+void App::Answer(const std::shared_ptr<HttpExchange>& ex, HttpResponse r) {
+  std::string origin = AllowedOrigin(ex->request());
+  if (!origin.empty()) {
+    r.headers.emplace_back("Access-Control-Allow-Origin", origin);
+    r.headers.emplace_back("Vary", "Origin");
+  }
+  if (r.status >= 400) ++metrics.errors;
+  if (r.status == 429 || r.status == 503) ++metrics.overloaded;
+  ex->Respond(std::move(r));
+}
+
+void App::OnWorker(const std::shared_ptr<HttpExchange>& ex, std::function<void()> job) {
+  if (!work->Post(std::move(job))) {
+    Fail(ex, Status(Code::kUnavailable, "the server is busy: retry"), 503);
+  }
+}
+
+std::string App::AllowedOrigin(const HttpRequest& req) const {
+  if (config.allowed_origins.empty()) return {};
+  std::string origin = req.Header("Origin");
+  if (origin.empty()) return {};
+  for (const auto& o : config.allowed_origins) {
+    if (o == "*") return "*";
+    if (o == origin) return origin;
+  }
+  return {};
+}
+
+Result<Principal> App::Auth(const HttpRequest& req) const {
+  std::string h = req.Header("Authorization");
+  const std::string prefix = "Bearer ";
+  if (h.size() <= prefix.size() || h.compare(0, prefix.size(), prefix) != 0) {
+    return Status(Code::kUnauthorized, "missing Authorization: Bearer token");
+  }
+  return Authenticate(std::string_view(h).substr(prefix.size()), *config.key, *model, UnixNow());
+}
+
+void App::Handle(const std::shared_ptr<HttpExchange>& ex) {
+  ++metrics.requests;
+  const HttpRequest& req = ex->request();
+  const bool get = req.method == "GET";
+  if (req.method == "OPTIONS") return Preflight(ex);
+  if (get && req.path == protocol::kHealthPath) return Healthz(ex);
+  if (get && req.path == protocol::kSchemaPath) return Schema(ex);
+  if (get && req.path == protocol::kPullPath) return Pull(ex);
+  if (req.method == "POST" && req.path == protocol::kPushPath) return Push(ex);
+  if (get && req.path == "/metrics") return ServeMetrics(ex);
+  if (get && !static_files.empty()) return Static(ex);
+  Fail(ex, Status(Code::kNotFound, "no such endpoint"));
+}
+
+// Cross-origin calls (CORS) from the configured origins: the preflight of a request with an
+// Authorization header. Bearer tokens are not cookies: no credentials mode is needed.
+void App::Preflight(const std::shared_ptr<HttpExchange>& ex) {
+  std::string origin = AllowedOrigin(ex->request());
+  if (origin.empty()) return Fail(ex, Status(Code::kPermissionDenied, "origin not allowed"));
+  HttpResponse r;
+  r.status = 204;
+  r.headers = {{"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+               {"Access-Control-Allow-Headers", "Authorization, Content-Type"},
+               {"Access-Control-Max-Age", "600"}};
+  Answer(ex, std::move(r));
+}
+
+void App::Healthz(const std::shared_ptr<HttpExchange>& ex) {
+  OnWorker(ex, [this, ex] {
     auto lease = pool->Acquire(std::chrono::seconds(5));
     if (lease.ok() && (*lease)->Exec("SELECT 1").ok()) {
-      res.set_content("{\"status\":\"ok\"}", "application/json");
-      return;
+      HttpResponse r;
+      r.content_type = "application/json";
+      r.body = "{\"status\":\"ok\"}";
+      return Answer(ex, std::move(r));
     }
-    SendStatus(res, Status(Code::kUnavailable,
-                           lease.ok() ? "database does not answer" : lease.status().message()));
-  }
+    Fail(ex, Status(Code::kUnavailable,
+                    lease.ok() ? "database does not answer" : lease.status().message()));
+  });
+}
 
-  void Schema(const httplib::Request& req, httplib::Response& res) {
-    auto who = Auth(req);
-    if (!who.ok()) return SendStatus(res, who.status());
-    res.set_content(model->view_json(), "application/json");
-  }
+void App::ServeMetrics(const std::shared_ptr<HttpExchange>& ex) {
+  std::string out;
+  auto line = [&out](const char* name, const char* type, uint64_t v) {
+    out +=
+        std::string("# TYPE ") + name + " " + type + "\n" + name + " " + std::to_string(v) + "\n";
+  };
+  line("outpost_http_requests_total", "counter", metrics.requests);
+  line("outpost_http_errors_total", "counter", metrics.errors);
+  line("outpost_http_overloaded_total", "counter", metrics.overloaded);
+  line("outpost_push_requests_total", "counter", metrics.pushes);
+  line("outpost_pull_requests_total", "counter", metrics.pulls);
+  line("outpost_long_poll_wakeups_total", "counter", metrics.long_poll_wakeups);
+  line("outpost_http_connections", "gauge", http->open_connections());
+  line("outpost_long_polls_waiting", "gauge", long_polls.waiting());
+  line("outpost_worker_queue", "gauge", work->queued());
+  line("outpost_workers_busy", "gauge", work->busy());
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = std::move(out);
+  Answer(ex, std::move(r));
+}
 
-  void Pull(const httplib::Request& req, httplib::Response& res) {
-    auto who = Auth(req);
-    if (!who.ok()) return SendStatus(res, who.status());
-    auto query = protocol::DecodePullQuery([&](std::string_view name) {
-      std::string key(name);
-      return req.has_param(key) ? std::optional<std::string>(req.get_param_value(key))
-                                : std::nullopt;
-    });
-    if (!query.ok()) return SendStatus(res, query.status());
-    auto stream = StartPull(*pool, *hub, *model, *who, *query, stopping);
-    if (!stream.ok()) return SendStatus(res, stream.status());
-    std::shared_ptr<PullStream> s(std::move(stream).value());
-    auto buffer = std::make_shared<std::string>();
-    res.set_chunked_content_provider("application/x-ndjson", [s, buffer](size_t,
-                                                                         httplib::DataSink& sink) {
-      // Sends in slices so that httplib's per-chunk copies stay small.
-      auto send = [&sink](std::string* out) -> Status {
-        for (size_t at = 0; at < out->size(); at += kFlushBytes) {
-          size_t n = std::min(kFlushBytes, out->size() - at);
-          if (!sink.write(out->data() + at, n)) {
-            return Status(Code::kIoError, "client went away");
-          }
-        }
-        out->clear();
-        return Status::Ok();
-      };
-      s->set_flush(send);
-      buffer->clear();
-      auto more = s->Next(buffer.get());
-      Status sent = more.ok() ? send(buffer.get()) : more.status();
-      if (!sent.ok()) {
-        // Cut the answer off without its cursor line: the client retries from its cursor.
-        if (sent.code() != Code::kIoError) {
-          std::cerr << "outpost-server: pull failed mid-stream: " << sent.ToString() << std::endl;
-        }
-        return false;
-      }
-      if (!*more) sink.done();
-      return true;
-    });
-  }
+void App::Schema(const std::shared_ptr<HttpExchange>& ex) {
+  auto who = Auth(ex->request());
+  if (!who.ok()) return Fail(ex, who.status());
+  HttpResponse r;
+  r.content_type = "application/json";
+  r.body = model->view_json();
+  Answer(ex, std::move(r));
+}
 
-  void Push(const httplib::Request& req, httplib::Response& res) {
-    auto who = Auth(req);
-    if (!who.ok()) return SendStatus(res, who.status());
+void App::Push(const std::shared_ptr<HttpExchange>& ex) {
+  auto who = Auth(ex->request());
+  if (!who.ok()) return Fail(ex, who.status());
+  ++metrics.pushes;
+  OnWorker(ex, [this, ex, who = std::move(who).value()] {
     auto lease = pool->Acquire();
-    if (!lease.ok()) return SendStatus(res, lease.status());
-    auto results = HandlePush(**lease, *model, *who, req.body);
-    if (!results.ok()) return SendStatus(res, results.status());
+    if (!lease.ok()) return Fail(ex, lease.status());
+    auto results = HandlePush(**lease, *model, who, ex->request().body);
+    if (!results.ok()) return Fail(ex, results.status());
 #ifdef OUTPOST_TEST_FAULTS
     if (crash_after_push_commit) {
       std::cerr << "outpost-server: OUTPOST_FAULT=crash_after_push_commit" << std::endl;
       std::_Exit(70);
     }
 #endif
-    res.set_content(protocol::EncodePushAnswer(*results), "application/json");
+    HttpResponse r;
+    r.content_type = "application/json";
+    r.body = protocol::EncodePushAnswer(*results);
+    Answer(ex, std::move(r));
+  });
+}
+
+void App::Pull(const std::shared_ptr<HttpExchange>& ex) {
+  const HttpRequest& req = ex->request();
+  auto who = Auth(req);
+  if (!who.ok()) return Fail(ex, who.status());
+  ++metrics.pulls;
+  auto query = protocol::DecodePullQuery([&](std::string_view name) { return req.Param(name); });
+  if (!query.ok()) return Fail(ex, query.status());
+  auto job = std::make_shared<PullJob>(ex, std::move(who).value(), http->io());
+  auto start = PullStart::Begin(*model, job->who, *query, Clock::now());
+  if (!start.ok()) return Fail(ex, start.status());
+  job->start = std::move(start).value();
+  if (job->start->long_poll() && query->wait_seconds > 0) {
+    int http_status = 0;
+    std::weak_ptr<PullJob> weak = job;
+    auto ticket = long_polls.Admit(
+        req.Header("Authorization"), query->client_id.value_or(""),
+        [this, weak] {
+          auto j = weak.lock();
+          if (!j) return;
+          uint64_t park = 0;
+          {
+            std::lock_guard<std::mutex> lock(j->mu);
+            j->cut_short = true;
+            park = j->park;
+          }
+          if (park) net::post(j->strand, [this, j, park] { Wake(j, park); });
+        },
+        &http_status);
+    if (!ticket.ok()) return Fail(ex, ticket.status(), http_status);
+    job->ticket = std::move(ticket).value();
   }
-};
+  Attempt(job);
+}
+
+void App::Attempt(const std::shared_ptr<PullJob>& job) {
+  OnWorker(job->ex, [this, job] {
+    PullStart::Wait wait;
+    bool cut_short = false;
+    {
+      std::lock_guard<std::mutex> lock(job->mu);
+      cut_short = job->cut_short;
+    }
+    auto stream = job->start->Attempt(*pool, *hub, stopping.load() || cut_short, &wait);
+    if (!stream.ok()) return Fail(job->ex, stream.status());
+    if (*stream) return Stream(job, std::move(stream).value());
+    Park(job, wait);
+  });
+}
+
+// Waits, without a thread, for the tenant's change generation to move, the wait's time, or being
+// cut short; whichever comes first wakes the job (once) for another attempt.
+void App::Park(const std::shared_ptr<PullJob>& job, const PullStart::Wait& wait) {
+  uint64_t park = 0;
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    static std::atomic<uint64_t> next_park{1};
+    park = job->park = next_park++;
+    if (job->cut_short) {
+      net::post(job->strand, [this, job, park] { Wake(job, park); });
+      return;
+    }
+  }
+  net::post(job->strand, [this, job, park, until = wait.until] {
+    job->timer.expires_at(until);
+    job->timer.async_wait([this, job, park](const boost::system::error_code& ec) {
+      if (!ec) Wake(job, park);
+    });
+  });
+  uint64_t waiter = hub->WaitAsync(job->who.tenant, wait.generation, [this, job, park] {
+    ++metrics.long_poll_wakeups;
+    net::post(job->strand, [this, job, park] { Wake(job, park); });
+  });
+  std::lock_guard<std::mutex> lock(job->mu);
+  if (job->park == park) job->waiter = waiter;
+}
+
+void App::Wake(const std::shared_ptr<PullJob>& job, uint64_t park) {
+  uint64_t waiter = 0;
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    if (job->park != park) return;  // already woken
+    job->park = 0;
+    waiter = job->waiter;
+    job->waiter = 0;
+  }
+  if (waiter) hub->CancelWait(waiter);
+  job->timer.cancel();
+  Attempt(job);
+}
+
+// Streams the answer page by page on this worker; the stream holds its pooled connection (one
+// snapshot for the whole answer) until it is done.
+void App::Stream(const std::shared_ptr<PullJob>& job, std::unique_ptr<PullStream> stream) {
+  job->ticket.reset();  // no longer waiting
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string origin = AllowedOrigin(job->ex->request());
+  if (!origin.empty()) headers = {{"Access-Control-Allow-Origin", origin}, {"Vary", "Origin"}};
+  if (!job->ex->StartStream(200, "application/x-ndjson", std::move(headers)).ok()) return;
+  HttpExchange& ex = *job->ex;
+  auto send = [&ex](std::string* out) -> Status {
+    Status s = ex.WriteChunk(*out);
+    out->clear();
+    return s;
+  };
+  stream->set_flush(send);
+  std::string buffer;
+  while (true) {
+    buffer.clear();
+    auto more = stream->Next(&buffer);
+    Status sent = more.ok() ? send(&buffer) : more.status();
+    if (!sent.ok()) {
+      // Cut the answer off without its cursor line: the client retries from its cursor.
+      if (sent.code() != Code::kIoError) {
+        std::cerr << "outpost-server: pull failed mid-stream: " << sent.ToString() << std::endl;
+      }
+      return ex.FinishStream(false);
+    }
+    if (!*more) return ex.FinishStream(true);
+  }
+}
+
+void App::Static(const std::shared_ptr<HttpExchange>& ex) {
+  OnWorker(ex, [this, ex] {
+    auto file = static_files.Serve(ex->request().path);
+    if (!file) return Fail(ex, Status(Code::kNotFound, "no such endpoint or file"));
+    Answer(ex, std::move(*file));
+  });
+}
 
 Status CheckConfig(const ServerConfig& config) {
   if (config.database.empty()) return Status(Code::kInvalidArgument, "--database is required");
@@ -195,10 +405,29 @@ void TuneAllocator() {
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
+// Each connection is a file descriptor: raise the soft limit to the hard one, and warn when even
+// that is below what --max-connections asks for.
+void RaiseFileLimit(const ServerConfig& config) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  const rlim_t need = config.http.max_connections + config.pool + 64;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < need) {
+    std::cerr << "outpost-server: the open-file limit (" << lim.rlim_cur
+              << ") is below --max-connections plus the pool; connections over it will wait "
+                 "in the listen queue (raise ulimit -n)"
+              << std::endl;
+  }
+}
+
 // Describes the database, applies the rules, builds the model and installs change capture; then
-// opens the connection pool and the LISTEN hub.
+// opens the connection pool, the LISTEN hub and the worker threads.
 Status StartServices(App* app) {
   const ServerConfig& config = app->config;
+  OUTPOST_ASSIGN_OR_RETURN(app->static_files, StaticFiles::Open(config.static_mounts));
   {
     OUTPOST_ASSIGN_OR_RETURN(auto conn, PgConnection::Connect(config.database));
     std::vector<std::string> notes;
@@ -215,139 +444,12 @@ Status StartServices(App* app) {
   app->pool = std::make_unique<PgPool>(config.database, config.pool);
   app->hub = std::make_unique<ChangeHub>(config.database);
   app->hub->Start();
+  app->work = std::make_unique<WorkQueue>(config.pool, config.max_queued);
 #ifdef OUTPOST_TEST_FAULTS
   const char* fault = std::getenv("OUTPOST_FAULT");
   app->crash_after_push_commit = fault && std::string(fault) == "crash_after_push_commit";
 #endif
   return Status::Ok();
-}
-
-void ConfigureHttp(const ServerConfig& config, httplib::Server* svr) {
-  size_t threads = config.threads ? config.threads : std::max<size_t>(64, 8 * config.pool);
-  svr->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  svr->set_payload_max_length(config.max_body);
-  svr->set_keep_alive_timeout(2);
-  // A sync client sends many small requests on one connection (push, then pull); closing it every
-  // few requests (httplib's default is 5) costs a TCP handshake each time.
-  svr->set_keep_alive_max_count(100000);
-  // Responses are small and latency-bound (a long-poll answer): Nagle plus the peer's delayed ACK
-  // would hold the last segment for ~40 ms.
-  svr->set_tcp_nodelay(true);
-  svr->set_read_timeout(30);
-  svr->set_write_timeout(120);
-  svr->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    if (res.status == 404) {
-      SendStatus(res, Status(Code::kNotFound, "no such endpoint"));
-    } else if (res.status == 413) {
-      SendStatus(res, Status(Code::kPayloadTooLarge, "request body over the limit"));
-    } else if (res.status == 400) {
-      SendStatus(res, Status(Code::kMalformedRequest, "bad HTTP request"));
-    } else if (res.status >= 500) {
-      const int http = res.status;
-      SendStatus(res, Status(Code::kInternal, "HTTP error " + std::to_string(http)));
-      res.status = http;
-    }
-  });
-  svr->set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unknown exception";
-        try {
-          std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        }
-        SendStatus(res, Status(Code::kInternal, what));
-      });
-}
-
-// Static files: the mounts, their content types (a module worker and WebAssembly need the right
-// ones) and no caching (a new build is picked up at the next load).
-Status MountStatic(const ServerConfig& config, httplib::Server* svr) {
-  for (const auto& [ext, type] :
-       std::vector<std::pair<const char*, const char*>>{{"html", "text/html; charset=utf-8"},
-                                                        {"js", "text/javascript; charset=utf-8"},
-                                                        {"mjs", "text/javascript; charset=utf-8"},
-                                                        {"css", "text/css; charset=utf-8"},
-                                                        {"json", "application/json"},
-                                                        {"wasm", "application/wasm"},
-                                                        {"svg", "image/svg+xml"},
-                                                        {"png", "image/png"},
-                                                        {"ico", "image/x-icon"},
-                                                        {"txt", "text/plain; charset=utf-8"},
-                                                        {"ts", "text/plain; charset=utf-8"},
-                                                        {"md", "text/plain; charset=utf-8"}}) {
-    svr->set_file_extension_and_mimetype_mapping(ext, type);
-  }
-  for (const auto& mount : config.static_mounts) {
-    if (!svr->set_mount_point(mount.prefix, mount.directory)) {
-      return Status(Code::kInvalidArgument,
-                    "--static: " + mount.directory + " is not a readable directory");
-    }
-  }
-  svr->set_file_request_handler([](const httplib::Request&, httplib::Response& res) {
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("X-Content-Type-Options", "nosniff");
-  });
-  return Status::Ok();
-}
-
-// Cross-origin calls (CORS) from the configured origins: the preflight of a request with an
-// Authorization header, and the header that lets the page read the answer. Bearer tokens are not
-// cookies: no credentials mode is needed.
-void AllowOrigins(const ServerConfig& config, httplib::Server* svr) {
-  if (config.allowed_origins.empty()) return;
-  auto allowed = [origins = config.allowed_origins](const std::string& origin) -> std::string {
-    for (const auto& o : origins) {
-      if (o == "*") return "*";
-      if (o == origin) return origin;
-    }
-    return {};
-  };
-  svr->Options("/.*", [allowed](const httplib::Request& req, httplib::Response& res) {
-    std::string origin = allowed(req.get_header_value("Origin"));
-    if (origin.empty()) {
-      return SendStatus(res, Status(Code::kPermissionDenied, "origin not allowed"));
-    }
-    res.status = 204;
-    res.set_header("Access-Control-Allow-Origin", origin);
-    res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
-    res.set_header("Access-Control-Max-Age", "600");
-    res.set_header("Vary", "Origin");
-  });
-  svr->set_post_routing_handler([allowed](const httplib::Request& req, httplib::Response& res) {
-    if (!req.has_header("Origin")) return;
-    std::string origin = allowed(req.get_header_value("Origin"));
-    if (origin.empty()) return;
-    res.set_header("Access-Control-Allow-Origin", origin);
-    res.set_header("Vary", "Origin");
-  });
-}
-
-void Route(App& app, httplib::Server* svr) {
-  svr->Get(std::string(protocol::kHealthPath),
-           [&](const httplib::Request&, httplib::Response& res) { app.Healthz(res); });
-  svr->Get(std::string(protocol::kSchemaPath),
-           [&](const httplib::Request& req, httplib::Response& res) { app.Schema(req, res); });
-  svr->Get(std::string(protocol::kPullPath),
-           [&](const httplib::Request& req, httplib::Response& res) { app.Pull(req, res); });
-  svr->Post(std::string(protocol::kPushPath),
-            [&](const httplib::Request& req, httplib::Response& res) { app.Push(req, res); });
-}
-
-// Binds the listening socket; returns the port (chosen by the system for port 0).
-Result<int> Bind(const ServerConfig& config, httplib::Server* svr) {
-  if (config.port == 0) {
-    int port = svr->bind_to_any_port(config.host);
-    if (port < 0) return Status(Code::kIoError, "cannot listen on " + config.host);
-    return port;
-  }
-  if (!svr->bind_to_port(config.host, config.port)) {
-    return Status(Code::kIoError,
-                  "cannot listen on " + config.host + ":" + std::to_string(config.port));
-  }
-  return config.port;
 }
 
 // Prunes the change history every prune_interval_seconds on a thread of its own, from
@@ -396,106 +498,30 @@ class HistoryPruner {
 
 }  // namespace
 
-Status ApplyConfigOption(const std::string& key, const std::string& value, ServerConfig* c) {
-  if (key == "database") {
-    c->database = value;
-  } else if (key == "rules") {
-    c->rules_path = value;
-  } else if (key == "pg-schema") {
-    c->pg_schema = value;
-  } else if (key == "listen") {
-    size_t colon = value.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
-      return Status(Code::kInvalidArgument, "--listen must be HOST:PORT");
-    }
-    c->host = value.substr(0, colon);
-    OUTPOST_ASSIGN_OR_RETURN(long long port, ParseNumber(key, value.substr(colon + 1), 0));
-    if (port > 65535) return Status(Code::kInvalidArgument, "--listen port out of range");
-    c->port = static_cast<int>(port);
-  } else if (key == "hs256-secret") {
-    if (value.size() < 16) {
-      return Status(Code::kInvalidArgument, "--hs256-secret must be at least 16 bytes");
-    }
-    c->key = JwtKey::Hs256(value);
-  } else if (key == "hs256-secret-file") {
-    OUTPOST_ASSIGN_OR_RETURN(std::string secret, ReadFileToString(value));
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-    return ApplyConfigOption("hs256-secret", secret, c);
-  } else if (key == "ed25519-public-key") {
-    OUTPOST_ASSIGN_OR_RETURN(JwtKey k, JwtKey::Ed25519PublicKey(value));
-    c->key = std::move(k);
-  } else if (key == "pool") {
-    OUTPOST_ASSIGN_OR_RETURN(long long n, ParseNumber(key, value, 1));
-    c->pool = static_cast<size_t>(n);
-  } else if (key == "threads") {
-    OUTPOST_ASSIGN_OR_RETURN(long long n, ParseNumber(key, value, 1));
-    c->threads = static_cast<size_t>(n);
-  } else if (key == "max-body") {
-    OUTPOST_ASSIGN_OR_RETURN(long long n, ParseNumber(key, value, 1024));
-    c->max_body = static_cast<size_t>(n);
-  } else if (key == "retention-seconds") {
-    OUTPOST_ASSIGN_OR_RETURN(long long n, ParseNumber(key, value, 1));
-    c->retention_seconds = n;
-  } else if (key == "prune-interval-seconds") {
-    OUTPOST_ASSIGN_OR_RETURN(long long n, ParseNumber(key, value, 1));
-    c->prune_interval_seconds = n;
-  } else if (key == "static") {
-    for (const std::string& item : SplitList(value)) {
-      size_t eq = item.find('=');
-      ServerConfig::StaticMount mount{"/", item};
-      if (eq != std::string::npos) mount = {item.substr(0, eq), item.substr(eq + 1)};
-      if (mount.prefix.empty() || mount.prefix[0] != '/' || mount.directory.empty()) {
-        return Status(Code::kInvalidArgument, "--static takes [/PREFIX=]DIR, separated by commas");
-      }
-      c->static_mounts.push_back(std::move(mount));
-    }
-  } else if (key == "allow-origin") {
-    for (const std::string& origin : SplitList(value)) {
-      const bool web = origin.rfind("http://", 0) == 0 || origin.rfind("https://", 0) == 0;
-      if (origin != "*" && (!web || origin.back() == '/')) {
-        return Status(Code::kInvalidArgument,
-                      "--allow-origin takes origins like https://app.example.com (no path), or *");
-      }
-      c->allowed_origins.push_back(origin);
-    }
-  } else {
-    return Status(Code::kInvalidArgument, "unknown option --" + key);
-  }
-  return Status::Ok();
-}
-
 Status RunServer(const ServerConfig& config) {
   OUTPOST_RETURN_IF_ERROR(CheckConfig(config));
   sigset_t signals = BlockTerminationSignals();
   TuneAllocator();
+  RaiseFileLimit(config);
 
   App app(config);
   OUTPOST_RETURN_IF_ERROR(StartServices(&app));
-  httplib::Server svr;
-  ConfigureHttp(config, &svr);
-  Route(app, &svr);
-  OUTPOST_RETURN_IF_ERROR(MountStatic(config, &svr));
-  AllowOrigins(config, &svr);
-  OUTPOST_ASSIGN_OR_RETURN(int port, Bind(config, &svr));
+  app.http = std::make_unique<HttpServer>(
+      config.http, [&app](std::shared_ptr<HttpExchange> ex) { app.Handle(ex); });
+  OUTPOST_ASSIGN_OR_RETURN(int port, app.http->Bind(config.host, config.port));
   HistoryPruner pruner(app);
-
-  // On SIGTERM/SIGINT: stop accepting, and wake long-polls, which then answer at once.
-  std::thread signal_thread([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    app.stopping = true;
-    svr.stop();
-    app.hub->Stop();
-  });
+  app.http->Start(config.io_threads);
 
   std::cout << "listening on http://" << config.host << ":" << port << std::endl;
-  svr.listen_after_bind();  // returns once stopped; in-flight requests have finished
-  bool by_signal = app.stopping.exchange(true);
-  if (!by_signal) kill(getpid(), SIGTERM);  // listening ended on its own: release signal_thread
-  signal_thread.join();
-  pruner.Stop();
+  int sig = 0;
+  sigwait(&signals, &sig);
+  // Stop accepting; long-polls wake and answer at once (an empty page); answers in progress
+  // finish; then the workers drain.
+  app.stopping = true;
   app.hub->Stop();
-  if (!by_signal) return Status(Code::kIoError, "the HTTP server stopped unexpectedly");
+  app.http->Stop();
+  app.work->Stop();
+  pruner.Stop();
   return Status::Ok();
 }
 

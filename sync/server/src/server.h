@@ -1,9 +1,10 @@
 // The HTTP server of `outpost-server serve` (docs/protocol.md; docs/server.md).
 //
-// Threading: RunServer blocks the calling thread until the process gets SIGTERM or SIGINT; it
-// serves requests on a pool of worker threads (httplib), holds one LISTEN connection on its own
-// thread, prunes history on another and waits for the signals on a third. SIGTERM/SIGINT must
-// not be handled elsewhere in the process.
+// Threading: RunServer blocks the calling thread until the process gets SIGTERM or SIGINT. Sockets
+// are served by a few I/O threads (http_server.h); PostgreSQL work runs on `pool` worker threads
+// (one per pooled connection) fed by a bounded queue; one thread holds the LISTEN connection,
+// one prunes history and one waits for the signals. SIGTERM/SIGINT must not be handled elsewhere
+// in the process.
 #pragma once
 
 #include <cstdint>
@@ -11,9 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "http_server.h"
 #include "jwt.h"
+#include "long_polls.h"
 #include "outpost/protocol.h"
 #include "outpost/status.h"
+#include "static_files.h"
 
 namespace outpost::server {
 
@@ -24,17 +28,16 @@ struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port
   std::optional<JwtKey> key;
-  size_t pool = 8;                                   // PostgreSQL connections for requests
-  size_t threads = 0;                                // HTTP workers; 0: max(64, 8 * pool)
-  size_t max_body = protocol::kDefaultMaxBodyBytes;  // bytes
-  int64_t retention_seconds = 7 * 24 * 3600;         // change history kept
+  size_t pool = 8;           // PostgreSQL connections for requests, and as many worker threads
+  size_t io_threads = 2;     // threads serving the sockets
+  size_t max_queued = 1024;  // requests waiting for a worker; more are answered 503
+  HttpLimits http;           // connections, header and body limits, timeouts
+  LongPolls::Limits long_polls;
+  int64_t retention_seconds = 7 * 24 * 3600;  // change history kept
   int64_t prune_interval_seconds = 60;
   // Static files served by GET under a URL prefix (a web app next to its sync endpoint, on the
   // same origin): {prefix, directory}.
-  struct StaticMount {
-    std::string prefix;
-    std::string directory;
-  };
+  using StaticMount = StaticFiles::Mount;
   std::vector<StaticMount> static_mounts;
   // Web origins ("https://app.example.com", or "*") whose pages may call the sync endpoints from
   // another origin (CORS). Empty: none.
@@ -42,10 +45,13 @@ struct ServerConfig {
 };
 
 // Sets one option of `config` by its command-line name ("database", "rules", "listen",
-// "hs256-secret", "hs256-secret-file", "ed25519-public-key", "pool", "threads", "max-body",
-// "retention-seconds", "prune-interval-seconds", "pg-schema", "static" ([PREFIX=]DIR, several
-// separated by commas), "allow-origin" (origins separated by commas)); a --config file's keys are
-// the same names. Errors: kInvalidArgument.
+// "hs256-secret", "hs256-secret-file", "ed25519-public-key", "pool", "io-threads", "max-queued",
+// "max-connections", "max-body", "max-header-bytes", "max-header-fields",
+// "header-timeout-ms", "body-timeout-ms", "idle-timeout-ms", "write-timeout-ms",
+// "long-polls-per-token", "long-polls-per-client", "max-long-polls", "retention-seconds",
+// "prune-interval-seconds", "pg-schema", "static" ([PREFIX=]DIR, several separated by commas),
+// "allow-origin" (origins separated by commas)); a --config file's keys are the same names.
+// Errors: kInvalidArgument.
 Status ApplyConfigOption(const std::string& key, const std::string& value, ServerConfig* config);
 
 // Starts up (connect, describe, rules, model, install capture), listens, prints

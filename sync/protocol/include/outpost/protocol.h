@@ -58,6 +58,8 @@ inline constexpr size_t kDefaultPullLimit = 5000;
 inline constexpr size_t kMaxPullLimit = 50000;
 inline constexpr int kMaxPagesPerAnswer = 50;
 inline constexpr int kMaxPullWaitSeconds = 60;
+// A client id a long-poll names (clients send their UUID).
+inline constexpr size_t kMaxClientIdBytes = 64;
 // A cursor the server issues is far shorter; anything longer is not one of its cursors.
 inline constexpr size_t kMaxCursorBytes = size_t{8} * 1024;
 // The longest line of a pull answer a client accepts (the server's are one page at most).

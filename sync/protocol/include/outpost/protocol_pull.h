@@ -38,14 +38,18 @@ struct PullQuery {
   // Rows (bootstrap) or changes (incremental) per page; none: the server's kDefaultPullLimit.
   std::optional<size_t> limit;
   int wait_seconds = 0;  // long-poll when an incremental pull has nothing
+  // The client's id (its outbox's client_id), sent with long-polls: the server keeps at most a
+  // few long-polls per client waiting and answers an older one when a newer one arrives.
+  std::optional<std::string> client_id;
 };
 
-// "/v1/pull?schema=...[&cursor=...][&limit=N][&wait=S]", values percent-encoded; wait is left
-// out when 0.
+// "/v1/pull?schema=...[&cursor=...][&limit=N][&wait=S][&client=ID]", values percent-encoded;
+// wait is left out when 0.
 std::string EncodePullTarget(const PullQuery& query);
 // Reads the query from its parameters: `param(name)` returns a parameter's decoded value, or
 // nullopt when the request does not have it. Errors: kMalformedRequest (schema missing or empty,
-// limit not an integer in 1..kMaxPullLimit, wait not an integer in 0..kMaxPullWaitSeconds).
+// limit not an integer in 1..kMaxPullLimit, wait not an integer in 0..kMaxPullWaitSeconds,
+// client empty or over kMaxClientIdBytes).
 Result<PullQuery> DecodePullQuery(
     const std::function<std::optional<std::string>(std::string_view name)>& param);
 
