@@ -117,17 +117,20 @@ struct Gogotime {
     return json{{"id", id},        {"userId", admin},   {"actionCodeId", code},
                 {"country", "FR"}, {"durationMin", 30}, {"day", "2024-05-02"}};
   }
+  int weeks = 0;  // each new timesheet has a period of its own
   // A timesheet of `user` in company A, created here, with `approvals` approval rows.
   std::string Timesheet(const std::string& id, const std::string& user, int approvals) {
     app.Exec(
         "INSERT INTO timesheets (id, \"companyId\", \"userId\", \"periodStart\", "
         "\"periodEnd\") VALUES ('" +
-        id + "', '" + a + "', '" + user + "', '2030-01-01', '2030-01-07')");
+        id + "', '" + a + "', '" + user + "', DATE '2030-01-01' + " + std::to_string(7 * weeks) +
+        ", DATE '2030-01-07' + " + std::to_string(7 * weeks) + ")");
+    ++weeks;
     for (int i = 0; i < approvals; ++i) {
       app.Exec(
           "INSERT INTO timesheet_approvals (\"companyId\", \"timesheetId\", \"approverId\") "
           "VALUES ('" +
-          a + "', '" + id + "', '" + admin + "')");
+          a + "', '" + id + "', md5('gogotime:user:1:" + std::to_string(i + 1) + "')::uuid)");
     }
     return id;
   }
@@ -255,7 +258,7 @@ TEST_CASE("push security: an insert with another tenant's key says nothing of th
 
   SECTION("a key of another tenant's row, references all visible: nothing of that row") {
     const std::string b_entry_id = app.Q(
-        "SELECT id FROM \"Task\" t JOIN \"Project\" p ON "
+        "SELECT t.id FROM \"Task\" t JOIN \"Project\" p ON "
         "p.id = t.project_id WHERE p.organization_id = '" +
         b + "' ORDER BY t.id LIMIT 1");
     REQUIRE(b_entry_id != "<none>");

@@ -505,7 +505,9 @@ TEST_CASE("push: inserts of existing keys, merge and reject policies", "[push][c
     REQUIRE(r[0]["error"]["rows"].size() == 1);
     CHECK(r[0]["error"]["rows"][0]["row"]["id"] == task);
     CHECK(r[0]["error"]["rows"][0]["row"]["title"] != "dup");
-    CHECK(r[1]["error"]["code"] == "row_exists");
+    // Another tenant's key: answered as a row outside the scope, never as row_exists.
+    CHECK(r[1]["error"]["code"] == "permission_denied");
+    CHECK(r[1]["error"]["rule"] == "scope");
     CHECK(r[1]["error"]["rows"][0]["row"].is_null());
     CHECK(app.Q("SELECT title FROM \"Task\" WHERE id = '" + task2 + "'") != "dup");
   }
@@ -642,9 +644,10 @@ TEST_CASE("push: tenant safety", "[push][security]") {
                                         json{{"userId", b_user}}, json{{"userId", g.admin}})})),
                  Tx(4,
                     json::array({Ins("timesheet_entries", json::array({fine["id"]}), fine)}))})));
-    CHECK(f[0]["error"]["code"] == "permission_denied");
+    // Answered as a reference to no row would be (no existence oracle).
+    CHECK(f[0]["error"]["code"] == "constraint_violation");
     CHECK(f[0]["error"]["rule"] == "FK_timesheet_entries_actionCodeId");
-    CHECK(f[1]["error"]["code"] == "permission_denied");
+    CHECK(f[1]["error"]["code"] == "constraint_violation");
     CHECK(f[1]["error"]["rule"] == "FK_timesheet_entries_userId");
     CHECK(f[2]["error"]["rule"] == "FK_timesheet_entries_userId");
     CHECK(f[3]["status"] == "applied");
