@@ -540,10 +540,11 @@ TEST_CASE("push: inserts of existing keys, merge and reject policies", "[push][c
                                         json{{"team_id", team2}, {"user_id", owner}})})),
                  Tx(3, json::array({Ins("Task", json::array({id}),
                                         json{{"project_id", project1}, {"title", "fine"}})}))})));
+    // As a parent that does not exist would be (no existence oracle).
     CHECK(r[0]["status"] == "rejected");
-    CHECK(r[0]["error"]["code"] == "permission_denied");
-    CHECK(r[0]["error"]["rule"] == "scope");
-    CHECK(r[1]["error"]["code"] == "permission_denied");
+    CHECK(r[0]["error"]["code"] == "constraint_violation");
+    CHECK(r[0]["error"]["rule"] == "Task_project_id_fkey");
+    CHECK(r[1]["error"]["code"] == "constraint_violation");
     CHECK(r[2]["status"] == "applied");
     // Moving the task to another tenant's project is refused too.
     auto m = app.PushOk(
@@ -551,7 +552,7 @@ TEST_CASE("push: inserts of existing keys, merge and reject policies", "[push][c
                       json::array({Tx(4, json::array({Upd("Task", json::array({id}),
                                                           json{{"project_id", project2}},
                                                           json{{"project_id", project1}})}))})));
-    CHECK(m[0]["error"]["code"] == "permission_denied");
+    CHECK(m[0]["error"]["code"] == "constraint_violation");
     CHECK(m[0]["error"]["rows"][0]["row"]["project_id"] == project1);
     CHECK(app.Q("SELECT project_id FROM \"Task\" WHERE id = '" + id + "'") == project1);
     CHECK(app.Q("SELECT count(*) FROM \"Task\" WHERE title = 'sneaky'") == "0");
