@@ -313,6 +313,35 @@ TEST_CASE("push security: text holding U+0000 is refused, naming the column",
         note);
   CHECK(app.Q("SELECT count(*) FROM action_codes WHERE id = "
               "'0193a0c0-0000-7000-8000-0000000013d2'") == "0");
+
+  // In a jsonb value, inline or as JSON text (ncy8's Task.metadata).
+  App ncy8("push_sec_nul_json", "ncy8", 30);
+  const std::string org = ncy8.Q("SELECT id FROM \"Organization\" ORDER BY id LIMIT 1");
+  const std::string member = ncy8.Q(
+      "SELECT user_id FROM \"OrganizationMember\" WHERE "
+      "organization_id = '" +
+      org + "' ORDER BY user_id LIMIT 1");
+  const std::string project = ncy8.Q("SELECT id FROM \"Project\" WHERE organization_id = '" + org +
+                                     "' ORDER BY id LIMIT 1");
+  Principal owner{org, member, "OWNER", json{{"tenant", org}, {"sub", member}, {"role", "OWNER"}}};
+  const std::string t1 = "0193a0c0-0000-7000-8000-0000000013d3";
+  const std::string t2 = "0193a0c0-0000-7000-8000-0000000013d4";
+  json j = ncy8.Push(
+      owner, json::array({Tx(1, Ins("Task", json::array({t1}),
+                                    json{{"project_id", project},
+                                         {"title", "t"},
+                                         {"metadata", json{{"a", std::string("x\0y", 3)}}}})),
+                          Tx(2, Ins("Task", json::array({t2}),
+                                    json{{"project_id", project},
+                                         {"title", "t"},
+                                         {"metadata", R"({"a":"x\u0000y"})"}}))}));
+  for (int i = 0; i < 2; ++i) {
+    INFO(i);
+    CHECK(j[i]["status"] == "rejected");
+    CHECK(j[i]["error"]["code"] == "invalid_value");
+    CHECK(j[i]["error"]["rule"] == "metadata");
+  }
+  CHECK(ncy8.Q("SELECT count(*) FROM \"Task\" WHERE id IN ('" + t1 + "', '" + t2 + "')") == "0");
 }
 
 }  // namespace outpost::testing
