@@ -2,9 +2,14 @@
 // secret columns, forged cursors and parameters, malformed and oversized requests, bad tokens.
 // Every case checks the stable error code AND that nothing changed in PostgreSQL.
 #include <catch2/catch.hpp>
+#include <cctype>
+#include <chrono>
+#include <thread>
+#include <tuple>
 
-#include "pg_cluster.h"
 #include "e2e_harness.h"
+#include "outpost/encoding.h"
+#include "pg_cluster.h"
 
 namespace outpost::testing {
 namespace {
@@ -363,6 +368,220 @@ TEST_CASE("bad requests and bad tokens get stable errors and apply nothing", "[s
   CHECK(nf.status == 404);
   CHECK(nf.json()["error"]["code"] == "not_found");
   CHECK(count() == before);
+}
+
+// Issue 13, class 1: JSON nested ~100k levels deep anywhere a client's JSON is parsed.
+std::string Deep(size_t levels, const std::string& inner = "1") {
+  return std::string(levels, '[') + inner + std::string(levels, ']');
+}
+
+// Every line of a pull answer that is a cursor line: the last cursor, and the whole body.
+std::string LastCursor(const std::string& body) {
+  std::string cursor;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t nl = body.find('\n', pos);
+    if (nl == std::string::npos) nl = body.size();
+    json line = json::parse(body.substr(pos, nl - pos), nullptr, false);
+    if (line.is_object() && line.value("type", "") == "cursor") cursor = line["cursor"];
+    pos = nl + 1;
+  }
+  return cursor;
+}
+
+// A whole bootstrap (every page), then the answers' text and the final cursor.
+std::pair<std::string, std::string> Bootstrap(const std::string& url, const std::string& version,
+                                              const std::string& token) {
+  std::string all, cursor;
+  for (int i = 0; i < 1000; ++i) {
+    RawResponse page = RawGet(
+        url, "/v1/pull?schema=" + version + (cursor.empty() ? "" : "&cursor=" + cursor), token);
+    REQUIRE(page.status == 200);
+    all += page.body;
+    std::string next = LastCursor(page.body);
+    REQUIRE(!next.empty());
+    cursor = next;
+    if (page.body.find("\"bootstrap\":true") == std::string::npos &&
+        page.body.find("\"more\":true") == std::string::npos) {
+      break;
+    }
+  }
+  return {all, cursor};
+}
+
+TEST_CASE("deeply nested JSON is refused with 400 and the server survives", "[sync][security]") {
+  TwoTenants t;
+  auto count = [&] { return PgScalar(t.db, "SELECT count(*) FROM timesheet_entries"); };
+  const std::string before = count();
+  const size_t kLevels = 100000;
+  const std::string head = "{\"schema\":\"" + t.version + "\",";
+  const std::string id = "\"0193a0c0-0000-7000-8000-0000000013e1\"";
+  auto tx = [&](const std::string& pk, const std::string& values) {
+    return "\"client_id\":\"0193a0c0-0000-7000-8000-0000000000aa\",\"transactions\":[{\"tx_id\":1,"
+           "\"mutations\":[{\"op\":\"insert\",\"table\":\"timesheet_entries\",\"pk\":" +
+           pk + ",\"hlc\":\"1\",\"new\":" + values + "}]}]}";
+  };
+  std::vector<std::pair<std::string, std::string>> bodies = {
+      {"client_id", head + "\"client_id\":" + Deep(kLevels) + ",\"transactions\":[]}"},
+      {"key", head + tx("[" + Deep(kLevels) + "]", "{\"id\":" + id + "}")},
+      {"value", head + tx("[" + id + "]", "{\"id\":" + id + ",\"note\":" + Deep(kLevels) + "}")},
+      {"json column", head + tx("[" + id + "]", "{\"id\":" + id + ",\"workWeek\":" +
+                                                    Deep(kLevels, "{\"a\":1}") + "}")},
+      {"object keys", head + tx(
+                                 "[" + id + "]", "{\"id\":" + id + ",\"note\":" +
+                                                     [] {
+                                                       std::string s;
+                                                       for (int i = 0; i < 100000; ++i)
+                                                         s += "{\"k\":";
+                                                       return s + "1" + std::string(100000, '}');
+                                                     }() +
+                                                     "}")},
+  };
+  for (const auto& [name, body] : bodies) {
+    INFO(name);
+    RawResponse r = RawPost(t.server->url(), "/v1/push", t.token, body);
+    CHECK(r.status == 400);
+    CHECK(r.json()["error"]["code"] == "malformed_request");
+    CHECK(r.body.size() < 2000);  // no echo of the client's text
+    RawResponse health = RawGet(t.server->url(), "/healthz", "");
+    REQUIRE(health.status == 200);
+  }
+  // A cursor and a token header nested deep (within their size limits).
+  RawResponse c = RawGet(t.server->url(),
+                         "/v1/pull?schema=" + t.version +
+                             "&cursor=" + Base64Url(R"({"v":1,"w":"1","x":)" + Deep(2500) + "}"),
+                         t.token);
+  CHECK(c.status == 400);
+  CHECK(c.json()["error"]["code"] == "invalid_cursor");
+  // (Within the HTTP layer's 8 KiB header line; jwt_test covers deeper claims.)
+  std::string deep_header = Base64Url("{\"alg\":\"HS256\",\"x\":" + Deep(2500) + "}");
+  std::string token = deep_header + "." + Base64Url("{}") + ".AAAA";
+  RawResponse a = RawGet(t.server->url(), "/v1/pull?schema=" + t.version, token);
+  CHECK(a.status == 401);
+  CHECK(RawGet(t.server->url(), "/healthz", "").status == 200);
+  CHECK(count() == before);
+}
+
+// Issue 13, class 2: a reference may only point at a row the token could see before the write.
+TEST_CASE("a reference cannot make another tenant's referenced_by row visible",
+          "[sync][security]") {
+  std::string db = PgCluster::Shared().LoadApp("security_refby", "ncy8", 60);
+  ServerProcess server(db, "ncy8");
+  std::string a = PgScalar(db, "SELECT id FROM \"Organization\" ORDER BY id LIMIT 1");
+  std::string me =
+      PgScalar(db, "SELECT user_id FROM \"OrganizationMember\" WHERE organization_id = '" + a +
+                       "' ORDER BY user_id LIMIT 1");
+  // A user of another organization only.
+  std::string victim = PgScalar(
+      db,
+      "SELECT u.id FROM \"User\" u WHERE EXISTS (SELECT 1 FROM \"OrganizationMember\" m WHERE "
+      "m.user_id = u.id) AND NOT EXISTS (SELECT 1 FROM \"OrganizationMember\" m WHERE m.user_id = "
+      "u.id AND m.organization_id = '" +
+          a + "') ORDER BY u.id LIMIT 1");
+  REQUIRE(!victim.empty());
+  std::string email = PgScalar(db, "SELECT email FROM \"User\" WHERE id = '" + victim + "'");
+  std::string token = MintToken(a, me, "OWNER");
+  std::string version = SchemaVersionOf(server.url(), token);
+  CHECK(Bootstrap(server.url(), version, token).first.find(email) == std::string::npos);
+  const std::string member = "0193a0c0-0000-7000-8000-0000000013f1";
+  json body = {{"schema", version},
+               {"client_id", "0193a0c0-0000-7000-8000-0000000013f0"},
+               {"transactions",
+                {{{"tx_id", 1},
+                  {"mutations",
+                   {{{"op", "insert"},
+                     {"table", "OrganizationMember"},
+                     {"pk", {member}},
+                     {"hlc", "1"},
+                     {"new", {{"id", member}, {"organization_id", a}, {"user_id", victim}}}}}}}}}};
+  RawResponse r = RawPost(server.url(), "/v1/push", token, body.dump());
+  REQUIRE(r.status == 200);
+  json result = r.json()["results"][0];
+  CHECK(result["status"] == "rejected");
+  CHECK(result.dump().find(email) == std::string::npos);
+  CHECK(PgScalar(db, "SELECT count(*) FROM \"OrganizationMember\" WHERE id = '" + member + "'") ==
+        "0");
+  CHECK(Bootstrap(server.url(), version, token).first.find(email) == std::string::npos);
+}
+
+// Issue 13, class 5: claims are canonicalised by the tenant column's type.
+TEST_CASE("an upper-case UUID tenant claim syncs; a non-UUID one is refused", "[sync][security]") {
+  TwoTenants t;
+  std::string upper = t.a;
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  REQUIRE(upper != t.a);
+  std::string token = MintToken(upper, t.a_user, "admin");
+  auto [boot, cursor] = Bootstrap(t.server->url(), t.version, token);
+  CHECK(boot.find("\"type\":\"rows\"") != std::string::npos);
+  // A change committed after the bootstrap reaches the incremental pull (and a long-poll).
+  std::string own = PgScalar(t.db, "SELECT id FROM timesheet_entries WHERE \"companyId\" = '" +
+                                       t.a + "' ORDER BY id LIMIT 1");
+  PgScalar(t.db, "UPDATE timesheet_entries SET note = 'issue13-later' WHERE id = '" + own +
+                     "' RETURNING 1");
+  RawResponse inc = RawGet(t.server->url(),
+                           "/v1/pull?schema=" + t.version + "&cursor=" + cursor + "&wait=2", token);
+  REQUIRE(inc.status == 200);
+  CHECK(inc.body.find("issue13-later") != std::string::npos);
+  std::string next = LastCursor(inc.body);
+  REQUIRE(!next.empty());
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    PgScalar(t.db, "UPDATE timesheet_entries SET note = 'issue13-polled' WHERE id = '" + own +
+                       "' RETURNING 1");
+  });
+  RawResponse poll = RawGet(t.server->url(),
+                            "/v1/pull?schema=" + t.version + "&cursor=" + next + "&wait=10", token);
+  writer.join();
+  REQUIRE(poll.status == 200);
+  CHECK(poll.body.find("issue13-polled") != std::string::npos);
+
+  for (const auto& [tenant, sub, role] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"not-a-uuid", t.a_user, "admin"}, {t.a, "not-a-uuid", "employee"}}) {
+    INFO(tenant << " " << sub << " " << role);
+    std::string bad = MintToken(tenant, sub, role);
+    RawResponse p = RawGet(t.server->url(), "/v1/pull?schema=" + t.version, bad);
+    CHECK(p.status == 401);
+    CHECK(p.json()["error"]["code"] == "unauthorized");
+    CHECK(p.body.find("\"type\"") == std::string::npos);
+    json body = {{"schema", t.version},
+                 {"client_id", "0193a0c0-0000-7000-8000-0000000000aa"},
+                 {"transactions", json::array()}};
+    RawResponse w = RawPost(t.server->url(), "/v1/push", bad, body.dump());
+    CHECK(w.status == 401);
+    CHECK(w.json()["error"]["code"] == "unauthorized");
+  }
+}
+
+// Issue 13, class 6: numbers out of their column's range in a forged cursor.
+TEST_CASE("forged cursors with out-of-range numbers are invalid_cursor before streaming",
+          "[sync][security]") {
+  TwoTenants t;
+  auto [boot, cursor] = Bootstrap(t.server->url(), t.version, t.token);
+  auto raw = Base64UrlDecode(cursor);
+  REQUIRE(raw.ok());
+  json fields = json::parse(*raw);
+  REQUIRE(fields.contains("w"));
+  uint64_t w = std::stoull(fields["w"].get<std::string>());
+  REQUIRE(w > 2);
+  const std::string lo = std::to_string(w - 1), hi = std::to_string(w);
+  for (std::string forged : {
+           R"({"v":1,"w":")" + lo + R"(","e":")" + hi + R"(","x":")" + lo +
+               R"(","i":"18446744073709551615"})",
+           R"({"v":1,"w":")" + lo + R"(","e":")" + hi + R"(","x":")" + lo +
+               R"(","i":"9223372036854775808"})",
+           R"({"v":1,"w":")" + hi + R"(","t":0,"b":"0","f":"18446744073709551615"})",
+           R"({"v":1,"w":")" + hi + R"(","t":18446744073709551615,"k":null})",
+           R"({"v":1,"w":")" + hi + R"(","t":1e30,"k":null})",
+           std::string(R"({"v":1,"w":"-1"})"),
+           std::string(R"({"v":1,"w":"18446744073709551615"})"),
+       }) {
+    INFO(forged);
+    RawResponse r = RawGet(
+        t.server->url(), "/v1/pull?schema=" + t.version + "&cursor=" + Base64Url(forged), t.token);
+    CHECK(r.status == 400);
+    CHECK(r.json()["error"]["code"] == "invalid_cursor");
+  }
 }
 
 }  // namespace

@@ -125,5 +125,30 @@ TEST_CASE("claims become a principal", "[jwt]") {
   CHECK(PrincipalFromClaims(numeric_tenant, roles, true).status().code() == Code::kUnauthorized);
 }
 
+// Issue 13: a correctly signed token whose claims nest deeply (as deep as the token size limit
+// allows) is refused.
+TEST_CASE("a token whose header or claims nest deeply is unauthorized", "[jwt][security]") {
+  JwtKey key = JwtKey::Hs256(kSecret);
+  const std::string deep = std::string(5000, '[') + std::string(5000, ']');
+  std::string header = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})");
+  std::string payload = Base64UrlEncode(R"({"exp":1900000000,"sub":"u1","x":)" + deep + "}");
+  std::string input = header + "." + payload;
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(kSecret.data()),
+                              kSecret.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(input.data()),
+                                input.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  std::string token =
+      input + "." + Base64UrlEncode(std::string(reinterpret_cast<char*>(mac), sizeof mac));
+  REQUIRE(token.size() < kMaxTokenBytes);
+  auto r = VerifyJwt(token, key, kNow);
+  CHECK(r.status().code() == Code::kUnauthorized);
+  std::string deep_header = Base64UrlEncode(R"({"alg":"HS256","x":)" + deep + "}");
+  CHECK(VerifyJwt(deep_header + "." + payload + ".AAAA", key, kNow).status().code() ==
+        Code::kUnauthorized);
+}
+
 }  // namespace
 }  // namespace outpost::server

@@ -505,7 +505,9 @@ TEST_CASE("push: inserts of existing keys, merge and reject policies", "[push][c
     REQUIRE(r[0]["error"]["rows"].size() == 1);
     CHECK(r[0]["error"]["rows"][0]["row"]["id"] == task);
     CHECK(r[0]["error"]["rows"][0]["row"]["title"] != "dup");
-    CHECK(r[1]["error"]["code"] == "row_exists");
+    // Another tenant's key: answered as a row outside the scope, never as row_exists.
+    CHECK(r[1]["error"]["code"] == "permission_denied");
+    CHECK(r[1]["error"]["rule"] == "scope");
     CHECK(r[1]["error"]["rows"][0]["row"].is_null());
     CHECK(app.Q("SELECT title FROM \"Task\" WHERE id = '" + task2 + "'") != "dup");
   }
@@ -538,10 +540,11 @@ TEST_CASE("push: inserts of existing keys, merge and reject policies", "[push][c
                                         json{{"team_id", team2}, {"user_id", owner}})})),
                  Tx(3, json::array({Ins("Task", json::array({id}),
                                         json{{"project_id", project1}, {"title", "fine"}})}))})));
+    // As a parent that does not exist would be (no existence oracle).
     CHECK(r[0]["status"] == "rejected");
-    CHECK(r[0]["error"]["code"] == "permission_denied");
-    CHECK(r[0]["error"]["rule"] == "scope");
-    CHECK(r[1]["error"]["code"] == "permission_denied");
+    CHECK(r[0]["error"]["code"] == "constraint_violation");
+    CHECK(r[0]["error"]["rule"] == "Task_project_id_fkey");
+    CHECK(r[1]["error"]["code"] == "constraint_violation");
     CHECK(r[2]["status"] == "applied");
     // Moving the task to another tenant's project is refused too.
     auto m = app.PushOk(
@@ -549,7 +552,7 @@ TEST_CASE("push: inserts of existing keys, merge and reject policies", "[push][c
                       json::array({Tx(4, json::array({Upd("Task", json::array({id}),
                                                           json{{"project_id", project2}},
                                                           json{{"project_id", project1}})}))})));
-    CHECK(m[0]["error"]["code"] == "permission_denied");
+    CHECK(m[0]["error"]["code"] == "constraint_violation");
     CHECK(m[0]["error"]["rows"][0]["row"]["project_id"] == project1);
     CHECK(app.Q("SELECT project_id FROM \"Task\" WHERE id = '" + id + "'") == project1);
     CHECK(app.Q("SELECT count(*) FROM \"Task\" WHERE title = 'sneaky'") == "0");
@@ -642,9 +645,10 @@ TEST_CASE("push: tenant safety", "[push][security]") {
                                         json{{"userId", b_user}}, json{{"userId", g.admin}})})),
                  Tx(4,
                     json::array({Ins("timesheet_entries", json::array({fine["id"]}), fine)}))})));
-    CHECK(f[0]["error"]["code"] == "permission_denied");
+    // Answered as a reference to no row would be (no existence oracle).
+    CHECK(f[0]["error"]["code"] == "constraint_violation");
     CHECK(f[0]["error"]["rule"] == "FK_timesheet_entries_actionCodeId");
-    CHECK(f[1]["error"]["code"] == "permission_denied");
+    CHECK(f[1]["error"]["code"] == "constraint_violation");
     CHECK(f[1]["error"]["rule"] == "FK_timesheet_entries_userId");
     CHECK(f[2]["error"]["rule"] == "FK_timesheet_entries_userId");
     CHECK(f[3]["status"] == "applied");

@@ -76,6 +76,38 @@ Status DecodeErrorAnswer(int http_status, std::string_view body) {
   return Status(code, "server answered " + std::to_string(http_status) + ": " + message);
 }
 
+bool JsonDepthWithin(std::string_view text, size_t max_depth) {
+  size_t depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    switch (text[i]) {
+      case '"':
+        // Skip the string: a backslash escapes the next character.
+        for (++i; i < text.size() && text[i] != '"'; ++i) {
+          if (text[i] == '\\') ++i;
+        }
+        break;
+      case '[':
+      case '{':
+        if (++depth > max_depth) return false;
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;
+        break;
+      default: break;
+    }
+  }
+  return true;
+}
+
+std::string Quoted(std::string_view text, size_t max) {
+  if (text.size() <= max) return std::string(text);
+  size_t n = max;
+  // Back up to the first byte of a UTF-8 character (continuation bytes are 10xxxxxx).
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return std::string(text.substr(0, n)) + "...";
+}
+
 std::string WrapCursor(const json& fields) {
   return Base64UrlEncode(fields.dump());
 }
@@ -87,6 +119,7 @@ Result<json> UnwrapCursor(std::string_view cursor) {
   if (cursor.empty() || cursor.size() > kMaxCursorBytes) return invalid("empty or too long");
   auto raw = Base64UrlDecode(cursor);
   if (!raw.ok()) return invalid("not base64url");
+  if (!JsonDepthWithin(*raw, kMaxSmallJsonDepth)) return invalid("nested too deep");
   json j = json::parse(*raw, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return invalid("not a JSON object");
   return j;

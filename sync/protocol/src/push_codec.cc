@@ -226,6 +226,13 @@ std::string PushBodyBuilder::Finish() {
 }
 
 Result<PushRequest> DecodePushRequest(std::string_view body) {
+  // Before parsing: nesting beyond the limit would overflow the stack of whatever recurses on
+  // the document (serializing, copying, comparing).
+  if (!JsonDepthWithin(body, kMaxPushJsonDepth)) {
+    return Malformed("", "the body nests deeper than " + std::to_string(kMaxPushJsonDepth) +
+                             " levels (json values: at most " + std::to_string(kMaxJsonValueDepth) +
+                             ")");
+  }
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
     return Malformed("", "the body is not a JSON object");

@@ -86,7 +86,9 @@ Result<Cursor> DecodeCursor(std::string_view text, const std::vector<size_t>& ke
       return Invalid("bad table");
     }
     c.table = t.get<size_t>();
-    if (!ParseU64(j["b"], &c.block) || c.block > 0xffffffffull || !ParseU64(j["f"], &c.filenode)) {
+    // A block number and a relation file node are 32-bit in PostgreSQL.
+    if (!ParseU64(j["b"], &c.block) || c.block > 0xffffffffull || !ParseU64(j["f"], &c.filenode) ||
+        c.filenode > 0xffffffffull) {
       return Invalid("bad block");
     }
     return c;
@@ -98,6 +100,8 @@ Result<Cursor> DecodeCursor(std::string_view text, const std::vector<size_t>& ke
       return Invalid("bad window");
     }
     if (c.end < c.w || c.last_xid < c.w || c.last_xid >= c.end) return Invalid("bad window");
+    // A change id is a bigint: beyond its range the query would fail after the answer began.
+    if (c.last_id > static_cast<uint64_t>(INT64_MAX)) return Invalid("bad window");
     return c;
   }
   return Invalid("unknown fields");

@@ -12,9 +12,12 @@
 //                                                            relation file f
 //   {"v":1,"w":"<xid8>","e":"<xid8>","x":"<xid8>","i":"<id>"} incremental window [w, e) in
 //                                                            progress, after change (x, i)
-// Decoding is strict: exactly these shapes, xid8 and ids as strings of at most 20 digits within
-// 64 bits, t within the model's tables, k of the table's key arity with string elements, e >= w,
-// w <= x < e. Anything else is kInvalidCursor.
+// Decoding is strict: exactly these shapes, xid8 as strings of at most 20 digits within 64 bits,
+// i within a bigint, b and f within 32 bits, t within the model's tables, k of the table's key
+// arity with string elements, e >= w, w <= x < e. Anything else is kInvalidCursor, so that every
+// number a query takes fits its PostgreSQL type and a forged cursor is refused before anything is
+// streamed (watermarks beyond the snapshot, and key values that do not fit the key's type, are
+// refused by the pull before its answer starts).
 //
 // Threading: pure functions.
 #pragma once

@@ -6,6 +6,9 @@
 #include <chrono>
 #include <cmath>
 
+#include "outpost/protocol.h"
+#include "outpost/value.h"
+
 namespace outpost::server {
 
 namespace {
@@ -88,6 +91,12 @@ Result<json> VerifyJwt(std::string_view token, const JwtKey& key, int64_t now) {
   if (!header_text.ok() || !payload_text.ok() || !sig.ok()) {
     return Unauthorized("malformed token: bad base64url");
   }
+  // Depth first: the header is read before the signature is checked, so anyone can send it.
+  if (!protocol::JsonDepthWithin(*header_text, protocol::kMaxSmallJsonDepth) ||
+      !protocol::JsonDepthWithin(*payload_text, protocol::kMaxSmallJsonDepth)) {
+    return Unauthorized("malformed token: JSON nested deeper than " +
+                        std::to_string(protocol::kMaxSmallJsonDepth) + " levels");
+  }
   json header = json::parse(*header_text, nullptr, false);
   if (header.is_discarded() || !header.is_object()) {
     return Unauthorized("malformed token: header is not a JSON object");
@@ -160,10 +169,72 @@ Result<Principal> PrincipalFromClaims(const json& claims, const std::vector<std:
   return p;
 }
 
+namespace {
+
+// The canonical PostgreSQL text of `text` as a value of `type` (lower-case UUID, decimal integer
+// without sign or leading zeros, ...), or nullopt when it is not one. U+0000 is never a value:
+// libpq would cut the parameter there.
+std::optional<std::string> CanonicalClaim(const ColumnType& type, const std::string& text) {
+  if (text.find('\0') != std::string::npos) return std::nullopt;
+  auto v = PgTextToValue(type, text);
+  if (!v.ok()) return std::nullopt;
+  auto canon = ValueToPgText(type, *v);
+  if (!canon.ok()) return std::nullopt;
+  if (type.kind == TypeKind::kInteger) {
+    // The column's own range: a claim PostgreSQL cannot cast would fail a pull mid-answer.
+    int64_t n = std::get<int64_t>(*v);
+    if ((type.pg_type == "integer" && (n < INT32_MIN || n > INT32_MAX)) ||
+        (type.pg_type == "smallint" && (n < INT16_MIN || n > INT16_MAX))) {
+      return std::nullopt;
+    }
+  }
+  return std::move(canon).value();
+}
+
+}  // namespace
+
+Status CanonicalizeClaims(const ServerModel& model, Principal* who) {
+  for (const auto& t : model.tables()) {
+    const Scope& s = t.rule().scope;
+    if ((s.kind == ScopeKind::kTenantColumn || s.kind == ScopeKind::kTenantKey) &&
+        !who->tenant.empty()) {
+      const Column* c = t.full->FindColumn(s.column);
+      if (!c) continue;
+      auto canon = CanonicalClaim(c->type, who->tenant);
+      if (!canon) {
+        return Unauthorized("token tenant claim is not a " + c->type.pg_type + " value (\"" +
+                            t.name() + "\"." + s.column + ")");
+      }
+      who->tenant = *canon;
+      if (who->claims.contains("tenant")) who->claims["tenant"] = *canon;
+    }
+    if (!model.Filtered(t, *who)) continue;
+    const RowFilter& f = *t.rule().filter;
+    auto claim = who->claims.find(f.claim);
+    // A missing claim: the filter refuses the table's rows and writes (ScopePredicate).
+    if (claim == who->claims.end() || claim->is_null() || claim->is_structured()) continue;
+    const Column* c = t.full->FindColumn(f.column);
+    if (!c) continue;
+    std::string text = claim->is_string() ? claim->get<std::string>() : claim->dump();
+    auto canon = CanonicalClaim(c->type, text);
+    if (!canon) {
+      return Unauthorized("token claim \"" + protocol::Quoted(f.claim) + "\" is not a " +
+                          c->type.pg_type + " value (row filter of \"" + t.name() + "\")");
+    }
+    *claim = *canon;
+    if (f.claim == "sub") who->user = *canon;
+    if (f.claim == "tenant") who->tenant = *canon;
+  }
+  return Status::Ok();
+}
+
 Result<Principal> Authenticate(std::string_view token, const JwtKey& key, const ServerModel& model,
                                int64_t now) {
   OUTPOST_ASSIGN_OR_RETURN(json claims, VerifyJwt(token, key, now));
-  return PrincipalFromClaims(claims, model.view().roles, model.has_tenant_scope());
+  OUTPOST_ASSIGN_OR_RETURN(
+      Principal who, PrincipalFromClaims(claims, model.view().roles, model.has_tenant_scope()));
+  OUTPOST_RETURN_IF_ERROR(CanonicalizeClaims(model, &who));
+  return who;
 }
 
 std::string MintHs256(const json& claims, std::string_view secret) {

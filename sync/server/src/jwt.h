@@ -37,8 +37,9 @@ struct JwtKey {
 };
 
 // Verifies signature, algorithm, `exp` (required) and `nbf` (if present) against `now` (seconds
-// since the epoch) with kJwtLeewaySeconds of leeway. Returns the claims object. Errors:
-// kUnauthorized, with a message saying what was wrong (never the secret).
+// since the epoch) with kJwtLeewaySeconds of leeway. Header and claims nested deeper than
+// protocol::kMaxSmallJsonDepth are refused before they are parsed. Returns the claims object.
+// Errors: kUnauthorized, with a message saying what was wrong (never the secret).
 Result<nlohmann::json> VerifyJwt(std::string_view token, const JwtKey& key, int64_t now);
 
 // Checks the claims the protocol requires and builds the Principal: `sub` (non-empty string),
@@ -48,7 +49,14 @@ Result<nlohmann::json> VerifyJwt(std::string_view token, const JwtKey& key, int6
 Result<Principal> PrincipalFromClaims(const nlohmann::json& claims,
                                       const std::vector<std::string>& roles, bool require_tenant);
 
-// VerifyJwt then PrincipalFromClaims with the model's roles and tenant requirement.
+// Rewrites the tenant claim and the claims of the row filters that apply to `who`'s role into the
+// canonical PostgreSQL text of the column they are compared with (a UUID in lower case, an
+// integer in plain decimal): rows, change history and tokens then compare as the same text.
+// Errors: kUnauthorized when a claim is not a value of its column's type (or holds U+0000).
+Status CanonicalizeClaims(const ServerModel& model, Principal* who);
+
+// VerifyJwt, PrincipalFromClaims with the model's roles and tenant requirement, then
+// CanonicalizeClaims: every request sees canonical claims.
 Result<Principal> Authenticate(std::string_view token, const JwtKey& key, const ServerModel& model,
                                int64_t now);
 

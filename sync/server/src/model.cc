@@ -86,8 +86,8 @@ const std::string& ServerModel::PgType(const SyncedTable& table, std::string_vie
 }
 
 Result<std::string> ServerModel::TenantPredicate(const SyncedTable& table, std::string_view alias,
-                                                 const Principal& who, PgParams* params,
-                                                 int depth) const {
+                                                 const Principal& who, PgParams* params, int depth,
+                                                 const ScopeExclusion* exclude) const {
   if (depth > kMaxScopeDepth) {
     return Status(Code::kInternal, "scope chain of " + table.name() + " is too deep");
   }
@@ -106,7 +106,7 @@ Result<std::string> ServerModel::TenantPredicate(const SyncedTable& table, std::
       if (!parent) return Status(Code::kInternal, "via scope of " + table.name() + " unresolved");
       std::string a = "s" + std::to_string(depth + 1);
       OUTPOST_ASSIGN_OR_RETURN(std::string inner,
-                               TenantPredicate(*parent, a, who, params, depth + 1));
+                               TenantPredicate(*parent, a, who, params, depth + 1, exclude));
       return "EXISTS (SELECT 1 FROM " + parent->qname + " " + a + " WHERE " +
              Col(a, fk->ref_columns[0]) + " = " + Col(alias, s.column) + " AND " + inner + ")";
     }
@@ -116,7 +116,11 @@ Result<std::string> ServerModel::TenantPredicate(const SyncedTable& table, std::
       const ForeignKey* fk = SingleColumnFk(*r->full, s.ref_column);
       std::string t_col = fk ? fk->ref_columns[0] : table.view->primary_key[0];
       std::string a = "s" + std::to_string(depth + 1);
-      OUTPOST_ASSIGN_OR_RETURN(std::string inner, TenantPredicate(*r, a, who, params, depth + 1));
+      OUTPOST_ASSIGN_OR_RETURN(std::string inner,
+                               TenantPredicate(*r, a, who, params, depth + 1, exclude));
+      if (exclude && exclude->table == r) {
+        inner += " AND NOT " + PkMatchExpression(*r, a, exclude->pk_param);
+      }
       return "EXISTS (SELECT 1 FROM " + r->qname + " " + a + " WHERE " + Col(a, s.ref_column) +
              " = " + Col(alias, t_col) + " AND " + inner + ")";
     }
@@ -125,8 +129,10 @@ Result<std::string> ServerModel::TenantPredicate(const SyncedTable& table, std::
 }
 
 Result<std::string> ServerModel::ScopePredicate(const SyncedTable& table, std::string_view alias,
-                                                const Principal& who, PgParams* params) const {
-  OUTPOST_ASSIGN_OR_RETURN(std::string pred, TenantPredicate(table, alias, who, params, 0));
+                                                const Principal& who, PgParams* params,
+                                                const ScopeExclusion* exclude) const {
+  OUTPOST_ASSIGN_OR_RETURN(std::string pred,
+                           TenantPredicate(table, alias, who, params, 0, exclude));
   if (Filtered(table, who)) {
     const RowFilter& f = *table.rule().filter;
     auto claim = who.claims.find(f.claim);

@@ -47,6 +47,14 @@ struct ReferencedByLink {
   std::string t_column;                    // the column of T it references (T's key)
 };
 
+// A row left out of scope predicates: the row a push is writing, whose own references must not
+// count as making their targets visible (a referenced_by row becomes visible through its
+// referrers; the written row cannot vouch for itself).
+struct ScopeExclusion {
+  const SyncedTable* table = nullptr;
+  std::string pk_param;  // PkParam's expression for its key
+};
+
 class ServerModel {
  public:
   // `described`: DescribeDatabase of `pg_schema`; `rules`: the parsed sync rules.
@@ -55,7 +63,8 @@ class ServerModel {
   ServerModel(const ServerModel&) = delete;
   ServerModel& operator=(const ServerModel&) = delete;
 
-  const Schema& view() const { return view_; }  // what GET /v1/schema serves
+  const Schema& view() const { return view_; }       // what GET /v1/schema serves
+  const Schema& described() const { return full_; }  // every table of the schema, synced or not
   const std::string& view_json() const { return view_json_; }
   const std::string& version() const { return version_; }
   const std::string& pg_schema() const { return pg_schema_; }
@@ -72,8 +81,11 @@ class ServerModel {
   // through `via` parents and `referenced_by` children, plus the table's own row filter when it
   // applies to the role). Values are appended to `params` and referenced as $N. Errors: a claim
   // the filter needs is missing from the token (kPermissionDenied).
+  // With `exclude`, the row it names does not count as a referrer for `referenced_by` scopes
+  // anywhere along the chain.
   Result<std::string> ScopePredicate(const SyncedTable& table, std::string_view alias,
-                                     const Principal& who, PgParams* params) const;
+                                     const Principal& who, PgParams* params,
+                                     const ScopeExclusion* exclude = nullptr) const;
 
   // A SQL text[] expression for a trigger: the tenants that have row `rowref` (NEW or OLD) in
   // scope; ARRAY['*'] for global and all-scoped tables; NULL or NULL elements when it has none
@@ -100,7 +112,8 @@ class ServerModel {
  private:
   ServerModel() = default;
   Result<std::string> TenantPredicate(const SyncedTable& table, std::string_view alias,
-                                      const Principal& who, PgParams* params, int depth) const;
+                                      const Principal& who, PgParams* params, int depth,
+                                      const ScopeExclusion* exclude) const;
   std::string TenantsExpr(const SyncedTable& table, std::string_view rowref, int depth) const;
 
   Schema full_;

@@ -79,6 +79,39 @@ uint64_t ClockOf(const json& clocks, const std::string& column) {
   return protocol::ParseDecimalU64(*it).value_or(0);
 }
 
+// True when the JSON text `text` has a string holding U+0000 (the escape \u0000).
+bool JsonTextHasNul(std::string_view text) {
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\0') return true;
+    if (text[i] == '"') {
+      in_string = !in_string;
+    } else if (in_string && text[i] == '\\' && i + 1 < text.size()) {
+      if (text.compare(i + 1, 5, "u0000") == 0) return true;
+      ++i;  // the escaped character
+    }
+  }
+  return false;
+}
+
+// The column among `fields` whose text value holds U+0000, or nullptr. PostgreSQL cannot store
+// the character in text, and libpq would silently cut the parameter at it.
+const Column* ColumnWithNul(const std::vector<Field>& fields) {
+  for (const auto& f : fields) {
+    if (f.value.is_string()) {
+      const auto& s = f.value.get_ref<const std::string&>();
+      if (s.find('\0') != std::string::npos) return f.column;
+      if ((f.column->type.kind == TypeKind::kJson || f.column->type.kind == TypeKind::kArray) &&
+          JsonTextHasNul(s)) {
+        return f.column;
+      }
+    } else if (f.value.is_structured() && JsonTextHasNul(f.value.dump())) {
+      return f.column;
+    }
+  }
+  return nullptr;
+}
+
 // The rejection a PostgreSQL error stands for (the mutation being applied is the culprit), or
 // nullopt when the error is not the client's fault.
 Outcome RejectionOf(const PgError& err, const ServerModel& model, const TxState& st) {
@@ -88,6 +121,13 @@ Outcome RejectionOf(const PgError& err, const ServerModel& model, const TxState&
   if (!table && !err.table.empty()) {
     table = model.Find(err.table);
     pk = nullptr;
+  }
+  // A foreign key of the written row pointing at no row: answered like a reference to a row
+  // out of scope (write_guard.h), so that the two cannot be told apart.
+  if (s == "23503" && table && err.table == table->full->name) {
+    for (const auto& fk : table->full->foreign_keys) {
+      if (fk.name == err.constraint) return ReferenceRejection(fk.name, table, pk);
+    }
   }
   if (s.rfind("23", 0) == 0 || s == "P0001") {
     std::string rule = !err.constraint.empty() ? err.constraint : err.column;
@@ -172,6 +212,21 @@ Result<Outcome> Pusher::Apply(const Mutation& m, TxState* st) {
   st->clamp_noticed = false;
   st->Touch(t, pk);
   if (Outcome role = guard_.CheckRole(t, pk)) return role;
+  {
+    std::vector<Field> key_fields;
+    for (size_t i = 0; i < t.view->primary_key.size(); ++i) {
+      key_fields.push_back(Field{t.view->FindColumn(t.view->primary_key[i]), m.pk[i]});
+    }
+    const Column* nul = ColumnWithNul(key_fields);
+    if (!nul) nul = ColumnWithNul(m.new_values);
+    if (!nul) nul = ColumnWithNul(m.old_values);
+    if (nul) {
+      return Outcome(Reject("invalid_value",
+                            "\"" + nul->name + "\" of \"" + t.name() +
+                                "\": text cannot hold U+0000 (PostgreSQL cannot store it)",
+                            nul->name, &t, pk));
+    }
+  }
   switch (m.op) {
     case MutationOp::kInsert: return ApplyInsert(m, pk, st);
     case MutationOp::kUpdate: {
@@ -194,6 +249,8 @@ Result<Outcome> Pusher::Apply(const Mutation& m, TxState* st) {
         kept.push_back(std::move(f));
       }
       if (Outcome own = guard_.CheckOwnership(t, pk, &kept, false)) return own;
+      OUTPOST_ASSIGN_OR_RETURN(Outcome cascade, guard_.CheckCascades(t, pk, &kept));
+      if (cascade) return cascade;
       return ApplyUpdate(m, pk, std::move(kept), &ov, st);
     }
     case MutationOp::kDelete: return ApplyDelete(m, pk, st);
@@ -268,7 +325,15 @@ Result<Outcome> Pusher::ApplyInsert(const Mutation& m, const json& pk, TxState* 
   } else if (ins.rows() == 0) {
     // The key exists. Merge into it when the table says so and the row is the token's.
     OUTPOST_ASSIGN_OR_RETURN(Outcome outside, guard_.CheckInScope(t, pk));
-    if (outside || !t.rule().conflict.merge_on_insert_conflict) {
+    if (outside) {
+      // Another tenant's row (or one outside the row filter): answered as the insert of a fresh
+      // key would be (its references first), else as any row outside the scope, saying nothing
+      // about the row that holds the key.
+      OUTPOST_ASSIGN_OR_RETURN(Outcome reference, guard_.CheckReferences(t, pk, values));
+      if (reference) return reference;
+      return Outcome(Reject("permission_denied", kOutOfScopeMessage, "scope", &t, pk));
+    }
+    if (!t.rule().conflict.merge_on_insert_conflict) {
       return Outcome(Reject("row_exists", "a row with this key already exists", "", &t, pk));
     }
     std::vector<Field> merged;
@@ -400,6 +465,8 @@ Result<Outcome> Pusher::ApplyDelete(const Mutation& m, const json& pk, TxState* 
   if (!scope.ok()) {
     return Outcome(Reject("permission_denied", scope.status().message(), "scope", &t, pk));
   }
+  OUTPOST_ASSIGN_OR_RETURN(Outcome cascade, guard_.CheckCascades(t, pk, nullptr));
+  if (cascade) return cascade;
   OUTPOST_ASSIGN_OR_RETURN(PgResult r, conn_.Exec("DELETE FROM " + t.qname + " AS r WHERE " +
                                                       model_.PkMatchExpression(t, "r", pkp) +
                                                       " AND " + *scope + " RETURNING 1",

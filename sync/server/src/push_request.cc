@@ -1,6 +1,7 @@
 // ParsePushRequest (push_request.h): a decoded push request checked against the model.
 #include "push_request.h"
 
+#include "outpost/protocol.h"
 #include "outpost/value.h"
 
 namespace outpost::server {
@@ -8,6 +9,7 @@ namespace outpost::server {
 namespace {
 
 using nlohmann::json;
+using protocol::Quoted;
 
 Status Malformed(const std::string& where, const std::string& what) {
   return Status(Code::kMalformedRequest, where + ": " + what);
@@ -24,13 +26,22 @@ Status CheckFields(const SyncedTable& table, const json& obj, const std::string&
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     const Column* c = table.view->FindColumn(it.key());
     if (!c) {
-      return Status(Code::kUnknownColumn,
-                    where + ": table \"" + table.name() + "\" has no column \"" + it.key() + "\"");
+      return Status(Code::kUnknownColumn, where + ": table \"" + table.name() +
+                                              "\" has no column \"" + Quoted(it.key()) + "\"");
+    }
+    // JSON text of a json or array column nests no deeper than an inline value may.
+    if ((c->type.kind == TypeKind::kJson || c->type.kind == TypeKind::kArray) &&
+        it.value().is_string() &&
+        !protocol::JsonDepthWithin(it.value().get_ref<const std::string&>(),
+                                   protocol::kMaxJsonValueDepth)) {
+      return Status(Code::kInvalidValue, where + ".\"" + it.key() + "\": JSON nested deeper than " +
+                                             std::to_string(protocol::kMaxJsonValueDepth) +
+                                             " levels");
     }
     auto canon = Canonical(c->type, it.value());
     if (!canon.ok()) {
       return Status(Code::kInvalidValue,
-                    where + ".\"" + it.key() + "\": " + canon.status().message());
+                    where + ".\"" + it.key() + "\": " + Quoted(canon.status().message(), 200));
     }
     out->push_back(Field{c, std::move(canon).value()});
   }
@@ -45,7 +56,7 @@ Result<Mutation> CheckMutation(const ServerModel& model, const protocol::PushMut
   m.table = model.Find(pm.table);
   if (!m.table) {
     return Status(Code::kUnknownTable,
-                  where + ": no table \"" + pm.table + "\" in the client view");
+                  where + ": no table \"" + Quoted(pm.table) + "\" in the client view");
   }
   const auto& key = m.table->view->primary_key;
   if (pm.pk.size() != key.size()) {
@@ -57,9 +68,10 @@ Result<Mutation> CheckMutation(const ServerModel& model, const protocol::PushMut
     const Column* c = m.table->view->FindColumn(key[i]);
     auto canon = Canonical(c->type, pm.pk[i]);
     if (!canon.ok() || canon->is_null()) {
-      return Status(Code::kInvalidValue,
-                    where + ": pk value " + pm.pk[i].dump() + " for \"" + key[i] + "\": " +
-                        (canon.ok() ? "a key value cannot be null" : canon.status().message()));
+      return Status(
+          Code::kInvalidValue,
+          where + ": pk value " + Quoted(pm.pk[i].dump()) + " for \"" + key[i] + "\": " +
+              (canon.ok() ? "a key value cannot be null" : Quoted(canon.status().message(), 200)));
     }
     m.pk.push_back(std::move(canon).value());
   }
@@ -100,7 +112,7 @@ const Field* FindField(const std::vector<Field>& fields, std::string_view column
 Result<PushBatch> ParsePushRequest(const ServerModel& model, std::string_view body) {
   OUTPOST_ASSIGN_OR_RETURN(protocol::PushRequest req, protocol::DecodePushRequest(body));
   if (req.schema != model.version()) {
-    return Status(Code::kSchemaMismatch, "the request's schema " + req.schema.substr(0, 80) +
+    return Status(Code::kSchemaMismatch, "the request's schema " + Quoted(req.schema) +
                                              " is not the server's " + model.version());
   }
   PushBatch batch;

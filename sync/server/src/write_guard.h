@@ -5,8 +5,13 @@
 //  - ownership: tenant and row filter columns an insert or update sets are the token's (an
 //    insert that leaves them out gets the token's);
 //  - scope: the row is in the token's scope after the write, and every foreign key the client
-//    wrote points at a row the token can see (or is NULL), so that a tenant can neither attach
-//    rows to another tenant's rows nor probe for them.
+//    wrote points at a row the token could see without this row (or is NULL), so that a tenant
+//    can neither attach rows to another tenant's rows, nor make another tenant's `referenced_by`
+//    row visible by referencing it, nor probe for them: a reference to a row the token cannot
+//    see is answered exactly like a reference to no row (ReferenceRejection);
+//  - cascades: a delete (or an update of a referenced column) whose ON DELETE / ON UPDATE actions
+//    would change rows the token may not write (tables not synced, read-only, not writable by its
+//    role, or rows outside its scope) is refused.
 //
 // Threading: one WriteGuard per push request; it uses the request's connection.
 #pragma once
@@ -39,10 +44,35 @@ class WriteGuard {
   Result<Outcome> CheckInScope(const SyncedTable& t, const nlohmann::json& pk,
                                const std::vector<Field>* written = nullptr);
 
+  // Without writing: every foreign key whose columns are all among `values` (non-null) points
+  // at a row the token can see; else ReferenceRejection. For an insert that wrote nothing (its
+  // key is another's row), so that it answers as the same insert of a fresh key would.
+  Result<Outcome> CheckReferences(const SyncedTable& t, const nlohmann::json& pk,
+                                  const std::vector<Field>& values);
+
+  // Before a delete of row `pk` of `t` (`written` null), or an update writing `written`: no row
+  // that the foreign keys' ON DELETE / ON UPDATE actions (CASCADE, SET NULL, SET DEFAULT) would
+  // change, through any chain of cascades, is in a table the token may not write or outside its
+  // scope. Rejection: permission_denied, rule "cascade", naming the table. One query, and none
+  // when no action can reach such a table. Errors: PostgreSQL failures.
+  Result<Outcome> CheckCascades(const SyncedTable& t, const nlohmann::json& pk,
+                                const std::vector<Field>* written);
+
  private:
   PgConnection& conn_;
   const ServerModel& model_;
   const Principal& who_;
 };
+
+// The message of every `scope` rejection: the same whatever row is outside the scope.
+inline constexpr const char* kOutOfScopeMessage =
+    "the row would be outside the token's scope (another tenant's row or parent row, or a row "
+    "filter value that is not the token's)";
+
+// The rejection of a write whose foreign key `fk_name` points at a row the token cannot see,
+// whether that row is absent or out of scope: one answer for both, so that it tells nothing about
+// other tenants' rows (constraint_violation, rule: the constraint).
+Rejection ReferenceRejection(const std::string& fk_name, const SyncedTable* table,
+                             nlohmann::json pk);
 
 }  // namespace outpost::server

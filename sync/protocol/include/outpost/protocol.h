@@ -64,6 +64,27 @@ inline constexpr size_t kMaxClientIdBytes = 64;
 inline constexpr size_t kMaxCursorBytes = size_t{8} * 1024;
 // The longest line of a pull answer a client accepts (the server's are one page at most).
 inline constexpr size_t kMaxPullLineBytes = 64u << 20;
+// Nesting of JSON a server reads from the network. Its parser and serializer recurse on nesting,
+// so an unbounded depth (a body of 100,000 '[') is a stack overflow: depth is checked first,
+// with a linear scan (JsonDepthWithin), and anything deeper is malformed_request (tokens:
+// unauthorized; cursors: invalid_cursor). A json/jsonb or array column value may nest
+// kMaxJsonValueDepth levels, inline or as JSON text; a push body adds its envelope (body,
+// transactions, transaction, mutations, mutation, new/old/pk: 6 levels); a token's header and
+// claims and a cursor take kMaxSmallJsonDepth.
+inline constexpr size_t kMaxJsonValueDepth = 64;
+inline constexpr size_t kPushEnvelopeDepth = 6;
+inline constexpr size_t kMaxPushJsonDepth = kPushEnvelopeDepth + kMaxJsonValueDepth;
+inline constexpr size_t kMaxSmallJsonDepth = 16;
+// Client text quoted in an error message (a table or column name, a value) is cut to this.
+inline constexpr size_t kMaxQuotedBytes = 80;
+
+// True when no array or object in the JSON text `text` nests deeper than `max_depth` (a scalar
+// is depth 0, `[]` depth 1). Strings are skipped with their escapes. Linear, allocation-free, and
+// says nothing else about validity: run it before parsing.
+bool JsonDepthWithin(std::string_view text, size_t max_depth);
+// `text` cut to at most `max` bytes (at a UTF-8 character boundary), with "..." when cut: how
+// error messages quote client input.
+std::string Quoted(std::string_view text, size_t max = kMaxQuotedBytes);
 
 // --- Errors -------------------------------------------------------------------------------------
 
@@ -91,7 +112,8 @@ Status DecodeErrorAnswer(int http_status, std::string_view body);
 // The text of a cursor with `fields` (a JSON object that has "w"; the server's encoder).
 std::string WrapCursor(const nlohmann::json& fields);
 // The JSON object inside `cursor`. Errors: kInvalidCursor (empty, over kMaxCursorBytes, not
-// base64url, not a JSON object); the fields are not checked.
+// base64url, nested deeper than kMaxSmallJsonDepth, not a JSON object); the fields are not
+// checked.
 Result<nlohmann::json> UnwrapCursor(std::string_view cursor);
 // A JSON string holding an unsigned 64-bit integer (an xid8, a change id) as cursors and answers
 // write them: 1 to 20 decimal digits, no sign, no leading zero; nullopt for anything else.

@@ -77,8 +77,8 @@ class PushBodyBuilder {
 // canonicalised to lowercase) and "transactions" (at most kMaxPushTransactions, with distinct
 // 64-bit integer "tx_id"s and kMaxPushMutations mutations in all); each mutation an object with
 // "op", "table", "pk" (an array), "hlc" (a decimal string within 64 bits) and "new"/"old" as its
-// op requires (objects). Errors: kMalformedRequest, naming the place ("transactions[2]
-// .mutations[0]: ...").
+// op requires (objects). A body nesting deeper than kMaxPushJsonDepth is refused before it is
+// parsed. Errors: kMalformedRequest, naming the place ("transactions[2].mutations[0]: ...").
 Result<PushRequest> DecodePushRequest(std::string_view body);
 
 // --- Answer -------------------------------------------------------------------------------------
