@@ -19,8 +19,12 @@ TEST_CASE("column permissions: an employee edits dates, only a manager approves"
   std::string company = PgScalar(db, "SELECT md5('gogotime:company:1')::uuid");
   std::string employee = PgScalar(db, "SELECT md5('gogotime:user:1:7')::uuid");
   std::string manager = PgScalar(db, "SELECT md5('gogotime:user:1:2')::uuid");
-  std::string leave = PgScalar(db, "SELECT id FROM leave_requests WHERE \"userId\" = '" + employee +
-                                       "' AND status = 'PENDING' ORDER BY id LIMIT 1");
+  // One of the employee's leave requests, pending.
+  std::string leave = PgScalar(
+      db,
+      "UPDATE leave_requests SET status = 'PENDING', \"rejectionReason\" = NULL WHERE id = "
+      "(SELECT id FROM leave_requests WHERE \"userId\" = '" +
+          employee + "' ORDER BY id LIMIT 1) RETURNING id");
   REQUIRE_FALSE(leave.empty());
   auto pg = [&](const std::string& column) {
     return PgScalar(

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "e2e_harness.h"
@@ -68,8 +69,13 @@ struct Cluster {
 
   explicit Cluster(const std::string& name) {
     db = PgCluster::Shared().LoadApp(name, "gogotime", 100);
-    a = std::make_unique<ServerProcess>(db, "gogotime");
-    b = std::make_unique<ServerProcess>(db, "gogotime");
+    // Started at the same time, as a deployment rolls out instances: both install the
+    // `_outpost` state and triggers at once (install.cc serialises them with an advisory lock).
+    auto start = [&] { return std::make_unique<ServerProcess>(db, "gogotime"); };
+    auto fa = std::async(std::launch::async, start);
+    auto fb = std::async(std::launch::async, start);
+    a = fa.get();
+    b = fb.get();
     tenant = PgScalar(db, "SELECT id FROM companies ORDER BY id LIMIT 1");
     user = PgScalar(
         db, "SELECT id FROM users WHERE \"companyId\" = '" + tenant + "' ORDER BY id LIMIT 1");

@@ -54,10 +54,15 @@ struct Fixture {
     company = Q("SELECT md5('gogotime:company:1')::uuid");
     employee = Q("SELECT md5('gogotime:user:1:7')::uuid");
     manager = Q("SELECT md5('gogotime:user:1:2')::uuid");
-    leave = Q("SELECT id FROM leave_requests WHERE \"userId\" = '" + employee +
-              "' AND status = 'PENDING' ORDER BY id LIMIT 1");
-    timesheet = Q("SELECT id FROM timesheets WHERE \"userId\" = '" + employee +
-                  "' AND status = 'SUBMITTED' ORDER BY id LIMIT 1");
+    // One of the employee's leave requests, pending, and one of its timesheets, submitted.
+    leave =
+        Q("UPDATE leave_requests SET status = 'PENDING', \"rejectionReason\" = NULL WHERE id = "
+          "(SELECT id FROM leave_requests WHERE \"userId\" = '" +
+          employee + "' ORDER BY id LIMIT 1) RETURNING id");
+    timesheet =
+        Q("UPDATE timesheets SET status = 'SUBMITTED', \"approverId\" = NULL, "
+          "\"approvedAt\" = NULL WHERE id = (SELECT id FROM timesheets WHERE \"userId\" = '" +
+          employee + "' ORDER BY id LIMIT 1) RETURNING id");
     REQUIRE(leave != "<none>");
     REQUIRE(timesheet != "<none>");
     employee_p = Principal{company, employee, "employee",
