@@ -196,7 +196,8 @@ void AppendColumnPermissionTriggers(const Table& t, std::vector<std::string>* ou
   const SyncRule& rule = t.sync;
   if (rule.column_permissions.empty()) return;
   const std::string q = QuoteIdent(t.name);
-  for (const auto& c : t.columns) {
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    const Column& c = t.columns[i];
     if (std::find(t.primary_key.begin(), t.primary_key.end(), c.name) != t.primary_key.end() ||
         c.generated) {
       continue;
@@ -222,8 +223,9 @@ void AppendColumnPermissionTriggers(const Table& t, std::vector<std::string>* ou
                             " column " + c.name + " of " + t.name +
                             (insert ? " on insert (leave it out)" : "");
       out->push_back("CREATE TRIGGER " +
+                     // By position: "<table>_<column>" could name two pairs.
                      QuoteIdent(std::string(insert ? "_outpost_ci_" : "_outpost_cu_") + t.name +
-                                "_" + c.name) +
+                                "_" + std::to_string(i)) +
                      " BEFORE " + (insert ? "INSERT" : "UPDATE OF " + col) + " ON " + q +
                      " WHEN outpost_capturing() AND outpost_role() IN (" + in + ") AND " + changed +
                      " BEGIN SELECT RAISE(ABORT, " + QuoteLiteral(message) + "); END");
