@@ -82,6 +82,13 @@ void outpost_close(outpost_db* db);
 int outpost_errcode(const outpost_db* db);
 const char* outpost_errmsg(const outpost_db* db);
 
+/* The sync role of the signed-in user (its token's "role" claim; NULL or "" for unknown). The
+ * app's writes are then checked locally against the role's column permissions (docs/sync-rules.md):
+ * a write setting a column the role may not set fails with OUTPOST_CONSTRAINT_VIOLATION instead of
+ * being queued for a push the server would reject. Kept in the store across reopening. Not inside
+ * a transaction. */
+int outpost_set_role(outpost_db* db, const char* role);
+
 /* --- Schema and SQL ------------------------------------------------------------------------ */
 
 /* Creates or migrates the mirror of a schema descriptor (GET /v1/schema). *report_json (may be

@@ -170,6 +170,13 @@ int outpost_in_transaction(const outpost_db* db) {
   return db && db->store && db->store->in_transaction() ? 1 : 0;
 }
 
+int outpost_set_role(outpost_db* db, const char* role) {
+  return Guard(db, [&]() -> Status {
+    if (!db->store) return Status(Code::kInvalidArgument, "the store is not open");
+    return db->store->SetRole(role ? role : "");
+  });
+}
+
 int outpost_apply_schema(outpost_db* db, const char* descriptor_json, char** report_json) {
   if (report_json) *report_json = nullptr;
   return Guard(db, [&]() -> Status {

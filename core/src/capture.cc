@@ -4,8 +4,10 @@
 // row's values to C functions that write the outbox JSON directly, which keeps capture cheap
 // (bench/capture_bench). Functions are registered per connection with the Store::Impl as user
 // data; they are not DETERMINISTIC, so SQLite never folds them into constants.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "outpost/mirror.h"
 #include "sqlite_util.h"
@@ -83,6 +85,11 @@ void FnHlc(sqlite3_context* ctx, int, sqlite3_value**) {
 void FnUuid(sqlite3_context* ctx, int, sqlite3_value**) {
   std::string u = ImplOf(ctx)->uuid.Next();
   sqlite3_result_text(ctx, u.data(), static_cast<int>(u.size()), SQLITE_TRANSIENT);
+}
+
+void FnRole(sqlite3_context* ctx, int, sqlite3_value**) {
+  const std::string& role = ImplOf(ctx)->role;
+  sqlite3_result_text(ctx, role.data(), static_cast<int>(role.size()), SQLITE_TRANSIENT);
 }
 
 void FnTempKey(sqlite3_context* ctx, int, sqlite3_value**) {
@@ -169,6 +176,63 @@ std::string Refs(const char* prefix, const std::vector<std::string>& cols) {
   return out;
 }
 
+// "'a', 'b'" and "a, b" for a trigger's role test and its message.
+std::pair<std::string, std::string> RoleLists(const std::vector<std::string>& roles) {
+  std::string in, text;
+  for (const auto& r : roles) {
+    in += (in.empty() ? "" : ", ") + QuoteLiteral(r);
+    text += (text.empty() ? "" : ", ") + r;
+  }
+  return {in, text};
+}
+
+// Column permissions (docs/sync-rules.md): one BEFORE trigger per column and kind of write that
+// some role may not make, refusing it while the store's role (outpost_role()) is one of those
+// roles. An insert may give such a column only what leaving it out gives (NULL or a constant
+// default); a column with a computed default is not checked locally (the server computes it
+// whatever the client sent). An update may not change it. The sync engine's writes are not
+// captured, so they pass.
+void AppendColumnPermissionTriggers(const Table& t, std::vector<std::string>* out) {
+  const SyncRule& rule = t.sync;
+  if (rule.column_permissions.empty()) return;
+  const std::string q = QuoteIdent(t.name);
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    const Column& c = t.columns[i];
+    if (std::find(t.primary_key.begin(), t.primary_key.end(), c.name) != t.primary_key.end() ||
+        c.generated) {
+      continue;
+    }
+    const bool tenant =
+        (rule.scope.kind == ScopeKind::kTenantColumn || rule.scope.kind == ScopeKind::kTenantKey) &&
+        rule.scope.column == c.name;
+    const std::string col = QuoteIdent(c.name);
+    const ColumnDefault def = DefaultOf(c);
+    for (WriteKind kind : {WriteKind::kInsert, WriteKind::kUpdate}) {
+      const bool insert = kind == WriteKind::kInsert;
+      if (insert && (tenant || def.kind == ColumnDefault::kComputed)) continue;
+      std::vector<std::string> roles;
+      for (const auto& [role, p] : rule.column_permissions) {
+        if (!rule.may_set(role, c.name, kind)) roles.push_back(role);
+      }
+      if (roles.empty()) continue;
+      auto [in, text] = RoleLists(roles);
+      std::string changed =
+          insert ? "NEW." + col + " IS NOT " + (def.kind == ColumnDefault::kNull ? "NULL" : def.sql)
+                 : "NEW." + col + " IS NOT OLD." + col;
+      std::string message = "outpost: role " + text + " may not " + (insert ? "set" : "update") +
+                            " column " + c.name + " of " + t.name +
+                            (insert ? " on insert (leave it out)" : "");
+      out->push_back("CREATE TRIGGER " +
+                     // By position: "<table>_<column>" could name two pairs.
+                     QuoteIdent(std::string(insert ? "_outpost_ci_" : "_outpost_cu_") + t.name +
+                                "_" + std::to_string(i)) +
+                     " BEFORE " + (insert ? "INSERT" : "UPDATE OF " + col) + " ON " + q +
+                     " WHEN outpost_capturing() AND outpost_role() IN (" + in + ") AND " + changed +
+                     " BEGIN SELECT RAISE(ABORT, " + QuoteLiteral(message) + "); END");
+    }
+  }
+}
+
 std::vector<std::string> ColumnNames(const Table& t) {
   std::vector<std::string> names;
   for (const auto& c : t.columns) names.push_back(c.name);
@@ -199,6 +263,7 @@ Status RegisterSqlFunctions(sqlite3* db, Store::Impl* impl) {
       {"outpost_hlc", 0, FnHlc},
       {"outpost_uuid", 0, FnUuid},
       {"outpost_temp_key", 0, FnTempKey},
+      {"outpost_role", 0, FnRole},
       {"outpost_pk_json", -1, FnPkJson},
       {"outpost_insert_json", -1, FnInsertJson},
       {"outpost_delete_json", -1, FnDeleteJson},
@@ -266,6 +331,7 @@ std::vector<std::string> CaptureTriggerSql(const Table& t, int table_id) {
                                " is assigned by the server; omit it to get a temporary key") +
                   "); END");
   }
+  AppendColumnPermissionTriggers(t, &out);
   // Global tables are read-only for clients: refuse local writes outright rather than queue
   // mutations the server will reject.
   if (t.sync.read_only()) {

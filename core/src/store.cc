@@ -253,6 +253,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
     }
     impl->schema = std::move(schema).value();
   }
+  OUTPOST_ASSIGN_OR_RETURN(auto role, impl->GetMeta("role"));
+  impl->role = role.value_or("");
   OUTPOST_RETURN_IF_ERROR(impl->LoadCaptureState());
   std::unique_ptr<Store> store(new Store(std::move(impl)));
   OUTPOST_RETURN_IF_ERROR(store->impl_->mirror_writer->impl_->Load());
@@ -475,6 +477,19 @@ Status Store::Impl::InEngine(const std::function<Status()>& fn) {
 
 Result<std::optional<std::string>> Store::GetMeta(std::string_view key) {
   return impl_->GetMeta(key);
+}
+
+Status Store::SetRole(std::string_view role) {
+  if (in_transaction()) {
+    return Status(Code::kInvalidArgument, "the role cannot change inside a transaction");
+  }
+  OUTPOST_RETURN_IF_ERROR(impl_->SetMeta("role", role));
+  impl_->role = std::string(role);
+  return Status::Ok();
+}
+
+const std::string& Store::role() const {
+  return impl_->role;
 }
 
 Status Store::SetMeta(std::string_view key, std::string_view value) {

@@ -43,6 +43,9 @@ class Store::Impl {
   Store* owner = nullptr;     // the Store this implements (set by Store's constructor)
   int64_t current_tx = 0;
   int64_t next_temp_key = -1;  // next temporary key for server-assigned integer keys (< 0)
+  // The role the app's writes are checked against (Store::SetRole; "" when unknown), read by
+  // the column permission triggers through outpost_role(). Loaded from _outpost_meta at open.
+  std::string role;
 
   // Change notification (changes.cc). Invariants: `changing` holds the mirrored tables the open
   // transaction changed (cleared by commit and rollback); `committed` those of transactions

@@ -16,7 +16,8 @@
 //   outpost status --db PATH [--json]            outbox, cursor, last sync, rejections
 //   outpost rejections --db PATH [--json] [--dismiss ID]
 //
-// The token comes from --token, else the environment (OUTPOST_TOKEN), else the one stored by init.
+// The token comes from --token, else the environment (OUTPOST_TOKEN), else the one stored by init;
+// its "role" claim becomes the store's role (local checks of column permissions).
 // Errors print "outpost: <code>: <message>" on stderr and exit 1; usage errors exit 2.
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include <thread>
 
 #include "http_transport.h"
+#include "outpost/encoding.h"
 #include "outpost/file.h"
 #include "outpost/store.h"
 #include "outpost/sync_round.h"
@@ -244,6 +246,20 @@ struct SyncContext {
   std::unique_ptr<HttpTransport> transport;
 };
 
+// The "role" claim of a JWT, read without verifying the signature (only the server can, and
+// does): the store checks the app's writes against that role's column permissions
+// (docs/sync-rules.md). "" when the token has none.
+std::string TokenRole(const std::string& token) {
+  size_t first = token.find('.');
+  size_t second = first == std::string::npos ? first : token.find('.', first + 1);
+  if (second == std::string::npos) return "";
+  auto payload = Base64UrlDecode(std::string_view(token).substr(first + 1, second - first - 1));
+  if (!payload.ok()) return "";
+  json claims = json::parse(*payload, nullptr, /*allow_exceptions=*/false);
+  if (!claims.is_object() || !claims.contains("role") || !claims["role"].is_string()) return "";
+  return claims["role"].get<std::string>();
+}
+
 Result<SyncContext> OpenSync(const Args& a, bool for_init) {
   SyncContext c;
   OUTPOST_ASSIGN_OR_RETURN(c.store, Store::Open(a.opts.at("db")));
@@ -268,6 +284,9 @@ Result<SyncContext> OpenSync(const Args& a, bool for_init) {
   }
   if (for_init || a.has("server")) OUTPOST_RETURN_IF_ERROR(c.store->SetMeta(kMetaServerUrl, url));
   if (a.has("token")) OUTPOST_RETURN_IF_ERROR(c.store->SetMeta(kMetaServerToken, token));
+  if (std::string role = TokenRole(token); role != c.store->role()) {
+    OUTPOST_RETURN_IF_ERROR(c.store->SetRole(role));
+  }
   OUTPOST_ASSIGN_OR_RETURN(c.session, SyncSession::Open(c.store.get()));
   c.transport = std::make_unique<HttpTransport>(url, token, HttpTimeouts{});
   return c;

@@ -162,6 +162,23 @@ Result<std::string> DefaultFor(const Column& c) {
   return SqlLiteral(*v);
 }
 
+}  // namespace
+
+ColumnDefault DefaultOf(const Column& c) {
+  if (c.serial || c.generated) return ColumnDefault{ColumnDefault::kComputed, {}, {}};
+  if (!c.default_expr) return ColumnDefault{};
+  std::string lower = Lower(*c.default_expr);
+  if (lower == "null" || lower.rfind("null::", 0) == 0) return ColumnDefault{};
+  auto literal = LiteralDefault(*c.default_expr);
+  if (!literal) return ColumnDefault{ColumnDefault::kComputed, {}, {}};
+  auto v = PgTextToValue(c.type, *literal);
+  if (!v.ok()) return ColumnDefault{ColumnDefault::kComputed, {}, {}};
+  std::string sql = SqlLiteral(*v);
+  return ColumnDefault{ColumnDefault::kConstant, std::move(*v), std::move(sql)};
+}
+
+namespace {
+
 // Column-level CHECKs that keep local values in the one form the type mapping allows.
 std::string TypeCheck(const Column& c) {
   std::string q = QuoteIdent(c.name);

@@ -52,6 +52,67 @@ bool SyncRule::may_write(std::string_view role) const {
   return std::find(write_roles->begin(), write_roles->end(), role) != write_roles->end();
 }
 
+bool ColumnGrant::permits(std::string_view column) const {
+  bool listed = std::find(columns.begin(), columns.end(), column) != columns.end();
+  return except ? !listed : listed;
+}
+
+bool SyncRule::may_set(std::string_view role, std::string_view column, WriteKind kind) const {
+  auto it = column_permissions.find(std::string(role));
+  if (it == column_permissions.end()) return true;
+  const auto& grant = kind == WriteKind::kInsert ? it->second.insert : it->second.update;
+  return !grant || grant->permits(column);
+}
+
+Status ValidateColumnPermissions(const Table& t, const std::vector<std::string>& roles) {
+  const SyncRule& rule = t.sync;
+  for (const auto& [role, perms] : rule.column_permissions) {
+    const std::string where =
+        "table \"" + t.name + "\": column permissions of role \"" + role + "\"";
+    if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
+      return Malformed(where + ": the role is not declared in \"roles\"");
+    }
+    if (!rule.may_write(role)) {
+      return Malformed(where + ": the role may not write the table at all");
+    }
+    for (WriteKind kind : {WriteKind::kInsert, WriteKind::kUpdate}) {
+      const auto& grant = kind == WriteKind::kInsert ? perms.insert : perms.update;
+      if (!grant) continue;
+      const char* op = kind == WriteKind::kInsert ? "insert" : "update";
+      for (const auto& col : grant->columns) {
+        if (std::find(rule.excluded_columns.begin(), rule.excluded_columns.end(), col) !=
+            rule.excluded_columns.end()) {
+          return Malformed(where + ": " + op + " names excluded column \"" + col +
+                           "\" (excluded columns are never writable)");
+        }
+        if (!t.FindColumn(col)) {
+          return Malformed(where + ": " + op + " names unknown column \"" + col + "\"");
+        }
+        if (std::find(t.primary_key.begin(), t.primary_key.end(), col) != t.primary_key.end()) {
+          return Malformed(where + ": " + op + " names primary key column \"" + col +
+                           "\" (an insert always gives the key, an update never changes it)");
+        }
+      }
+    }
+    if (perms.insert) {
+      for (const auto& c : t.columns) {
+        bool key =
+            std::find(t.primary_key.begin(), t.primary_key.end(), c.name) != t.primary_key.end();
+        bool tenant = (rule.scope.kind == ScopeKind::kTenantColumn ||
+                       rule.scope.kind == ScopeKind::kTenantKey) &&
+                      rule.scope.column == c.name;
+        if (key || tenant || c.nullable || c.default_expr || c.serial || c.generated) continue;
+        if (!perms.insert->permits(c.name)) {
+          return Malformed(where + ": NOT NULL column \"" + c.name +
+                           "\" has no default and is not insertable, so the role could never "
+                           "insert");
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 const Column* Table::FindColumn(std::string_view column) const {
   for (const auto& c : columns) {
     if (c.name == column) return &c;
@@ -134,6 +195,7 @@ Status ValidateSchema(const Schema& schema) {
                          col + "\"");
       }
     }
+    OUTPOST_RETURN_IF_ERROR(ValidateColumnPermissions(t, schema.roles));
   }
   return Status::Ok();
 }

@@ -20,6 +20,11 @@ json ScopeToJson(const Scope& s) {
   }
 }
 
+json GrantToJson(const ColumnGrant& g) {
+  if (g.except) return json{{"except", g.columns}};
+  return g.columns;
+}
+
 }  // namespace
 
 json SyncRuleToJson(const SyncRule& r) {
@@ -40,6 +45,17 @@ json SyncRuleToJson(const SyncRule& r) {
   }
   if (r.conflict.merge_on_insert_conflict) c["on_insert_conflict"] = "merge";
   j["conflict"] = c;
+  // Only when present, so that descriptors without column permissions keep their version.
+  if (!r.column_permissions.empty()) {
+    json cols = json::object();
+    for (const auto& [role, p] : r.column_permissions) {
+      json pj = json::object();
+      if (p.insert) pj["insert"] = GrantToJson(*p.insert);
+      if (p.update) pj["update"] = GrantToJson(*p.update);
+      cols[role] = pj;
+    }
+    j["columns"] = cols;
+  }
   return j;
 }
 
@@ -55,12 +71,56 @@ Result<ConflictPolicy> ParsePolicy(const Reader& r, const json& j) {
   return *p;
 }
 
+// A grant: ["a", "b"] (only these) or {"except": ["a", "b"]} (all but these).
+Result<ColumnGrant> ParseGrant(const json& j, const std::string& where) {
+  Reader r(where);
+  ColumnGrant g;
+  if (j.is_array()) {
+    OUTPOST_RETURN_IF_ERROR(r.StringArray(j, "columns", &g.columns));
+  } else if (j.is_object() && j.size() == 1 && j.contains("except")) {
+    g.except = true;
+    OUTPOST_RETURN_IF_ERROR(r.StringArray(j["except"], "except", &g.columns));
+  } else {
+    return Malformed(where + ": must be an array of columns or {\"except\": [columns]}");
+  }
+  std::set<std::string> seen;
+  for (const auto& c : g.columns) {
+    if (!seen.insert(c).second) return Malformed(where + ": column \"" + c + "\" named twice");
+  }
+  return g;
+}
+
+Result<std::map<std::string, ColumnPermissions>> ParseColumnPermissions(const json& j,
+                                                                        const std::string& where) {
+  Reader r(where);
+  OUTPOST_RETURN_IF_ERROR(r.Object(j));
+  std::map<std::string, ColumnPermissions> out;
+  for (const auto& [role, pj] : j.items()) {
+    const std::string rw = where + "." + role;
+    Reader rr(rw);
+    OUTPOST_RETURN_IF_ERROR(rr.Object(pj));
+    ColumnPermissions p;
+    for (const auto& [k, v] : pj.items()) {
+      if (k == "insert") {
+        OUTPOST_ASSIGN_OR_RETURN(p.insert, ParseGrant(v, rw + ".insert"));
+      } else if (k == "update") {
+        OUTPOST_ASSIGN_OR_RETURN(p.update, ParseGrant(v, rw + ".update"));
+      } else {
+        return Malformed(rw + ": unknown key \"" + k + "\" (expected insert, update)");
+      }
+    }
+    out[role] = std::move(p);
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<SyncRule> ParseSyncRule(const json& j, const std::string& where) {
   Reader r(where);
   OUTPOST_RETURN_IF_ERROR(r.Object(j));
-  static const std::set<std::string> kKeys = {"scope", "filter", "exclude", "write", "conflict"};
+  static const std::set<std::string> kKeys = {"scope", "filter",   "exclude",
+                                              "write", "conflict", "columns"};
   for (const auto& [k, v] : j.items()) {
     if (!kKeys.count(k)) return Malformed(where + ": unknown key \"" + k + "\"");
   }
@@ -140,6 +200,10 @@ Result<SyncRule> ParseSyncRule(const json& j, const std::string& where) {
       }
     }
   }
+  if (auto c = j.find("columns"); c != j.end() && !c->is_null()) {
+    OUTPOST_ASSIGN_OR_RETURN(rule.column_permissions,
+                             ParseColumnPermissions(*c, where + ".columns"));
+  }
   return rule;
 }
 
@@ -170,6 +234,7 @@ Result<SyncRules> ParseSyncRules(std::string_view text) {
     std::vector<std::string> named = parsed.write_roles.value_or(std::vector<std::string>{});
     if (parsed.filter)
       named.insert(named.end(), parsed.filter->roles.begin(), parsed.filter->roles.end());
+    for (const auto& [role, p] : parsed.column_permissions) named.push_back(role);
     for (const auto& role : named) {
       if (std::find(rules.roles.begin(), rules.roles.end(), role) == rules.roles.end()) {
         return Malformed("rules.tables." + name + ": role \"" + role +

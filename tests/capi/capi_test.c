@@ -95,6 +95,14 @@ int main(void) {
   CHECK(outpost_in_transaction(db) == 0);
   CHECK(outpost_in_transaction(NULL) == 0);
 
+  /* The signed-in user's role (column permissions are checked locally for it); not inside a
+   * transaction; NULL clears it. */
+  CHECK(outpost_set_role(db, "employee") == OUTPOST_OK);
+  CHECK(outpost_execute(db, "BEGIN", NULL, NULL) == OUTPOST_OK);
+  CHECK(outpost_set_role(db, "manager") == OUTPOST_INVALID_ARGUMENT);
+  CHECK(outpost_execute(db, "ROLLBACK", NULL, NULL) == OUTPOST_OK);
+  CHECK(outpost_set_role(db, NULL) == OUTPOST_OK);
+
   /* Watched queries: which tables a query reads, which tables commits changed. */
   char* tables = NULL;
   CHECK(outpost_tables_read(db, "SELECT count(*) FROM notes", &tables) == OUTPOST_OK);

@@ -42,6 +42,23 @@ TEST_CASE("sync rules make the client view of a described database", "[rules]") 
   CHECK(
       server::ApplySyncRules(described, *bad_column, nullptr).status().message().find("missing") !=
       std::string::npos);
+
+  // Column permissions are checked against the described table, so an excluded column is named
+  // as such (the client view no longer has it), and the view carries the permissions.
+  auto cols = ParseSyncRules(R"({"app":"a","roles":["admin","employee"],"tables":{
+      "parent":{"scope":{"tenant_key":"id"}},
+      "child":{"scope":{"via":"parent_id"},"exclude":["tags"],
+               "columns":{"employee":{"update":["tags"]}}}}})");
+  REQUIRE(cols.ok());
+  auto named_excluded = server::ApplySyncRules(described, *cols, nullptr);
+  CHECK(named_excluded.status().code() == Code::kMalformedDescriptor);
+  CHECK(named_excluded.status().message().find("excluded column \"tags\"") != std::string::npos);
+  cols->tables["child"].column_permissions["employee"].update = ColumnGrant{true, {"mood"}};
+  auto carried = server::ApplySyncRules(described, *cols, nullptr);
+  INFO(carried.status().ToString());
+  REQUIRE(carried.ok());
+  CHECK_FALSE(carried->FindTable("child")->sync.may_set("employee", "mood", WriteKind::kUpdate));
+  CHECK(carried->FindTable("child")->sync.may_set("employee", "amount", WriteKind::kUpdate));
 }
 
 }  // namespace

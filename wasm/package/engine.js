@@ -143,6 +143,12 @@ export class Engine {
     return this.db !== 0 && this.m._outpost_in_transaction(this.db) === 1;
   }
 
+  // The signed-in user's sync role (the token's "role" claim; null: unknown): the app's writes
+  // are checked locally against its column permissions (docs/sync-rules.md).
+  setRole(role) {
+    this.call(this.m._outpost_set_role, [role ?? ''], [], false);
+  }
+
   applySchema(descriptorJson) {
     return this.json(this.m._outpost_apply_schema, [descriptorJson]);
   }

@@ -249,6 +249,16 @@ class Store {
   Status SetMeta(std::string_view key, std::string_view value);
   Status DeleteMeta(std::string_view key);
 
+  // --- Role --------------------------------------------------------------------------------------
+  // The sync role of the signed-in user (the token's "role" claim), against which the app's writes
+  // are checked locally: a write that sets a column the role may not set (the descriptor's column
+  // permissions, docs/sync-rules.md) fails with kConstraint and a message naming the table, column
+  // and role, instead of queueing a mutation the server would reject. "" (the default): unknown,
+  // no local column checks (the server still checks). Stored in _outpost_meta, so it survives
+  // reopening; must not be called inside an application transaction (kInvalidArgument).
+  Status SetRole(std::string_view role);
+  const std::string& role() const;
+
   // A new UUIDv7 (the same generator the outpost_uuid() SQL default uses).
   std::string NewUuid();
   Env* env() const;

@@ -21,6 +21,7 @@
 #include "outpost/schema.h"
 #include "outpost/sql_quote.h"
 #include "outpost/status.h"
+#include "outpost/value.h"
 
 namespace outpost {
 
@@ -50,6 +51,18 @@ MirrorDdl GenerateMirrorDdl(const Schema& schema);
 // sorting at the end does not. A unique index over the key columns is the same constraint, parent
 // key for foreign keys and ON CONFLICT target. "_outpost_key_" + the table name.
 std::string KeyIndexName(const Table& table);
+
+// What a column holds when an insert leaves it out, as far as it is a constant (column
+// permissions, docs/sync-rules.md: an insert may only give a column the role may not set the value
+// it would get anyway). kNull: no default or DEFAULT NULL; kConstant: a literal default, `value`
+// in the local form; kComputed: a sequence, the current time, a random uuid or any other
+// expression, whose value nobody but the database that evaluates it knows.
+struct ColumnDefault {
+  enum Kind { kNull, kConstant, kComputed } kind = kNull;
+  Value value;
+  std::string sql;  // kConstant: `value` as an SQLite literal
+};
+ColumnDefault DefaultOf(const Column& column);
 
 // Translates a PostgreSQL expression (as pg_get_expr prints CHECK constraints, index predicates
 // and index expressions) into an equivalent SQLite expression over the local columns of `table`.

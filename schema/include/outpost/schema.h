@@ -151,17 +151,45 @@ struct ConflictRules {
   bool operator==(const ConflictRules&) const = default;
 };
 
+// Which columns a role may set in one kind of write (docs/sync-rules.md, "Column permissions"):
+// either only the listed columns (`except` false, written as a JSON array) or every column but
+// the listed ones (`except` true, written {"except": [...]}). Primary key columns are outside
+// column permissions: an insert always gives the key, an update never changes it.
+struct ColumnGrant {
+  bool except = false;
+  std::vector<std::string> columns;
+
+  bool operator==(const ColumnGrant&) const = default;
+  bool permits(std::string_view column) const;
+};
+
+// A role's column permissions on a table; nullopt: every column.
+struct ColumnPermissions {
+  std::optional<ColumnGrant> insert;
+  std::optional<ColumnGrant> update;
+
+  bool operator==(const ColumnPermissions&) const = default;
+};
+
+enum class WriteKind { kInsert, kUpdate };
+
 struct SyncRule {
   Scope scope;
   std::optional<RowFilter> filter;
   std::vector<std::string> excluded_columns;  // never leave the server (not in client view)
   std::optional<std::vector<std::string>> write_roles;  // nullopt: every role may write
   ConflictRules conflict;
+  // Per role (a role without an entry may set every column it can write). Enforced by the
+  // server on push and mirrored locally for the store's current role.
+  std::map<std::string, ColumnPermissions> column_permissions;
 
   bool operator==(const SyncRule&) const = default;
   // True when no role may write (global tables, or "write": []).
   bool read_only() const;
   bool may_write(std::string_view role) const;
+  // Whether `role` may set `column` (not a key column) in a write of `kind`, column permissions
+  // only (may_write is separate).
+  bool may_set(std::string_view role, std::string_view column, WriteKind kind) const;
 };
 
 struct Table {
@@ -196,6 +224,13 @@ struct Schema {
 
 // Checks the invariants listed at the top of this file.
 Status ValidateSchema(const Schema& schema);
+
+// Checks `t.sync.column_permissions` against the table `t` (the full table when the rule still
+// has excluded columns) and the declared `roles`: every role is declared and may write the
+// table, every column exists, is not excluded and is not a primary key column, and a role can
+// insert at all (every NOT NULL column without a default is insertable). Errors:
+// kMalformedDescriptor naming the table, role and column.
+Status ValidateColumnPermissions(const Table& t, const std::vector<std::string>& roles);
 
 // The canonical JSON form, including "version". Deterministic for equal schemas.
 std::string SchemaToJson(const Schema& schema, bool pretty = false);

@@ -251,6 +251,8 @@ Result<Outcome> Pusher::Apply(const Mutation& m, TxState* st) {
       if (Outcome own = guard_.CheckOwnership(t, pk, &kept, false)) return own;
       OUTPOST_ASSIGN_OR_RETURN(Outcome cascade, guard_.CheckCascades(t, pk, &kept));
       if (cascade) return cascade;
+      OUTPOST_ASSIGN_OR_RETURN(Outcome cols, guard_.CheckUpdateColumns(t, pk, kept, &ov));
+      if (cols) return cols;
       return ApplyUpdate(m, pk, std::move(kept), &ov, st);
     }
     case MutationOp::kDelete: return ApplyDelete(m, pk, st);
@@ -286,6 +288,7 @@ Result<Outcome> Pusher::ApplyInsert(const Mutation& m, const json& pk, TxState* 
     if (t.view->IsServerKeyColumn(key[i]) || FindField(values, key[i])) continue;
     values.push_back(Field{t.view->FindColumn(key[i]), pk[i]});
   }
+  if (Outcome cols = guard_.CheckInsertColumns(t, pk, &values)) return cols;
   if (Outcome own = guard_.CheckOwnership(t, pk, &values, true)) return own;
 
   OUTPOST_RETURN_IF_ERROR(SetClock(Clock(m, st)));
@@ -340,6 +343,9 @@ Result<Outcome> Pusher::ApplyInsert(const Mutation& m, const json& pk, TxState* 
     for (const auto& f : values) {
       if (std::find(key.begin(), key.end(), f.column->name) == key.end()) merged.push_back(f);
     }
+    // A merge is an update of the existing row: judged by the role's update permissions.
+    OUTPOST_ASSIGN_OR_RETURN(Outcome cols, guard_.CheckUpdateColumns(t, pk, merged, nullptr));
+    if (cols) return cols;
     OUTPOST_ASSIGN_OR_RETURN(Outcome up, ApplyUpdate(m, pk, std::move(merged), nullptr, st));
     if (up) return up;
     st->Notice("merged", t, pk);

@@ -88,6 +88,8 @@ Result<Schema> ApplySyncRules(const Schema& described, const SyncRules& rules,
     for (const auto& [col, p] : rule.conflict.columns) {
       if (!src.FindColumn(col)) return fail_column(col, "conflict");
     }
+    // Against the full table, so that naming an excluded column is reported as such.
+    OUTPOST_RETURN_IF_ERROR(ValidateColumnPermissions(t, rules.roles));
     // Remove excluded columns and everything that mentions them from the client view.
     auto excluded = [&](const std::string& col) {
       return std::find(rule.excluded_columns.begin(), rule.excluded_columns.end(), col) !=

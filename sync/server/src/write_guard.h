@@ -4,6 +4,8 @@
 //  - role: the table's rule lets the token's role write it;
 //  - ownership: tenant and row filter columns an insert or update sets are the token's (an
 //    insert that leaves them out gets the token's);
+//  - columns: the role's column permissions (write_guard_columns.cc): an insert gives a column the
+//    role may not set only the value it would get anyway, an update does not change one;
 //  - scope: the row is in the token's scope after the write, and every foreign key the client
 //    wrote points at a row the token could see without this row (or is NULL), so that a tenant
 //    can neither attach rows to another tenant's rows, nor make another tenant's `referenced_by`
@@ -37,6 +39,24 @@ class WriteGuard {
   // (inserts), absent ones are added with the token's values.
   Outcome CheckOwnership(const SyncedTable& t, const nlohmann::json& pk, std::vector<Field>* values,
                          bool fill) const;
+
+  // Column permissions of an insert (docs/sync-rules.md, "Column permissions"), on the values the
+  // client gave (before ownership fills any): a column the role may not set on insert must hold
+  // what leaving it out would give, NULL or its constant default; one with a computed default
+  // (now(), a random uuid, a sequence) is removed from `values`, so that the database computes it
+  // (the client's own default is indistinguishable from a value the app chose). Key and tenant
+  // columns are always allowed.
+  Outcome CheckInsertColumns(const SyncedTable& t, const nlohmann::json& pk,
+                             std::vector<Field>* values) const;
+
+  // Column permissions of an update (or of the update a merged insert makes, `old_values`
+  // nullptr): every column of `new_values` the role may not update must leave the server's value
+  // as it is. Reads and locks the row (until the transaction ends, so that nobody changes the
+  // compared values before the update); an absent row passes (the update is then dropped).
+  // Errors: PostgreSQL failures.
+  Result<Outcome> CheckUpdateColumns(const SyncedTable& t, const nlohmann::json& pk,
+                                     const std::vector<Field>& new_values,
+                                     const std::vector<Field>* old_values);
 
   // Inside the push's transaction, after the write: row `pk` of `t` is in the token's scope,
   // and every foreign key with a column among `written` points at a row in the token's scope or
