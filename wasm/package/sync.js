@@ -76,11 +76,12 @@ export class SyncDriver {
   // engine: an open Engine; lock: its EngineLock; serverUrl: the sync endpoint's base URL;
   // getToken(): a promise of the bearer token (called again after a 401); afterEngineWork(): a
   // promise, called after every engine call that may have written (changes, persistence);
-  // onState(state): the driver's state changed; onFatal(error): the engine trapped (the loop
+  // onToken(token): a new token is in use (before its first request); onState(state): the
+  // driver's state changed; onFatal(error): the engine trapped (the loop
   // stops). Options: auto (sync by itself; default true),
   // waitSeconds (long-poll length, default 25), minBackoffMs, maxBackoffMs, stallSeconds (a
   // request that receives nothing for this long fails; default 30, on top of a long-poll's wait).
-  constructor({ engine, lock, serverUrl, getToken, afterEngineWork, onState, onFatal, options = {} }) {
+  constructor({ engine, lock, serverUrl, getToken, afterEngineWork, onState, onFatal, onToken, options = {} }) {
     this.engine = engine;
     this.lock = lock;
     this.serverUrl = serverUrl.replace(/\/+$/, '');
@@ -88,6 +89,7 @@ export class SyncDriver {
     this.afterEngineWork = afterEngineWork ?? (async () => {});
     this.onState = onState ?? noop;
     this.onFatal = onFatal ?? noop;
+    this.onToken = onToken ?? noop;
     this.auto = options.auto ?? true;
     this.waitSeconds = options.waitSeconds ?? 25;
     this.minBackoffMs = options.minBackoffMs ?? 1000;
@@ -257,7 +259,11 @@ export class SyncDriver {
   }
 
   async authorization() {
-    if (!this.token) this.token = await this.getToken();
+    if (!this.token) {
+      const token = await this.getToken();
+      await this.onToken(token);
+      this.token = token;
+    }
     return `Bearer ${this.token}`;
   }
 

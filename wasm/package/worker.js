@@ -64,6 +64,18 @@ function rethrow(error) {
   return new OutpostError(error.code, error.message);
 }
 
+// The `role` claim of a JWT, read without verifying it (the server verifies; this only lets the
+// store refuse early what the server would refuse). null when there is none.
+function roleOfToken(token) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const role = JSON.parse(atob(payload.padEnd(payload.length + ((4 - (payload.length % 4)) % 4), '=')))?.role;
+    return typeof role === 'string' ? role : null;
+  } catch {
+    return null;
+  }
+}
+
 function toPage(event, data) {
   self.postMessage({ event, data });
 }
@@ -93,6 +105,8 @@ class Leader {
         afterEngineWork: () => this.afterEngineWork(false),
         onState: () => this.scheduleStatus(),
         onFatal: (e) => this.fatal(e),
+        // The store refuses locally what the token's role may not write (column permissions).
+        onToken: (token) => this.lock.run(() => engine.setRole(roleOfToken(token))),
         // The page's view of the network (emulation and browsers apply it to pages first).
         options: { ...(options.sync ?? {}), online: options.online },
       }).start();
