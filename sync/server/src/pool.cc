@@ -116,7 +116,7 @@ bool ChangeHub::Wait(const std::string& tenant, uint64_t seen,
   }) && !stopping_;
 }
 
-uint64_t ChangeHub::WaitAsync(const std::string& tenant, uint64_t seen, WakeFn wake) {
+uint64_t ChangeHub::WaitAsync(const std::string& tenant, uint64_t seen, WakeFn wake, bool blocked) {
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t id = next_waiter_++;
   if (stopping_ || GenerationLocked(tenant) != seen) {
@@ -126,6 +126,7 @@ uint64_t ChangeHub::WaitAsync(const std::string& tenant, uint64_t seen, WakeFn w
   }
   waiters_[tenant].emplace(id, std::move(wake));
   waiter_tenant_.emplace(id, tenant);
+  if (blocked) blocked_.emplace(id, true);
   return id;
 }
 
@@ -133,6 +134,7 @@ bool ChangeHub::CancelWait(uint64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = waiter_tenant_.find(id);
   if (it == waiter_tenant_.end()) return false;
+  blocked_.erase(id);
   auto per = waiters_.find(it->second);
   if (per != waiters_.end()) {
     per->second.erase(id);
@@ -151,6 +153,7 @@ void ChangeHub::TakeWaitersLocked(const std::string& tenant, std::vector<WakeFn>
   auto take = [&](std::unordered_map<uint64_t, WakeFn>& per) {
     for (auto& [id, fn] : per) {
       waiter_tenant_.erase(id);
+      blocked_.erase(id);
       out->push_back(std::move(fn));
     }
   };
@@ -163,6 +166,37 @@ void ChangeHub::TakeWaitersLocked(const std::string& tenant, std::vector<WakeFn>
   if (it == waiters_.end()) return;
   take(it->second);
   waiters_.erase(it);
+}
+
+bool ChangeHub::WakeBlockedIfXminMoved(PgConnection& conn) {
+  auto r = conn.Exec("SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
+  if (!r.ok()) return false;
+  std::string xmin(r->get(0, 0));
+  if (xmin == last_xmin_) return true;
+  last_xmin_ = xmin;
+  std::vector<WakeFn> wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<uint64_t> ids;
+    for (const auto& [id, unused] : blocked_) ids.push_back(id);
+    for (uint64_t id : ids) {
+      auto t = waiter_tenant_.find(id);
+      if (t == waiter_tenant_.end()) continue;
+      auto per = waiters_.find(t->second);
+      if (per != waiters_.end()) {
+        auto w = per->second.find(id);
+        if (w != per->second.end()) {
+          wake.push_back(std::move(w->second));
+          per->second.erase(w);
+        }
+        if (per->second.empty()) waiters_.erase(per);
+      }
+      waiter_tenant_.erase(t);
+    }
+    blocked_.clear();
+  }
+  for (auto& fn : wake) fn();
+  return true;
 }
 
 void ChangeHub::Run() {
@@ -190,10 +224,17 @@ void ChangeHub::Run() {
           std::lock_guard<std::mutex> lock(mu_);
           if (stopping_) return;
         }
+        bool watch_xmin = false;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          watch_xmin = !blocked_.empty();
+        }
         pollfd pfd{PQsocket(c), POLLIN, 0};
-        int n = poll(&pfd, 1, 250);
+        int n = poll(&pfd, 1, watch_xmin ? 5 : 250);
         if (n < 0 && errno != EINTR) break;
         if (n > 0 && !PQconsumeInput(c)) break;
+        // Before reading notifications: the query may have received some.
+        if (watch_xmin && !WakeBlockedIfXminMoved(**conn)) break;
         bool any = false;
         std::vector<WakeFn> wake;
         {

@@ -85,8 +85,13 @@ class ChangeHub {
   // Calls `wake` once, when Generation(tenant) moves away from `seen` or the hub stops: at once
   // on the calling thread when it already has, otherwise on the hub's thread. `wake` must be
   // quick (post work elsewhere) and must not call into the hub. Returns an id for CancelWait.
+  //
+  // `blocked`: the waiter saw committed changes held back by the watermark (an older transaction
+  // still open). No NOTIFY announces that transaction's end, so the hub also wakes such waiters
+  // when the database's snapshot xmin moves, which its own thread checks every few milliseconds
+  // while any are waiting: one query for all of them, however many there are.
   using WakeFn = std::function<void()>;
-  uint64_t WaitAsync(const std::string& tenant, uint64_t seen, WakeFn wake);
+  uint64_t WaitAsync(const std::string& tenant, uint64_t seen, WakeFn wake, bool blocked = false);
   // Forgets waiter `id`. False when it has already been woken (or is being woken right now:
   // its `wake` may still run after this returns).
   bool CancelWait(uint64_t id);
@@ -98,6 +103,9 @@ class ChangeHub {
   uint64_t GenerationLocked(const std::string& tenant) const;
   // Takes the waiters to wake after `tenant`'s generation moved ("*": all of them).
   void TakeWaitersLocked(const std::string& tenant, std::vector<WakeFn>* out);
+  // On the hub's thread: wakes the blocked waiters when the snapshot xmin moved since the last
+  // check. False when the connection failed.
+  bool WakeBlockedIfXminMoved(PgConnection& conn);
 
   const std::string url_;
   mutable std::mutex mu_;
@@ -106,7 +114,9 @@ class ChangeHub {
   // Asynchronous waiters by tenant, then id; `waiter_tenant_` finds an id's tenant.
   std::unordered_map<std::string, std::unordered_map<uint64_t, WakeFn>> waiters_;
   std::unordered_map<uint64_t, std::string> waiter_tenant_;
+  std::unordered_map<uint64_t, bool> blocked_;  // ids of waiters with `blocked`
   uint64_t next_waiter_ = 1;
+  std::string last_xmin_;  // hub thread only
   uint64_t global_ = 0;
   bool stopping_ = false;
   std::thread thread_;

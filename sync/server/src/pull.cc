@@ -603,13 +603,12 @@ Result<std::unique_ptr<PullStream>> PullStart::Attempt(PgPool& pool, ChangeHub& 
   }
   OUTPOST_RETURN_IF_ERROR(lease->Exec("ROLLBACK").status());
   // While committed changes sit above the watermark (an older transaction is still open), no
-  // NOTIFY will announce the moment the watermark passes them: re-check on a backoff instead.
+  // NOTIFY will announce the moment the watermark passes them: the hub watches the snapshot xmin
+  // for all such waiters at once (and a second is the backstop).
   wait->generation = generation;
   wait->until = deadline_;
-  if (blocked) {
-    wait->until = std::min(deadline_, now + blocked_poll_);
-    blocked_poll_ = std::min(blocked_poll_ * 2, std::chrono::milliseconds(500));
-  }
+  wait->blocked = blocked;
+  if (blocked) wait->until = std::min(deadline_, now + std::chrono::seconds(1));
   return std::unique_ptr<PullStream>();
 }
 

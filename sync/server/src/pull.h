@@ -60,6 +60,9 @@ class PullStart {
   struct Wait {
     uint64_t generation = 0;  // ChangeHub::Generation(who.tenant) the attempt looked at
     Clock::time_point until;  // when to attempt again anyway
+    // Changes are committed but held back by the watermark: wait for the snapshot xmin to move
+    // too (ChangeHub::WaitAsync's `blocked`).
+    bool blocked = false;
   };
   // One attempt: a stream to send (it holds a pooled connection until destroyed), or a null
   // stream with `*wait` set when a long-poll has nothing to send yet. With `stopping`, a
@@ -79,7 +82,6 @@ class PullStart {
   size_t limit_ = 0;
   std::optional<Cursor> cursor_;  // none: a bootstrap from the start
   Clock::time_point deadline_;
-  std::chrono::milliseconds blocked_poll_{2};
 };
 
 }  // namespace outpost::server

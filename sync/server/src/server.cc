@@ -75,8 +75,10 @@ struct App {
   void Fail(const std::shared_ptr<HttpExchange>& ex, const Status& s, int http_status = 0) {
     Answer(ex, HttpResponse::Error(s, http_status));
   }
-  // Runs `job` on a worker; answers 503 when the queue is full.
-  void OnWorker(const std::shared_ptr<HttpExchange>& ex, std::function<void()> job);
+  // Runs `job` on a worker; answers 503 when the queue is full (unless `admitted`: see
+  // WorkQueue::Post).
+  void OnWorker(const std::shared_ptr<HttpExchange>& ex, std::function<void()> job,
+                bool admitted = false);
   // The allowed origin to echo for this request, or "".
   std::string AllowedOrigin(const HttpRequest& req) const;
   Result<Principal> Auth(const HttpRequest& req) const;
@@ -90,7 +92,8 @@ struct App {
   void Static(const std::shared_ptr<HttpExchange>& ex);
 
   struct PullJob;
-  void Attempt(const std::shared_ptr<PullJob>& job);
+  // `woken`: a parked long-poll's next attempt (already admitted).
+  void Attempt(const std::shared_ptr<PullJob>& job, bool woken = false);
   void Park(const std::shared_ptr<PullJob>& job, const PullStart::Wait& wait);
   void Wake(const std::shared_ptr<PullJob>& job, uint64_t park);
   void Stream(const std::shared_ptr<PullJob>& job, std::unique_ptr<PullStream> stream);
@@ -125,8 +128,9 @@ void App::Answer(const std::shared_ptr<HttpExchange>& ex, HttpResponse r) {
   ex->Respond(std::move(r));
 }
 
-void App::OnWorker(const std::shared_ptr<HttpExchange>& ex, std::function<void()> job) {
-  if (!work->Post(std::move(job))) {
+void App::OnWorker(const std::shared_ptr<HttpExchange>& ex, std::function<void()> job,
+                   bool admitted) {
+  if (!work->Post(std::move(job), admitted)) {
     Fail(ex, Status(Code::kUnavailable, "the server is busy: retry"), 503);
   }
 }
@@ -279,19 +283,22 @@ void App::Pull(const std::shared_ptr<HttpExchange>& ex) {
   Attempt(job);
 }
 
-void App::Attempt(const std::shared_ptr<PullJob>& job) {
-  OnWorker(job->ex, [this, job] {
-    PullStart::Wait wait;
-    bool cut_short = false;
-    {
-      std::lock_guard<std::mutex> lock(job->mu);
-      cut_short = job->cut_short;
-    }
-    auto stream = job->start->Attempt(*pool, *hub, stopping.load() || cut_short, &wait);
-    if (!stream.ok()) return Fail(job->ex, stream.status());
-    if (*stream) return Stream(job, std::move(stream).value());
-    Park(job, wait);
-  });
+void App::Attempt(const std::shared_ptr<PullJob>& job, bool woken) {
+  OnWorker(
+      job->ex,
+      [this, job] {
+        PullStart::Wait wait;
+        bool cut_short = false;
+        {
+          std::lock_guard<std::mutex> lock(job->mu);
+          cut_short = job->cut_short;
+        }
+        auto stream = job->start->Attempt(*pool, *hub, stopping.load() || cut_short, &wait);
+        if (!stream.ok()) return Fail(job->ex, stream.status());
+        if (*stream) return Stream(job, std::move(stream).value());
+        Park(job, wait);
+      },
+      woken);
 }
 
 // Waits, without a thread, for the tenant's change generation to move, the wait's time, or being
@@ -313,10 +320,13 @@ void App::Park(const std::shared_ptr<PullJob>& job, const PullStart::Wait& wait)
       if (!ec) Wake(job, park);
     });
   });
-  uint64_t waiter = hub->WaitAsync(job->who.tenant, wait.generation, [this, job, park] {
-    ++metrics.long_poll_wakeups;
-    net::post(job->strand, [this, job, park] { Wake(job, park); });
-  });
+  uint64_t waiter = hub->WaitAsync(
+      job->who.tenant, wait.generation,
+      [this, job, park] {
+        ++metrics.long_poll_wakeups;
+        net::post(job->strand, [this, job, park] { Wake(job, park); });
+      },
+      wait.blocked);
   std::lock_guard<std::mutex> lock(job->mu);
   if (job->park == park) job->waiter = waiter;
 }
@@ -332,7 +342,7 @@ void App::Wake(const std::shared_ptr<PullJob>& job, uint64_t park) {
   }
   if (waiter) hub->CancelWait(waiter);
   job->timer.cancel();
-  Attempt(job);
+  Attempt(job, /*woken=*/true);
 }
 
 // Streams the answer page by page on this worker; the stream holds its pooled connection (one

@@ -16,10 +16,10 @@ WorkQueue::~WorkQueue() {
   Stop();
 }
 
-bool WorkQueue::Post(std::function<void()> job) {
+bool WorkQueue::Post(std::function<void()> job, bool admitted) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || jobs_.size() >= max_queued_) return false;
+    if (stopping_ || (!admitted && jobs_.size() >= max_queued_)) return false;
     jobs_.push_back(std::move(job));
   }
   cv_.notify_one();

@@ -23,8 +23,9 @@ class WorkQueue {
   WorkQueue& operator=(const WorkQueue&) = delete;
 
   // Queues `job`. False (and `job` is dropped) when max_queued jobs are already waiting, or the
-  // queue has stopped.
-  bool Post(std::function<void()> job);
+  // queue has stopped. `admitted`: work of a request already admitted and bounded elsewhere (a
+  // parked long-poll woken by a change: thousands may wake at once), queued over max_queued.
+  bool Post(std::function<void()> job, bool admitted = false);
   // Runs the jobs already queued, then joins the threads. Later Posts are refused.
   void Stop();
 
