@@ -13,6 +13,7 @@
 #include "pg.h"
 #include "pg_cluster.h"
 #include "push.h"
+#include "push_db.h"
 
 namespace outpost::testing {
 namespace {
@@ -24,33 +25,12 @@ using server::ServerModel;
 
 const char* kClient = "0193a0c0-0000-7000-8000-0000000000d1";
 
-struct Fixture {
-  std::string url;
-  std::unique_ptr<PgConnection> conn, other;
-  std::unique_ptr<ServerModel> model;
+struct Fixture : PushDb {
   std::string company, employee, manager, leave, timesheet;
   Principal employee_p, manager_p;
   int64_t next_tx = 1;
 
-  explicit Fixture(const std::string& db) {
-    url = PgCluster::Shared().LoadApp(db, "gogotime", 10);
-    for (auto* c : {&conn, &other}) {
-      auto r = PgConnection::Connect(url);
-      REQUIRE(r.ok());
-      *c = std::move(r).value();
-    }
-    auto described = server::DescribeDatabase(conn.get(), "public", nullptr);
-    REQUIRE(described.ok());
-    std::ifstream in(SourceDir() + "/schema/apps/gogotime/rules.json");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto rules = ParseSyncRules(ss.str());
-    REQUIRE(rules.ok());
-    auto m = ServerModel::Build(*described, *rules, "public");
-    INFO(m.status().ToString());
-    REQUIRE(m.ok());
-    model = std::move(m).value();
-    REQUIRE(server::Install(*conn, *model).ok());
+  explicit Fixture(const std::string& db) : PushDb(db, "gogotime", 10) {
     company = Q("SELECT md5('gogotime:company:1')::uuid");
     employee = Q("SELECT md5('gogotime:user:1:7')::uuid");
     manager = Q("SELECT md5('gogotime:user:1:2')::uuid");
@@ -71,14 +51,6 @@ struct Fixture {
                           json{{"tenant", company}, {"sub", manager}, {"role", "manager"}}};
   }
 
-  std::string Q(const std::string& sql) {
-    auto r = other->Exec(sql);
-    INFO(sql << " -> " << r.status().ToString());
-    REQUIRE(r.ok());
-    if (r->rows() == 0) return "<none>";
-    if (r->is_null(0, 0)) return "<null>";
-    return std::string(r->get(0, 0));
-  }
   std::string Leave(const std::string& column) {
     return Q("SELECT \"" + column + "\"::text FROM leave_requests WHERE id = '" + leave + "'");
   }

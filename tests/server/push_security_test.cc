@@ -12,6 +12,7 @@
 #include "pg.h"
 #include "pg_cluster.h"
 #include "push.h"
+#include "push_db.h"
 
 namespace outpost::testing {
 namespace {
@@ -23,44 +24,8 @@ using server::ServerModel;
 
 // A loaded application with the server's state installed: the push connection, another backend
 // for setup and inspection, and the model.
-struct App {
-  std::unique_ptr<PgConnection> conn, other;
-  std::unique_ptr<ServerModel> model;
-
-  App(const std::string& db, const std::string& app, int rows) {
-    std::string url = PgCluster::Shared().LoadApp(db, app, rows);
-    auto c = PgConnection::Connect(url);
-    REQUIRE(c.ok());
-    conn = std::move(c).value();
-    auto o = PgConnection::Connect(url);
-    REQUIRE(o.ok());
-    other = std::move(o).value();
-    auto described = server::DescribeDatabase(conn.get(), "public", nullptr);
-    REQUIRE(described.ok());
-    std::ifstream in(SourceDir() + "/schema/apps/" + app + "/rules.json");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto rules = ParseSyncRules(ss.str());
-    REQUIRE(rules.ok());
-    auto m = ServerModel::Build(*described, *rules, "public");
-    REQUIRE(m.ok());
-    model = std::move(m).value();
-    REQUIRE(server::Install(*conn, *model).ok());
-  }
-  void Exec(const std::string& sql) {
-    auto r = other->Exec(sql);
-    INFO(sql << ": " << r.status().ToString());
-    REQUIRE(r.ok());
-  }
-  // The single value of a query ("<null>" for NULL, "<none>" without rows).
-  std::string Q(const std::string& sql) {
-    auto r = other->Exec(sql);
-    INFO(sql << ": " << r.status().ToString());
-    REQUIRE(r.ok());
-    if (r->rows() == 0) return "<none>";
-    if (r->is_null(0, 0)) return "<null>";
-    return std::string(r->get(0, 0));
-  }
+struct App : PushDb {
+  App(const std::string& db, const std::string& app, int rows) : PushDb(db, app, rows) {}
   // The results of a push of `mutations` (one transaction per element).
   json Push(const Principal& who, const json& txs) {
     json body = {{"schema", model->version()},

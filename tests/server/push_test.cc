@@ -16,6 +16,7 @@
 #include "outpost/value.h"
 #include "pg.h"
 #include "pg_cluster.h"
+#include "push_db.h"
 
 namespace outpost::testing {
 namespace {
@@ -31,53 +32,8 @@ Result<json> AsJson(Result<std::vector<protocol::TxResult>> results) {
   return json::parse(protocol::EncodePushAnswer(*results));
 }
 
-struct App {
-  std::string url;
-  std::unique_ptr<PgConnection> conn;   // the push connection
-  std::unique_ptr<PgConnection> other;  // "another backend"
-  std::unique_ptr<ServerModel> model;
-
-  App(const std::string& db, const std::string& app, int rows) {
-    url = PgCluster::Shared().LoadApp(db, app, rows);
-    auto c = PgConnection::Connect(url);
-    REQUIRE(c.ok());
-    conn = std::move(c).value();
-    auto o = PgConnection::Connect(url);
-    REQUIRE(o.ok());
-    other = std::move(o).value();
-    auto described = server::DescribeDatabase(conn.get(), "public", nullptr);
-    REQUIRE(described.ok());
-    std::ifstream in(SourceDir() + "/schema/apps/" + app + "/rules.json");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto rules = ParseSyncRules(ss.str());
-    REQUIRE(rules.ok());
-    auto m = ServerModel::Build(*described, *rules, "public");
-    INFO(m.status().ToString());
-    REQUIRE(m.ok());
-    model = std::move(m).value();
-    Status installed = server::Install(*conn, *model);
-    INFO(installed.ToString());
-    REQUIRE(installed.ok());
-  }
-
-  void Exec(const std::string& sql) {
-    auto r = other->Exec(sql);
-    INFO(sql);
-    INFO(r.status().ToString());
-    REQUIRE(r.ok());
-  }
-  // The single value of a query ("<null>" for NULL, "<none>" without rows).
-  std::string Q(const std::string& sql) {
-    auto r = other->Exec(sql);
-    INFO(sql);
-    INFO(r.status().ToString());
-    REQUIRE(r.ok());
-    if (r->rows() == 0) return "<none>";
-    if (r->is_null(0, 0)) return "<null>";
-    return std::string(r->get(0, 0));
-  }
-  std::string version() const { return model->version(); }
+struct App : PushDb {
+  App(const std::string& db, const std::string& app, int rows) : PushDb(db, app, rows) {}
 
   Result<json> Push(const Principal& who, const json& body) {
     return AsJson(server::HandlePush(*conn, *model, who, body.dump()));
