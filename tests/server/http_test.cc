@@ -2,12 +2,15 @@
 // database: the limits an operator relies on, each hit the way an attacker would hit it.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "http_server.h"
 #include "raw_socket.h"
+#include "work_queue.h"
 
 namespace outpost::testing {
 namespace {
@@ -261,6 +264,49 @@ TEST_CASE("http: idle keep-alive connections close after idle_timeout", "[http]"
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   CHECK(s.server->open_connections() == 0);
+}
+
+}  // namespace
+}  // namespace outpost::testing
+
+namespace outpost::testing {
+namespace {
+
+TEST_CASE("work queue: bounded for new requests, not for admitted ones; jobs run in order",
+          "[http]") {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  std::vector<int> ran;
+  server::WorkQueue queue(1, 2);
+  // The single worker is held by the first job; two more fill the queue.
+  REQUIRE(queue.Post([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return open; });
+    ran.push_back(0);
+  }));
+  for (int i = 0; i < 50 && queue.busy() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto record = [&](int i) {
+    return [&, i] {
+      std::lock_guard<std::mutex> lock(mu);
+      ran.push_back(i);
+    };
+  };
+  CHECK(queue.Post(record(1)));
+  CHECK(queue.Post(record(2)));
+  CHECK_FALSE(queue.Post(record(99)));              // a new request: refused
+  CHECK(queue.Post(record(3), /*admitted=*/true));  // a woken long-poll: queued anyway
+  CHECK(queue.queued() == 3);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    open = true;
+  }
+  cv.notify_all();
+  queue.Stop();  // runs what is queued, then joins
+  CHECK(ran == std::vector<int>{0, 1, 2, 3});
+  CHECK_FALSE(queue.Post(record(4)));
 }
 
 }  // namespace
