@@ -499,11 +499,12 @@ Status Connection::StreamHeader(int status, std::string content_type,
 
 Status Connection::StreamChunk(std::string_view data) {
   if (data.empty()) return Status::Ok();  // an empty chunk would end the answer
-  return RunOnStrand([self = shared_from_this(), data](std::function<void(Status)> done) {
-    // `data` stays valid: the caller waits for `done`.
+  // A copy: should the wait below give up, the write may still run later.
+  auto bytes = std::make_shared<std::string>(data);
+  return RunOnStrand([self = shared_from_this(), bytes](std::function<void(Status)> done) {
     self->stream_.expires_after(self->server_.limits.write_timeout);
-    net::async_write(self->stream_, bhttp::make_chunk(net::const_buffer(data.data(), data.size())),
-                     [self, done](beast::error_code ec, size_t) {
+    net::async_write(self->stream_, bhttp::make_chunk(net::buffer(*bytes)),
+                     [self, bytes, done](beast::error_code ec, size_t) {
                        if (ec) {
                          self->Close();
                          return done(Status(Code::kIoError, "client went away"));
