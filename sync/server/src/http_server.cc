@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <future>
 #include <iostream>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -213,6 +214,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnHeader(beast::error_code ec);
   void ReadBody();
   void OnBody(beast::error_code ec);
+  // Answers or closes after a failed read (limits: 431/413; gone or late: close; else 400 with
+  // `what`). False when `ec` is no error.
+  bool FailedRead(beast::error_code ec, const char* what);
   void Dispatch();
   void Reject(const Status& s, int http_status);
   void WriteResponse(HttpResponse r, bool keep_alive);
@@ -298,31 +302,36 @@ void Connection::ReadHeader() {
       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
 }
 
-void Connection::OnHeader(beast::error_code ec) {
-  if (state_ == State::kClosed) return;
+bool Connection::FailedRead(beast::error_code ec, const char* what) {
+  if (!ec) return false;
   if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-    return Reject(Status(Code::kPayloadTooLarge,
-                         "request headers over " + std::to_string(server_.limits.max_header_bytes) +
-                             " bytes"),
-                  431);
+    Reject(Status(Code::kPayloadTooLarge, "request headers over " +
+                                              std::to_string(server_.limits.max_header_bytes) +
+                                              " bytes"),
+           431);
+  } else if (ec == bhttp::error::body_limit) {
+    Reject(Status(Code::kPayloadTooLarge,
+                  "request body over " + std::to_string(server_.limits.max_body_bytes) + " bytes"),
+           413);
+  } else if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
+             ec == net::error::eof || ec == net::error::operation_aborted ||
+             ec == net::error::connection_reset) {
+    // The peer is gone, or a deadline passed (beast::tcp_stream has already closed the socket):
+    // there is no one to answer.
+    Close();
+  } else {
+    Reject(Status(Code::kMalformedRequest, what), 400);
   }
-  if (ec == bhttp::error::body_limit) {
-    return Reject(
-        Status(Code::kPayloadTooLarge,
-               "request body over " + std::to_string(server_.limits.max_body_bytes) + " bytes"),
-        413);
-  }
-  if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-      ec == net::error::operation_aborted || ec == net::error::connection_reset) {
-    return Close();
-  }
-  if (ec) return Reject(Status(Code::kMalformedRequest, "bad HTTP request"), 400);
+  return true;
+}
+
+void Connection::OnHeader(beast::error_code ec) {
+  if (state_ == State::kClosed || FailedRead(ec, "bad HTTP request")) return;
   const auto& req = parser_->get();
   version_ = req.version();
   keep_alive_ = req.keep_alive();
-  size_t fields = 0;
-  for (auto it = req.begin(); it != req.end(); ++it) ++fields;
-  if (fields > server_.limits.max_header_fields) {
+  if (static_cast<size_t>(std::distance(req.begin(), req.end())) >
+      server_.limits.max_header_fields) {
     return Reject(
         Status(Code::kPayloadTooLarge,
                "more than " + std::to_string(server_.limits.max_header_fields) + " header fields"),
@@ -356,19 +365,7 @@ void Connection::ReadBody() {
 }
 
 void Connection::OnBody(beast::error_code ec) {
-  if (state_ == State::kClosed) return;
-  if (ec == bhttp::error::body_limit) {
-    return Reject(
-        Status(Code::kPayloadTooLarge,
-               "request body over " + std::to_string(server_.limits.max_body_bytes) + " bytes"),
-        413);
-  }
-  // A timeout has already closed the socket (beast::tcp_stream): there is no one to answer.
-  if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-      ec == net::error::operation_aborted || ec == net::error::connection_reset) {
-    return Close();
-  }
-  if (ec) return Reject(Status(Code::kMalformedRequest, "bad HTTP request body"), 400);
+  if (state_ == State::kClosed || FailedRead(ec, "bad HTTP request body")) return;
   Dispatch();
 }
 
