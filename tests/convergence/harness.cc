@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <unistd.h>
+
 #include "catalog.h"
 #include "e2e_harness.h"
 #include "outpost/sql_quote.h"
@@ -68,7 +70,7 @@ std::string Uuid(Rng& r) {
 }
 
 std::string Pad2(int v) {
-  char b[8];
+  char b[16];
   snprintf(b, sizeof b, "%02d", v);
   return b;
 }
@@ -1098,7 +1100,6 @@ json ClientRows(Client& c, const Table& t, std::string* error) {
     for (size_t i = 0; i < t.columns.size(); ++i) out.push_back(Norm(t.columns[i], row[i]));
     rows.push_back(std::move(out));
   }
-  std::vector<std::string> keyed;
   std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) { return a.dump() < b.dump(); });
   return rows;
 }
@@ -1433,6 +1434,9 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
     }
     std::map<int64_t, const Rejection*> rejected;
     for (const auto& rj : *rejections) {
+      if (rejected.count(rj.tx_id))
+        sc.Fail("client " + std::to_string(c->index) + " tx " + std::to_string(rj.tx_id) +
+                ": rejection recorded twice");
       rejected[rj.tx_id] = &rj;
       if (rj.code.empty() || rj.message.empty())
         sc.Fail("client " + std::to_string(c->index) + " tx " + std::to_string(rj.tx_id) +
