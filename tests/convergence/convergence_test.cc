@@ -89,10 +89,11 @@ TEST_CASE("clients converge and account for every write under faults", "[converg
       failing.push_back(r.seed);
       std::string text = "scenario seed " + std::to_string(r.seed) + " (" + r.app + ") FAILED\n";
       text += "  replay: convergence_tests --seed " + std::to_string(r.seed) +
-              "   (exact chain: --replay " + std::to_string(r.seed) + " --epoch " +
-              std::to_string(o.epoch) + ")\n";
-      for (const auto& f : r.failures) text += "  " + f + "\n";
-      fprintf(stderr, "%s", text.c_str());
+              "   (exact chain: --replay " + std::to_string(r.seed) + " --first-seed " +
+              std::to_string(o.first_seed) + " --epoch " + std::to_string(o.epoch) + ")\n";
+      std::string log;
+      for (const auto& f : r.failures) (f.rfind("  log ", 0) == 0 ? log : text) += "  " + f + "\n";
+      fprintf(stderr, "%s%s", text.c_str(), log.c_str());
       UNSCOPED_INFO(text);
     }
   }

@@ -141,6 +141,19 @@ json Norm(const Column& c, const json& v) {
     if (n) return *n;
   }
   if (c.type.kind == TypeKind::kBoolean && out.is_number()) return out.get<int64_t>() != 0;
+  if ((c.type.kind == TypeKind::kTimestamp || c.type.kind == TypeKind::kTimestamptz) &&
+      out.is_string()) {
+    // One form for equal instants: "…:04.100Z" (a local now() default) is "…:04.1Z".
+    std::string s = out.get<std::string>();
+    const bool z = !s.empty() && s.back() == 'Z';
+    if (z) s.pop_back();
+    auto dot = s.find('.', 19);
+    if (dot != std::string::npos) {
+      while (s.back() == '0') s.pop_back();
+      if (s.back() == '.') s.pop_back();
+    }
+    return z ? s + "Z" : s;
+  }
   return out;
 }
 
@@ -323,6 +336,17 @@ class AppEnv {
             list = Column0("SELECT " + rc + "::text FROM " + rq + " WHERE " +
                                QuoteIdent(ref->rule().scope.column) + "::text = $1 ORDER BY 1 LIMIT 3",
                            {tenant});
+          }
+          if (list.empty() && !tenant.empty() && ref &&
+              ref->rule().scope.kind == ScopeKind::kReferencedBy) {
+            // Users visible through a referencing table (a membership), when that is tenant-scoped.
+            const auto* via = model_->Find(ref->rule().scope.ref_table);
+            if (via && via->rule().scope.kind == ScopeKind::kTenantColumn)
+              list = Column0("SELECT DISTINCT " + QuoteIdent(ref->rule().scope.ref_column) +
+                                 "::text FROM " + via->qname + " WHERE " +
+                                 QuoteIdent(via->rule().scope.column) +
+                                 "::text = $1 ORDER BY 1 LIMIT 3",
+                             {tenant});
           }
           if (list.empty() && !tenant.empty()) {
             // A tenant-scoped table with a foreign key to the users table (a membership).
@@ -778,6 +802,8 @@ struct Generator {
           for (auto& [k, v] : p->items()) row[k] = v;
         } else if (nullable) {
           for (const auto& fc : fk.columns) row[fc] = nullptr;
+        } else if (!r.Chance(0.1)) {
+          return json();  // no parent to reference: no insert
         }
       }
     }
@@ -800,6 +826,8 @@ struct Generator {
     auto res = store(c).Execute(sql, params);
     if (!res.ok()) {
       ++sc.result->refused_locally;
+      if (getenv("OUTPOST_CONV_DEBUG_REFUSALS"))
+        fprintf(stderr, "refused: %s %s: %s\n", sql.substr(0, 60).c_str(), params.dump().c_str(), res.status().ToString().c_str());
       sc.Note("client " + std::to_string(c.index) + " refused locally: " + sql.substr(0, 80) +
               " -> " + res.status().ToString().substr(0, 120));
       return false;
@@ -811,6 +839,7 @@ struct Generator {
 
   bool Insert(Client& c, const Table& t, const json& forced = json::object()) {
     json row = InsertRow(c, t, forced);
+    if (row.is_null()) return false;
     if (row.empty()) return Exec(c, "INSERT INTO " + QuoteIdent(t.name) + " DEFAULT VALUES", json::array());
     std::string cols, qs;
     json params = json::array();
@@ -959,6 +988,7 @@ struct Generator {
     if (cands.empty()) return;
     auto [t, cols] = r.Pick(cands);
     json row = InsertRow(a, *t);
+    if (row.is_null()) return;
     json forced = json::object();
     for (const auto& c : cols)
       if (row.contains(c)) forced[c] = row[c];
@@ -1035,7 +1065,13 @@ struct Generator {
     e.client = -1;
     e.table = t.name;
     e.pk = pk;
-    if (r.Chance(0.08)) {
+    // Direct deletes only of rows nothing references (a deleted tenant would empty the rest of
+    // the epoch); deletes of parents come from the clients.
+    bool referenced = t.sync.scope.kind == ScopeKind::kTenantKey;
+    for (const auto& other : env.model().described().tables)
+      for (const auto& fk : other.foreign_keys)
+        if (fk.ref_table == t.name) referenced = true;
+    if (!referenced && r.Chance(0.15)) {
       auto res = env.pg().Exec("DELETE FROM " + st.qname + " r WHERE " + match + " RETURNING 1", kp);
       if (!res.ok() || res->rows() == 0) return;
       e.op = 'D';
@@ -1227,8 +1263,11 @@ AppEnv& Harness::Env(size_t target) {
 uint64_t Harness::EpochStart(uint64_t seed) const {
   const uint64_t n = options_.targets.size();
   const uint64_t e = static_cast<uint64_t>(std::max(1, options_.epoch));
-  const uint64_t round = seed / n;
-  return (round - round % e) * n + seed % n;
+  // Rounds count from the run's first seed, so that a chain never includes seeds the run skipped.
+  const uint64_t first = options_.first_seed;
+  if (seed < first) return seed;
+  const uint64_t round = (seed - first) / n;
+  return first + (round - round % e) * n + (seed - first) % n;
 }
 
 ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
@@ -1294,14 +1333,21 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
                           std::to_string(r->rejected_transactions) + " rows " +
                           std::to_string(r->rows_received)
                     : r.status().ToString()));
+    if (const char* trace = getenv("OUTPOST_CONV_TRACE_SQL")) {
+      auto q = c.tc->store().Execute(trace);
+      fprintf(stderr, "trace step %d client %d after sync: %s\n", sc.step, c.index,
+              q.ok() ? q->rows.dump().c_str() : q.status().ToString().c_str());
+    }
     return r.status();
   };
 
+  const double t_clients = Seconds(start);
   for (auto& c : sc.clients) {
     Status s = sync(*c);
     if (!s.ok()) return fail_out("initial sync of client " + std::to_string(c->index) + ": " + s.ToString());
   }
   AdditiveSnapshot snapshot = SnapshotAdditive(env);
+  const double t_bootstrap = Seconds(start);
 
   // Faults for this scenario.
   sc.faults = rng.Chance(0.6);
@@ -1318,12 +1364,19 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
 
   auto any_client = [&]() -> Client& { return *sc.clients[rng.Below(sc.clients.size())]; };
   auto other_client = [&](const Client& a) -> Client& {
-    Client* b = &any_client();
-    for (int i = 0; i < 4 && b == &a; ++i) b = &any_client();
-    return *b;
+    size_t j = static_cast<size_t>(a.index) + 1 + rng.Below(sc.clients.size() - 1);
+    return *sc.clients[j % sc.clients.size()];
   };
 
   for (sc.step = 0; sc.step < steps; ++sc.step) {
+    if (const char* watch = getenv("OUTPOST_CONV_WATCH")) {
+      const auto* st = env.model().Find(watch);
+      std::string line, e;
+      for (auto& c : sc.clients)
+        if (st) line += " " + std::to_string(ClientRows(*c, *st->view, &e).size()) + "/" +
+                        std::to_string(ScopeRows(env, *c, *st, &e).size());
+      fprintf(stderr, "watch step %d:%s\n", sc.step, line.c_str());
+    }
     if (sc.step == restart_at) {
       sc.Note("server restart");
       ++result.restarts;
@@ -1364,6 +1417,17 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
     }
   }
 
+  const double t_steps = Seconds(start);
+  if (const char* watch = getenv("OUTPOST_CONV_WATCH")) {
+    // Debugging aid: the watched table's rows per client against PostgreSQL.
+    const auto* st = env.model().Find(watch);
+    for (auto& c : sc.clients) {
+      std::string e;
+      if (st)
+        fprintf(stderr, "watch client %d: %zu local, %zu expected\n", c->index,
+                ClientRows(*c, *st->view, &e).size(), ScopeRows(env, *c, *st, &e).size());
+    }
+  }
   // End: delayed pushes arrive, faults off, everybody online, sync until quiet.
   for (auto& s : sc.stash) {
     Client& c = *sc.clients[static_cast<size_t>(s.client)];
@@ -1382,6 +1446,15 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
     bool failed = false;
     for (auto& c : sc.clients) {
       auto r = SyncNow(c->tc->session(), *c->transport, sync_options);
+      if (const char* trace = getenv("OUTPOST_CONV_TRACE_SQL")) {
+        auto q = c->tc->store().Execute(trace);
+        fprintf(stderr, "trace final pass %d client %d: %s %s\n", pass, c->index,
+                q.ok() ? q->rows.dump().c_str() : q.status().ToString().c_str(),
+                r.ok() ? ("pushed " + std::to_string(r->pushed_transactions) + " rows " +
+                          std::to_string(r->rows_received) + " deletes " +
+                          std::to_string(r->deletes_received)).c_str()
+                       : r.status().ToString().c_str());
+      }
       if (!r.ok()) {
         failed = true;
         sc.Note("final sync of client " + std::to_string(c->index) + ": " + r.status().ToString());
@@ -1393,6 +1466,7 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
   }
   if (quiet_passes < 2) sc.Fail("the clients did not become quiet in 8 sync passes");
 
+  const double t_quiet = Seconds(start);
   // (1) Every client equals PostgreSQL for its scope.
   for (auto& c : sc.clients) {
     auto st = c->tc->session().status();
@@ -1413,8 +1487,20 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
         std::set<std::string> l, x;
         for (const auto& row : local) l.insert(row.dump());
         for (const auto& row : expected) x.insert(row.dump());
+        // The key of a row as an array (for showing PostgreSQL's row whatever its scope).
+        auto pk_of = [&](const std::string& dumped) {
+          json row = json::parse(dumped), pk = json::array();
+          for (const auto& k : table.view->primary_key)
+            for (size_t ci = 0; ci < table.view->columns.size(); ++ci)
+              if (table.view->columns[ci].name == k) pk.push_back(row[ci]);
+          return pk;
+        };
         for (const auto& s : l)
-          if (!x.count(s) && shown++ < 3) diff += "\n    only local: " + s;
+          if (!x.count(s) && shown++ < 3) {
+            auto pg_row = PgRow(env, table.name(), pk_of(s));
+            diff += "\n    only local: " + s + "\n      PostgreSQL row (any scope): " +
+                    (pg_row ? pg_row->dump() : std::string("none"));
+          }
         for (const auto& s : x)
           if (!l.count(s) && shown++ < 6) diff += "\n    only in PostgreSQL: " + s;
         sc.Fail("client " + std::to_string(c->index) + " (" + c->role + ") differs from PostgreSQL in " +
@@ -1610,6 +1696,9 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
     }
   }
 
+  if (options_.verbose)
+    fprintf(stderr, "  timing: setup %.3f bootstrap %.3f steps %.3f quiet %.3f checks %.3f\n", t_clients,
+            t_bootstrap - t_clients, t_steps - t_bootstrap, t_quiet - t_steps, Seconds(start) - t_quiet);
   if (!result.ok) {
     for (const auto& l : sc.log) result.failures.push_back("  log " + l);
   }
