@@ -40,6 +40,7 @@ struct Options {
   bool verbose = false;
   bool cli_clients = false;        // reserved (see docs/convergence.md)
   double budget_seconds = 0;       // stop starting scenarios after this long (0: no limit)
+  bool strict_findings = false;    // known product bugs (FINDINGS.md) fail scenarios too
 };
 
 // Per-target state kept across scenarios: the database, its server, the model.
@@ -53,7 +54,7 @@ struct ScenarioResult {
   double seconds = 0;
   // counters for the summary
   int64_t local_tx = 0, applied = 0, rejected = 0, refused_locally = 0, direct_writes = 0,
-          faults = 0, restarts = 0;
+          faults = 0, restarts = 0, known_findings = 0;
 };
 
 class Harness {
