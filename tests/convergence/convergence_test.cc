@@ -10,6 +10,7 @@
 //   --db URL --rules FILE   an existing database and its rules instead of the seed apps
 //   --budget SECONDS        start no scenario after this long     --verbose   per scenario line
 //   --strict-findings       differences explained by known bugs (FINDINGS.md) fail too
+//   --no-cli                no scenario uses the `outpost` CLI as a client
 // The same settings as environment variables: OUTPOST_CONV_SEED, OUTPOST_CONV_SCENARIOS,
 // OUTPOST_CONV_FIRST_SEED, OUTPOST_CONV_EPOCH. Other arguments go to Catch2.
 #define CATCH_CONFIG_RUNNER
@@ -57,7 +58,7 @@ TEST_CASE("clients converge and account for every write under faults", "[converg
   const auto start = std::chrono::steady_clock::now();
   int run = 0, failed = 0;
   int64_t applied = 0, rejected = 0, local = 0, refused = 0, direct = 0, faults = 0, restarts = 0,
-          known = 0;
+          known = 0, cli = 0;
   std::vector<uint64_t> failing;
   double slowest = 0;
   for (size_t i = 0; i < seeds.size(); ++i) {
@@ -81,12 +82,14 @@ TEST_CASE("clients converge and account for every write under faults", "[converg
     faults += r.faults;
     restarts += r.restarts;
     known += r.known_findings;
+    cli += r.cli_clients;
     slowest = std::max(slowest, r.seconds);
     if (o.verbose)
-      fprintf(stderr, "seed %llu %-10s %s %.2fs tx %lld applied %lld rejected %lld faults %lld\n",
+      fprintf(stderr, "seed %llu %-10s %s %.2fs tx %lld applied %lld rejected %lld faults %lld%s\n",
               static_cast<unsigned long long>(r.seed), r.app.c_str(), r.ok ? "ok  " : "FAIL",
               r.seconds, static_cast<long long>(r.local_tx), static_cast<long long>(r.applied),
-              static_cast<long long>(r.rejected), static_cast<long long>(r.faults));
+              static_cast<long long>(r.rejected), static_cast<long long>(r.faults),
+              r.cli_clients ? " (cli client)" : "");
     if (!r.ok) {
       ++failed;
       failing.push_back(r.seed);
@@ -107,7 +110,7 @@ TEST_CASE("clients converge and account for every write under faults", "[converg
   fprintf(stderr,
           "convergence: %d scenarios, %d failed, %.1f s (%.3f s/scenario, %.2f scenarios/s, slowest "
           "%.2f s), seeds %llu..%llu; local tx %lld (applied %lld, rejected %lld), refused locally "
-          "%lld, direct writes %lld, faults %lld, restarts %lld, differences from known bugs (FINDINGS.md) "
+          "%lld, direct writes %lld, faults %lld, restarts %lld, cli clients %lld, differences from known bugs (FINDINGS.md) "
           "%lld%s%s\n",
           run, failed, seconds, run ? seconds / run : 0.0, run ? run / seconds : 0.0, slowest,
           static_cast<unsigned long long>(seeds.empty() ? 0 : seeds.front()),
@@ -115,7 +118,7 @@ TEST_CASE("clients converge and account for every write under faults", "[converg
           static_cast<long long>(local), static_cast<long long>(applied),
           static_cast<long long>(rejected), static_cast<long long>(refused),
           static_cast<long long>(direct), static_cast<long long>(faults),
-          static_cast<long long>(restarts), static_cast<long long>(known), failing.empty() ? "" : "; failing seeds:",
+          static_cast<long long>(restarts), static_cast<long long>(cli), static_cast<long long>(known), failing.empty() ? "" : "; failing seeds:",
           failing_list.c_str());
   CHECK(failed == 0);
 }
@@ -166,6 +169,8 @@ int main(int argc, char** argv) {
       rules = value();
     } else if (a == "--budget") {
       o.budget_seconds = std::stod(value());
+    } else if (a == "--no-cli") {
+      o.cli_clients = false;
     } else if (a == "--strict-findings") {
       o.strict_findings = true;
     } else if (a == "--verbose") {

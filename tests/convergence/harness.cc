@@ -13,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "catalog.h"
@@ -425,15 +426,49 @@ namespace {
 // The timeline: every write the server applied, in the order the harness made it reach the
 // server (the harness is single-threaded, so that is the server's order).
 
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The `outpost` CLI with arguments, as a shell command.
+std::string CliCommand(const std::vector<std::string>& args) {
+  std::string cmd = OUTPOST_CLI_BIN;
+  for (const auto& a : args) cmd += " " + ShellQuote(a);
+  return cmd;
+}
+
+// Runs a shell command; returns its exit status, its output (stdout and stderr) in *out.
+int RunCommand(const std::string& command, std::string* out) {
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (!p) return -1;
+  char buf[4096];
+  size_t n;
+  out->clear();
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  int rc = pclose(p);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
 // A field client: a Store in its own temporary directory (not fsynced: the harness does not
 // simulate OS crashes, and fsyncs would dominate the scenario's time), the real HttpTransport and
 // a SyncSession.
 class NativeClient {
  public:
-  NativeClient(const std::string& url, const std::string& token) {
+  // `cli`: the store is the `outpost` CLI's (initialised and bootstrapped by `outpost init
+  // --sync`); this process only reads it (and records the role), the CLI writes and syncs.
+  NativeClient(const std::string& url, const std::string& token, bool cli = false) {
     char tmpl[] = "/tmp/outpost-conv-XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
+    if (cli) {
+      std::string out;
+      int rc = RunCommand(CliCommand({"init", "--server", url, "--token", token, "--db",
+                                      dir_ + "/client.db", "--sync"}),
+                          &out);
+      if (rc != 0) throw std::runtime_error("outpost init: " + out);
+    }
     StoreOptions options;
     options.durable = false;
     options.cache_mib = 4;
@@ -473,6 +508,7 @@ struct Event {
   json new_values = json::object();
   json old_values = json::object();
   bool delta = false;  // direct write: new_values hold additive deltas
+  bool unverified = false;  // a CLI client's write: its notices and remaps are not seen
 };
 
 struct Scenario;
@@ -481,6 +517,7 @@ struct Client {
   int index = 0;
   std::string tenant, sub, role;
   std::unique_ptr<NativeClient> tc;
+  bool cli = false;  // writes and syncs through the `outpost` CLI binary
   std::unique_ptr<Transport> transport;
   int offline_until = -1;
   std::set<int64_t> committed;          // tx ids of transactions the harness committed
@@ -517,6 +554,33 @@ struct Scenario {
   void Fail(const std::string& s) {
     result->ok = false;
     if (result->failures.size() < 40) result->failures.push_back(s);
+  }
+
+  // A CLI client syncs with `outpost sync`: what it pushes is what is pending now.
+  Result<int64_t> CliSync(Client& c) {
+    if (step <= c.offline_until) return Status(Code::kUnavailable, "partitioned");
+    auto pending = c.tc->store().PendingTransactions();
+    if (!pending.ok()) return pending.status();
+    for (const auto& tx : *pending) {
+      if (!c.delivered.insert(tx.tx_id).second) continue;
+      for (const auto& m : tx.mutations) {
+        Event e;
+        e.order = ++order;
+        e.client = c.index;
+        e.tx_id = tx.tx_id;
+        e.op = static_cast<char>(m.op);
+        e.table = m.table;
+        e.pk = m.pk;
+        e.new_values = m.new_values;
+        e.old_values = m.old_values;
+        e.unverified = true;
+        events.push_back(std::move(e));
+      }
+    }
+    std::string out;
+    int rc = RunCommand(CliCommand({"sync", "--db", c.tc->dir() + "/client.db"}), &out);
+    if (rc != 0) return Status(Code::kUnavailable, "outpost sync: " + out.substr(0, 300));
+    return static_cast<int64_t>(pending->size());
   }
 
   // Records a push request that reached the server and the answer it gave.
@@ -871,6 +935,19 @@ struct Generator {
 
   // Runs one statement; returns false when the store refused it.
   bool Exec(Client& c, const std::string& sql, const json& params) {
+    if (c.cli) {
+      std::string out;
+      int rc = RunCommand(CliCommand({"sql", "--db", c.tc->dir() + "/client.db", sql, params.dump()}), &out);
+      if (rc != 0) {
+        ++sc.result->refused_locally;
+        sc.Note("cli client " + std::to_string(c.index) + " refused locally: " + sql.substr(0, 80) +
+                " -> " + out.substr(0, 160));
+        return false;
+      }
+      sc.Note("cli client " + std::to_string(c.index) + ": " + sql.substr(0, 100) + " " +
+              params.dump().substr(0, 200));
+      return true;
+    }
     auto res = store(c).Execute(sql, params);
     if (!res.ok()) {
       ++sc.result->refused_locally;
@@ -983,7 +1060,7 @@ struct Generator {
   void LocalTransaction(Client& c) {
     auto tables = WritableTables(c);
     if (tables.empty()) return;
-    const bool explicit_tx = r.Chance(0.35);
+    const bool explicit_tx = !c.cli && r.Chance(0.35);  // one CLI call is one statement
     const int n = explicit_tx ? r.Range(2, 3) : 1;
     if (explicit_tx && !Exec(c, "BEGIN", json::array())) return;
     for (int i = 0; i < n; ++i) {
@@ -1364,10 +1441,16 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
       c->role = rng.Pick(roles);
     }
     c->sub = rng.Pick(env.users(c->tenant));
-    c->tc = std::make_unique<NativeClient>(env.url(), env.Token(c->tenant, c->sub, c->role));
+    c->cli = options_.cli_clients && i == k - 1 && rng.Chance(0.08);
+    result.cli_clients += c->cli ? 1 : 0;
+    try {
+      c->tc = std::make_unique<NativeClient>(env.url(), env.Token(c->tenant, c->sub, c->role), c->cli);
+    } catch (const std::exception& e) {
+      return fail_out(std::string("client ") + std::to_string(i) + ": " + e.what());
+    }
     c->transport = std::make_unique<FaultTransport>(&sc, c.get());
     if (rng.Chance(0.8) && !c->role.empty()) (void)c->tc->store().SetRole(c->role);
-    sc.Note("client " + std::to_string(i) + ": tenant " + c->tenant + " sub " + c->sub + " role " + c->role);
+    sc.Note(std::string(c->cli ? "cli " : "") + "client " + std::to_string(i) + ": tenant " + c->tenant + " sub " + c->sub + " role " + c->role);
     sc.clients.push_back(std::move(c));
   }
 
@@ -1375,6 +1458,13 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
   sync_options.sleep = [](int) {};
   sync_options.max_attempts = 4;
   auto sync = [&](Client& c) -> Status {
+    if (c.cli) {
+      auto pushed = sc.CliSync(c);
+      sc.Note("cli client " + std::to_string(c.index) + " sync: " +
+              (pushed.ok() ? "ok, " + std::to_string(*pushed) + " pending before"
+                           : pushed.status().ToString()));
+      return pushed.status();
+    }
     auto r = SyncNow(c.tc->session(), *c.transport, sync_options);
     for (auto& remap : c.tc->session().TakeRemaps()) (void)remap;  // recorded from the answers
     sc.Note("client " + std::to_string(c.index) + " sync: " +
@@ -1491,9 +1581,19 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
   for (auto& c : sc.clients) c->offline_until = -1;
   int quiet_passes = 0;
   for (int pass = 0; pass < 8 && quiet_passes < 2; ++pass) {
-    int64_t pushed = 0;
+    int64_t pushed_total = 0;
     bool failed = false;
     for (auto& c : sc.clients) {
+      if (c->cli) {
+        auto pending = c->tc->session().status().pending_transactions;
+        auto pushed = sc.CliSync(*c);
+        if (!pushed.ok()) {
+          failed = true;
+          sc.Note("final sync of cli client " + std::to_string(c->index) + ": " + pushed.status().ToString());
+        }
+        pushed_total += pending;
+        continue;
+      }
       auto r = SyncNow(c->tc->session(), *c->transport, sync_options);
       if (const char* trace = getenv("OUTPOST_CONV_TRACE_SQL")) {
         auto q = c->tc->store().Execute(trace);
@@ -1509,9 +1609,9 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
         sc.Note("final sync of client " + std::to_string(c->index) + ": " + r.status().ToString());
         continue;
       }
-      pushed += r->pushed_transactions + r->rejected_transactions;
+      pushed_total += r->pushed_transactions + r->rejected_transactions;
     }
-    quiet_passes = pushed == 0 && !failed ? quiet_passes + 1 : 0;
+    quiet_passes = pushed_total == 0 && !failed ? quiet_passes + 1 : 0;
   }
   if (quiet_passes < 2) sc.Fail("the clients did not become quiet in 8 sync passes");
 
@@ -1706,7 +1806,7 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
 
   for (size_t i = 0; i < timeline.size(); ++i) {
     const Event& e = timeline[i];
-    if (e.client < 0 || e.op == 'D') continue;
+    if (e.client < 0 || e.op == 'D' || e.unverified) continue;
     const Table* t = env.view().FindTable(e.table);
     if (!t) continue;
     const std::string who = "client " + std::to_string(e.client) + " tx " + std::to_string(e.tx_id) +

@@ -38,7 +38,7 @@ struct Options {
   int epoch = 10;                  // reset the database every `epoch` scenarios of an app
   std::vector<Target> targets;
   bool verbose = false;
-  bool cli_clients = false;        // reserved (see docs/convergence.md)
+  bool cli_clients = true;         // some scenarios have an `outpost` CLI client
   double budget_seconds = 0;       // stop starting scenarios after this long (0: no limit)
   bool strict_findings = false;    // known product bugs (FINDINGS.md) fail scenarios too
 };
@@ -54,7 +54,7 @@ struct ScenarioResult {
   double seconds = 0;
   // counters for the summary
   int64_t local_tx = 0, applied = 0, rejected = 0, refused_locally = 0, direct_writes = 0,
-          faults = 0, restarts = 0, known_findings = 0;
+          faults = 0, restarts = 0, known_findings = 0, cli_clients = 0;
 };
 
 class Harness {
