@@ -451,6 +451,41 @@ int RunCommand(const std::string& command, std::string* out) {
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
+// The reconciliation API being added (notices kept in the store, dependent rejections): used
+// when this tree has it, detected at compile time so that the harness builds either way.
+template <class S = Store>
+constexpr bool kStoreHasNotices = requires(S& s) { s.Notices(); };
+template <class R = Rejection>
+constexpr bool kRejectionHasDependsOn = requires(R& r) { r.depends_on; };
+
+// The notices a store kept, as JSON objects like the push answer's ({tx_id, code, table, pk,
+// columns}); nullopt without the API.
+template <class S = Store>
+std::optional<json> StoredNotices(S& store) {
+  if constexpr (kStoreHasNotices<S>) {
+    auto notices = store.Notices();
+    if (!notices.ok()) return std::nullopt;
+    json out = json::array();
+    for (const auto& n : *notices)
+      out.push_back(json{{"tx_id", n.tx_id}, {"code", n.code}, {"table", n.table}, {"pk", n.pk},
+                         {"columns", n.columns}});
+    return out;
+  } else {
+    (void)store;
+    return std::nullopt;
+  }
+}
+
+template <class R = Rejection>
+int64_t DependsOn(const R& r) {
+  if constexpr (kRejectionHasDependsOn<R>) {
+    return r.depends_on;
+  } else {
+    (void)r;
+    return 0;
+  }
+}
+
 // A field client: a Store in its own temporary directory (not fsynced: the harness does not
 // simulate OS crashes, and fsyncs would dominate the scenario's time), the real HttpTransport and
 // a SyncSession.
@@ -527,6 +562,8 @@ struct Client {
   std::map<int64_t, std::vector<json>> notices;
   std::map<std::string, json> remaps;   // table + "\x1f" + from.dump() -> to
   std::vector<std::string> last_push_answer;
+  std::map<int64_t, int64_t> committed_at;  // tx id -> harness order when committed
+  std::map<int64_t, int64_t> rejected_at;   // tx id -> harness order when first listed rejected
 };
 
 struct Stashed {
@@ -554,6 +591,14 @@ struct Scenario {
   void Fail(const std::string& s) {
     result->ok = false;
     if (result->failures.size() < 40) result->failures.push_back(s);
+  }
+
+  // When each rejection was first seen in the client's store (after a sync).
+  void NoteRejections(Client& c) {
+    auto list = c.tc->store().Rejections();
+    if (!list.ok()) return;
+    for (const auto& r : *list)
+      if (!c.rejected_at.count(r.tx_id)) c.rejected_at[r.tx_id] = ++order;
   }
 
   // A CLI client syncs with `outpost sync`: what it pushes is what is pending now.
@@ -1094,7 +1139,10 @@ struct Generator {
     }
     for (const auto& row : res->rows) {
       int64_t id = row[0].get<int64_t>();
-      if (c.committed.insert(id).second) ++sc.result->local_tx;
+      if (c.committed.insert(id).second) {
+        ++sc.result->local_tx;
+        c.committed_at[id] = ++sc.order;
+      }
       c.last_tx = std::max(c.last_tx, id);
     }
   }
@@ -1472,6 +1520,7 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
                           std::to_string(r->rejected_transactions) + " rows " +
                           std::to_string(r->rows_received)
                     : r.status().ToString()));
+    sc.NoteRejections(c);
     if (const char* trace = getenv("OUTPOST_CONV_TRACE_SQL")) {
       auto q = c.tc->store().Execute(trace);
       fprintf(stderr, "trace step %d client %d after sync: %s\n", sc.step, c.index,
@@ -1587,6 +1636,7 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
       if (c->cli) {
         auto pending = c->tc->session().status().pending_transactions;
         auto pushed = sc.CliSync(*c);
+        sc.NoteRejections(*c);
         if (!pushed.ok()) {
           failed = true;
           sc.Note("final sync of cli client " + std::to_string(c->index) + ": " + pushed.status().ToString());
@@ -1595,6 +1645,7 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
         continue;
       }
       auto r = SyncNow(c->tc->session(), *c->transport, sync_options);
+      sc.NoteRejections(*c);
       if (const char* trace = getenv("OUTPOST_CONV_TRACE_SQL")) {
         auto q = c->tc->store().Execute(trace);
         fprintf(stderr, "trace final pass %d client %d: %s %s\n", pass, c->index,
@@ -1758,6 +1809,49 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
     }
   }
 
+  // Dependent transactions (the API being added): a rejection `dependent` names an earlier
+  // rejected transaction of the same client; and an applied transaction that was still pending
+  // when an earlier transaction of the same client touching the same row was rejected should
+  // have been rejected as dependent.
+  if constexpr (kRejectionHasDependsOn<Rejection>) {
+    for (auto& c : sc.clients) {
+      auto rejections = c->tc->session().Rejections();
+      if (!rejections.ok()) continue;
+      std::map<int64_t, const Rejection*> by_tx;
+      for (const auto& rj : *rejections) by_tx[rj.tx_id] = &rj;
+      for (const auto& rj : *rejections) {
+        const std::string who = "client " + std::to_string(c->index) + " tx " + std::to_string(rj.tx_id);
+        const int64_t dep = DependsOn(rj);
+        if (rj.code == "dependent") {
+          if (dep == 0 || dep >= rj.tx_id || !by_tx.count(dep))
+            sc.Fail(who + ": dependent rejection names " + std::to_string(dep) +
+                    ", not an earlier rejected transaction of the client");
+        } else if (dep != 0) {
+          sc.Fail(who + ": rejection " + rj.code + " with depends_on " + std::to_string(dep));
+        }
+      }
+      // Rows (table + key) each rejected transaction touched, from what it pushed.
+      for (const auto& rj : *rejections) {
+        if (!rj.mutations.is_array()) continue;
+        std::set<std::string> rows;
+        for (const auto& m : rj.mutations)
+          rows.insert(m.value("table", "") + "\x1f" + m.value("pk", json::array()).dump());
+        for (const auto& e : sc.events) {
+          if (e.client != c->index || e.tx_id <= rj.tx_id || !applied[c->index].count(e.tx_id)) continue;
+          if (!rows.count(e.table + "\x1f" + e.pk.dump())) continue;
+          auto committed = c->committed_at.find(e.tx_id);
+          auto seen = c->rejected_at.find(rj.tx_id);
+          if (committed == c->committed_at.end() || seen == c->rejected_at.end()) continue;
+          if (committed->second < seen->second)
+            sc.Fail("client " + std::to_string(c->index) + " tx " + std::to_string(e.tx_id) +
+                    " touched " + e.table + " " + e.pk.dump() + " like rejected tx " +
+                    std::to_string(rj.tx_id) + " (" + rj.code +
+                    ") and was pending then, yet applied instead of rejected as dependent");
+        }
+      }
+    }
+  }
+
   // The applied timeline, with temporary keys replaced by the server's.
   std::vector<Event> timeline;
   for (auto e : sc.events) {
@@ -1780,12 +1874,35 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
   }
   std::sort(timeline.begin(), timeline.end(), [](const Event& a, const Event& b) { return a.order < b.order; });
 
+  // Notices kept by the stores (the API being added), per client and tx.
+  std::map<int, std::map<int64_t, std::vector<json>>> stored_notices;
+  for (auto& c : sc.clients) {
+    auto stored = StoredNotices(c->tc->store());
+    if (!stored) continue;
+    for (const auto& n : *stored) stored_notices[c->index][n.value("tx_id", int64_t{0})].push_back(n);
+    // Every notice the server sent a native client is kept by it (until dismissed; the harness
+    // never dismisses).
+    if (!c->cli)
+      for (const auto& [tx, list] : c->notices)
+        for (const auto& n : list) {
+          bool kept = false;
+          for (const auto& k : stored_notices[c->index][tx])
+            kept = kept || (k.value("code", "") == n.value("code", "") &&
+                            k.value("table", "") == n.value("table", "") &&
+                            k.value("pk", json()) == n.value("pk", json()));
+          if (!kept)
+            sc.Fail("client " + std::to_string(c->index) + " tx " + std::to_string(tx) +
+                    ": the server's notice " + n.dump() + " is not in the store's notices");
+        }
+  }
   auto has_notice = [&](const Event& e, const std::string& code, const std::string& col) {
     if (e.client < 0) return false;
     Client& c = *sc.clients[static_cast<size_t>(e.client)];
+    std::vector<json> all;
     auto it = c.notices.find(e.tx_id);
-    if (it == c.notices.end()) return false;
-    for (const auto& n : it->second) {
+    if (it != c.notices.end()) all = it->second;
+    for (const auto& n : stored_notices[c.index][e.tx_id]) all.push_back(n);
+    for (const auto& n : all) {
       if (n.value("code", "") != code || n.value("table", "") != e.table) continue;
       if (col.empty()) return true;
       if (!n.contains("columns")) return true;
@@ -1794,7 +1911,10 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
     }
     return false;
   };
-  const bool strict = false;  // TODO(notices): true once the server reports `superseded`.
+  // With the reconciliation API the server reports `superseded`: a value that did not land
+  // needs a later write or a notice. Without it, an earlier write to the same column may have
+  // won silently (lww clock, server_wins), so that also explains a missing value.
+  constexpr bool strict = kStoreHasNotices<Store>;
 
   std::map<std::string, std::optional<json>> final_rows;
   auto final_row = [&](const std::string& table, const json& pk) -> const std::optional<json>& {
@@ -1806,9 +1926,11 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
 
   for (size_t i = 0; i < timeline.size(); ++i) {
     const Event& e = timeline[i];
-    if (e.client < 0 || e.op == 'D' || e.unverified) continue;
+    if (e.client < 0 || e.op == 'D') continue;
     const Table* t = env.view().FindTable(e.table);
     if (!t) continue;
+    // A CLI client's writes: its notices are only known from its store, its remaps not at all.
+    if (e.unverified && (!kStoreHasNotices<Store> || t->has_serial_key())) continue;
     const std::string who = "client " + std::to_string(e.client) + " tx " + std::to_string(e.tx_id) +
                             " " + (e.op == 'I' ? "insert" : "update") + " " + e.table + " " + e.pk.dump();
     bool later_delete = false;
