@@ -116,12 +116,18 @@ int outpost_take_changes(outpost_db* db, char** tables_json);
 /* --- Sync ---------------------------------------------------------------------------------- */
 
 /* {"pending_mutations", "pending_transactions", "awaiting_checkpoint", "bootstrapped", "cursor",
- * "last_sync", "last_error", "rejections", "client_id", "schema"}. */
+ * "last_sync", "last_error", "rejections", "notices", "client_id", "schema"}. */
 int outpost_sync_status(outpost_db* db, char** status_json);
 /* The client transactions the server refused: [{"id", "tx_id", "code", "message", "rule",
- * "table", "pk", "mutations", "at"}]. */
+ * "table", "pk", "mutations", "at", "depends_on"}]; "depends_on" is the earlier rejected
+ * transaction a "dependent" one wrote on (else null). */
 int outpost_rejections(outpost_db* db, char** rejections_json);
 int outpost_dismiss_rejection(outpost_db* db, int64_t id);
+/* What the server did differently from what applied transactions wrote: [{"id", "tx_id", "code",
+ * "table", "pk", "columns", "at"}] with codes "row_deleted", "superseded" (columns that kept the
+ * server's value), "merged", "clock_clamped" (docs/semantics.md). */
+int outpost_notices(outpost_db* db, char** notices_json);
+int outpost_dismiss_notice(outpost_db* db, int64_t id);
 /* Temporary keys the server replaced since the last call: [{"table", "from", "to"}]. */
 int outpost_take_remaps(outpost_db* db, char** remaps_json);
 

@@ -241,6 +241,7 @@ int outpost_sync_status(outpost_db* db, char** status_json) {
                     {"last_sync", st.last_sync ? json(*st.last_sync) : json(nullptr)},
                     {"last_error", st.last_error ? json(*st.last_error) : json(nullptr)},
                     {"rejections", st.rejections},
+                    {"notices", st.notices},
                     {"client_id", db->session->client_id()},
                     {"schema", schema ? json(outpost::SchemaVersion(*schema)) : json(nullptr)}});
   });
@@ -252,18 +253,26 @@ int outpost_rejections(outpost_db* db, char** rejections_json) {
     OUTPOST_RETURN_IF_ERROR(NeedsSession(db));
     OUTPOST_ASSIGN_OR_RETURN(auto list, db->session->Rejections());
     json out = json::array();
-    for (const auto& r : list) {
-      out.push_back({{"id", r.id},
-                     {"tx_id", r.tx_id},
-                     {"code", r.code},
-                     {"message", r.message},
-                     {"rule", r.rule},
-                     {"table", r.table},
-                     {"pk", r.pk},
-                     {"mutations", r.mutations},
-                     {"at", r.at}});
-    }
+    for (const auto& r : list) out.push_back(outpost::RejectionToJson(r));
     return Out(rejections_json, out);
+  });
+}
+
+int outpost_notices(outpost_db* db, char** notices_json) {
+  if (notices_json) *notices_json = nullptr;
+  return Guard(db, [&]() -> Status {
+    OUTPOST_RETURN_IF_ERROR(NeedsSession(db));
+    OUTPOST_ASSIGN_OR_RETURN(auto list, db->session->Notices());
+    json out = json::array();
+    for (const auto& n : list) out.push_back(outpost::NoticeToJson(n));
+    return Out(notices_json, out);
+  });
+}
+
+int outpost_dismiss_notice(outpost_db* db, int64_t id) {
+  return Guard(db, [&]() -> Status {
+    OUTPOST_RETURN_IF_ERROR(NeedsSession(db));
+    return db->session->DismissNotice(id);
   });
 }
 

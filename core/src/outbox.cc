@@ -195,8 +195,8 @@ Result<int64_t> Store::AddRejection(const Rejection& r) {
   int64_t id = 0;
   OUTPOST_RETURN_IF_ERROR(impl_->InEngine([&]() -> Status {
     Stmt q(impl_->db,
-           "INSERT INTO _outpost_rejections (tx_id, code, message, rule, tbl, pk, mutations, at) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+           "INSERT INTO _outpost_rejections (tx_id, code, message, rule, tbl, pk, mutations, at, "
+           "depends_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     OUTPOST_RETURN_IF_ERROR(q.status());
     q.BindInt(1, r.tx_id);
     q.BindText(2, r.code.empty() ? "rejected" : r.code);
@@ -206,6 +206,7 @@ Result<int64_t> Store::AddRejection(const Rejection& r) {
     q.BindText(6, r.pk.dump(-1, ' ', false, json::error_handler_t::replace));
     q.BindText(7, r.mutations.dump(-1, ' ', false, json::error_handler_t::replace));
     q.BindText(8, r.at);
+    q.BindInt(9, r.depends_on);
     OUTPOST_RETURN_IF_ERROR(q.Run());
     id = sqlite3_last_insert_rowid(impl_->db);
     return Status::Ok();
@@ -215,8 +216,8 @@ Result<int64_t> Store::AddRejection(const Rejection& r) {
 
 Result<std::vector<Rejection>> Store::Rejections() {
   Stmt q(impl_->db,
-         "SELECT id, tx_id, code, message, rule, tbl, pk, mutations, at FROM _outpost_rejections "
-         "ORDER BY id");
+         "SELECT id, tx_id, code, message, rule, tbl, pk, mutations, at, depends_on "
+         "FROM _outpost_rejections ORDER BY id");
   OUTPOST_RETURN_IF_ERROR(q.status());
   std::vector<Rejection> out;
   while (true) {
@@ -235,30 +236,117 @@ Result<std::vector<Rejection>> Store::Rejections() {
       return Status(Code::kCorruption, "rejection " + std::to_string(r.id) + " is unreadable");
     }
     r.at = q.Text(8);
+    r.depends_on = q.Int(9);
     out.push_back(std::move(r));
   }
   return out;
 }
 
-Result<int64_t> Store::RejectionCount() {
-  Stmt q(impl_->db, "SELECT count(*) FROM _outpost_rejections");
+
+namespace {
+
+// Deletes row `id` of the kept-for-the-app table `table` in an engine transaction; kNotFound
+// naming `what` when there is none.
+Status DismissKept(Store::Impl* impl, const char* table, const char* what, int64_t id) {
+  int64_t changes = 0;
+  OUTPOST_RETURN_IF_ERROR(impl->InEngine([&]() -> Status {
+    Stmt q(impl->db, std::string("DELETE FROM ") + table + " WHERE id = ?");
+    OUTPOST_RETURN_IF_ERROR(q.status());
+    q.BindInt(1, id);
+    OUTPOST_RETURN_IF_ERROR(q.Run());
+    changes = sqlite3_changes64(impl->db);
+    return Status::Ok();
+  }));
+  if (changes == 0) return Status(Code::kNotFound, std::string("no ") + what + " " + std::to_string(id));
+  return Status::Ok();
+}
+
+Result<int64_t> CountRows(Store::Impl* impl, const char* table) {
+  Stmt q(impl->db, std::string("SELECT count(*) FROM ") + table);
   OUTPOST_RETURN_IF_ERROR(q.status());
   OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
   return row ? q.Int(0) : 0;
 }
 
+}  // namespace
+
+Result<int64_t> Store::RejectionCount() { return CountRows(impl_.get(), "_outpost_rejections"); }
+
 Status Store::DismissRejection(int64_t id) {
-  int64_t changes = 0;
+  return DismissKept(impl_.get(), "_outpost_rejections", "rejection", id);
+}
+
+json RejectionToJson(const Rejection& r) {
+  return json{{"id", r.id},
+              {"tx_id", r.tx_id},
+              {"code", r.code},
+              {"message", r.message},
+              {"rule", r.rule},
+              {"table", r.table},
+              {"pk", r.pk},
+              {"mutations", r.mutations},
+              {"at", r.at},
+              {"depends_on", r.depends_on > 0 ? json(r.depends_on) : json(nullptr)}};
+}
+
+json NoticeToJson(const SyncNotice& n) {
+  return json{{"id", n.id},          {"tx_id", n.tx_id},     {"code", n.code}, {"table", n.table},
+              {"pk", n.pk},          {"columns", n.columns}, {"at", n.at}};
+}
+
+// --- Notices -------------------------------------------------------------------------------------
+
+Result<int64_t> Store::AddNotice(const SyncNotice& n) {
+  int64_t id = 0;
   OUTPOST_RETURN_IF_ERROR(impl_->InEngine([&]() -> Status {
-    Stmt q(impl_->db, "DELETE FROM _outpost_rejections WHERE id = ?");
+    Stmt q(impl_->db,
+           "INSERT INTO _outpost_notices (tx_id, code, tbl, pk, columns, at) "
+           "VALUES (?, ?, ?, ?, ?, ?)");
     OUTPOST_RETURN_IF_ERROR(q.status());
-    q.BindInt(1, id);
+    q.BindInt(1, n.tx_id);
+    q.BindText(2, n.code);
+    q.BindText(3, n.table);
+    q.BindText(4, n.pk.dump(-1, ' ', false, json::error_handler_t::replace));
+    q.BindText(5, json(n.columns).dump(-1, ' ', false, json::error_handler_t::replace));
+    q.BindText(6, n.at);
     OUTPOST_RETURN_IF_ERROR(q.Run());
-    changes = sqlite3_changes64(impl_->db);
+    id = sqlite3_last_insert_rowid(impl_->db);
     return Status::Ok();
   }));
-  if (changes == 0) return Status(Code::kNotFound, "no rejection " + std::to_string(id));
-  return Status::Ok();
+  return id;
+}
+
+Result<std::vector<SyncNotice>> Store::Notices() {
+  Stmt q(impl_->db,
+         "SELECT id, tx_id, code, tbl, pk, columns, at FROM _outpost_notices ORDER BY id");
+  OUTPOST_RETURN_IF_ERROR(q.status());
+  std::vector<SyncNotice> out;
+  while (true) {
+    OUTPOST_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    SyncNotice n;
+    n.id = q.Int(0);
+    n.tx_id = q.Int(1);
+    n.code = q.Text(2);
+    n.table = q.Text(3);
+    n.pk = json::parse(q.Text(4), nullptr, false);
+    json columns = json::parse(q.Text(5), nullptr, false);
+    if (n.pk.is_discarded() || !columns.is_array()) {
+      return Status(Code::kCorruption, "notice " + std::to_string(n.id) + " is unreadable");
+    }
+    for (const auto& c : columns) {
+      if (c.is_string()) n.columns.push_back(c.get<std::string>());
+    }
+    n.at = q.Text(6);
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+Result<int64_t> Store::NoticeCount() { return CountRows(impl_.get(), "_outpost_notices"); }
+
+Status Store::DismissNotice(int64_t id) {
+  return DismissKept(impl_.get(), "_outpost_notices", "notice", id);
 }
 
 }  // namespace outpost

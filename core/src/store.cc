@@ -51,7 +51,24 @@ constexpr const char* kInternalDdl[] = {
     " tbl TEXT NOT NULL,"
     " pk TEXT NOT NULL,"         // JSON array, or null
     " mutations TEXT NOT NULL,"  // JSON array of the refused mutations, as pushed
+    " at TEXT NOT NULL,"
+    " depends_on INTEGER NOT NULL DEFAULT 0) STRICT",  // code "dependent": the earlier tx
+    // What the server did differently from what applied transactions wrote (Store::Notices).
+    "CREATE TABLE IF NOT EXISTS _outpost_notices ("
+    " id INTEGER PRIMARY KEY,"
+    " tx_id INTEGER NOT NULL,"
+    " code TEXT NOT NULL,"
+    " tbl TEXT NOT NULL,"
+    " pk TEXT NOT NULL,"       // JSON array, or null
+    " columns TEXT NOT NULL,"  // JSON array of column names
     " at TEXT NOT NULL) STRICT",
+};
+
+// Columns added to internal tables after stores were first created: (table, column, DDL).
+constexpr const char* kAddedColumns[][3] = {
+    {"_outpost_outbox", "checkpoint", "ALTER TABLE _outpost_outbox ADD COLUMN checkpoint INTEGER"},
+    {"_outpost_rejections", "depends_on",
+     "ALTER TABLE _outpost_rejections ADD COLUMN depends_on INTEGER NOT NULL DEFAULT 0"},
 };
 
 }  // namespace
@@ -227,14 +244,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   if (!init.ok()) return init.WithContext("cannot open " + path);
   auto init_body = [&]() -> Status {
     for (const char* ddl : kInternalDdl) OUTPOST_RETURN_IF_ERROR(impl->Exec(ddl));
-    // Databases created before write checkpoints existed lack the column.
-    Stmt has(impl->db,
-             "SELECT 1 FROM pragma_table_info('_outpost_outbox') WHERE name = 'checkpoint'");
-    OUTPOST_RETURN_IF_ERROR(has.status());
-    OUTPOST_ASSIGN_OR_RETURN(bool present, has.Step());
-    if (!present) {
-      OUTPOST_RETURN_IF_ERROR(
-          impl->Exec("ALTER TABLE _outpost_outbox ADD COLUMN checkpoint INTEGER"));
+    // Databases created by earlier versions lack the columns added since.
+    for (const auto& added : kAddedColumns) {
+      Stmt has(impl->db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+      OUTPOST_RETURN_IF_ERROR(has.status());
+      has.BindText(1, added[0]);
+      has.BindText(2, added[1]);
+      OUTPOST_ASSIGN_OR_RETURN(bool present, has.Step());
+      if (!present) OUTPOST_RETURN_IF_ERROR(impl->Exec(added[2]));
     }
     return Status::Ok();
   };

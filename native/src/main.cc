@@ -14,7 +14,8 @@
 //       with long-polls of S seconds (default 30). Ctrl-C stops after the current request (twice:
 //       at once; every applied page is already committed, so nothing is lost either way)
 //   outpost status --db PATH [--json]            outbox, cursor, last sync, rejections
-//   outpost rejections --db PATH [--json] [--dismiss ID]
+//   outpost rejections --db PATH [--json] [--dismiss ID] [--dismiss-notice ID]
+//       the transactions the server refused and the notices of applied ones (docs/semantics.md)
 //
 // The token comes from --token, else the environment (OUTPOST_TOKEN), else the one stored by init;
 // its "role" claim becomes the store's role (local checks of column permissions).
@@ -53,7 +54,7 @@ int Usage() {
                "  outpost sync --db PATH [--watch] [--wait S] [--progress] [--server URL] "
                "[--token TOKEN]\n"
                "  outpost status --db PATH [--json]\n"
-               "  outpost rejections --db PATH [--json] [--dismiss ID]\n";
+               "  outpost rejections --db PATH [--json] [--dismiss ID] [--dismiss-notice ID]\n";
   return 2;
 }
 
@@ -423,7 +424,8 @@ int StatusCmd(const Args& a) {
          {"cursor", st.cursor},
          {"last_sync", st.last_sync ? json(*st.last_sync) : json(nullptr)},
          {"last_error", st.last_error ? json(*st.last_error) : json(nullptr)},
-         {"rejections", st.rejections}};
+         {"rejections", st.rejections},
+         {"notices", st.notices}};
   if (a.has("json")) {
     std::cout << j.dump() << "\n";
     return 0;
@@ -438,7 +440,8 @@ int StatusCmd(const Args& a) {
             << "awaiting pull: " << st.awaiting_checkpoint << " transaction(s)\n"
             << "last sync:     " << text(j["last_sync"]) << "\n"
             << "last error:    " << text(j["last_error"]) << "\n"
-            << "rejections:    " << st.rejections << "\n";
+            << "rejections:    " << st.rejections << "\n"
+            << "notices:       " << st.notices << "\n";
   return 0;
 }
 
@@ -454,21 +457,20 @@ int RejectionsCmd(const Args& a) {
     std::cout << "dismissed rejection " << a.opts.at("dismiss") << "\n";
     return 0;
   }
+  if (a.has("dismiss-notice")) {
+    Status s = (*session)->DismissNotice(std::atoll(a.opts.at("dismiss-notice").c_str()));
+    if (!s.ok()) return Fail(s);
+    std::cout << "dismissed notice " << a.opts.at("dismiss-notice") << "\n";
+    return 0;
+  }
   auto list = (*session)->Rejections();
   if (!list.ok()) return Fail(list.status());
+  auto notices = (*session)->Notices();
+  if (!notices.ok()) return Fail(notices.status());
   if (a.has("json")) {
-    json out = json::array();
-    for (const auto& r : *list) {
-      out.push_back({{"id", r.id},
-                     {"tx_id", r.tx_id},
-                     {"code", r.code},
-                     {"message", r.message},
-                     {"rule", r.rule},
-                     {"table", r.table},
-                     {"pk", r.pk},
-                     {"mutations", r.mutations},
-                     {"at", r.at}});
-    }
+    json out{{"rejections", json::array()}, {"notices", json::array()}};
+    for (const auto& r : *list) out["rejections"].push_back(RejectionToJson(r));
+    for (const auto& n : *notices) out["notices"].push_back(NoticeToJson(n));
     std::cout << out.dump() << "\n";
     return 0;
   }
@@ -476,9 +478,17 @@ int RejectionsCmd(const Args& a) {
   for (const auto& r : *list) {
     std::cout << "#" << r.id << " transaction " << r.tx_id << " at " << r.at << ": " << r.code;
     if (!r.rule.empty()) std::cout << " (" << r.rule << ")";
+    if (r.depends_on > 0) std::cout << " (after transaction " << r.depends_on << ")";
     std::cout << "\n    " << r.message << "\n";
     if (!r.table.empty()) std::cout << "    row: " << r.table << " " << r.pk.dump() << "\n";
     std::cout << "    " << r.mutations.size() << " mutation(s) dropped\n";
+  }
+  if (notices->empty()) std::cout << "no notices\n";
+  for (const auto& n : *notices) {
+    std::cout << "notice #" << n.id << " transaction " << n.tx_id << " at " << n.at << ": "
+              << n.code << " " << n.table << " " << n.pk.dump();
+    if (!n.columns.empty()) std::cout << " " << json(n.columns).dump();
+    std::cout << "\n";
   }
   return 0;
 }

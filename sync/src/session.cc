@@ -110,6 +110,7 @@ SyncStatus SyncSession::status() {
   if (auto v = impl_->store->GetMeta(kMetaLastSync); v.ok()) st.last_sync = *v;
   if (auto v = impl_->store->GetMeta(kMetaLastError); v.ok()) st.last_error = *v;
   if (auto n = impl_->store->RejectionCount(); n.ok()) st.rejections = *n;
+  if (auto n = impl_->store->NoticeCount(); n.ok()) st.notices = *n;
   return st;
 }
 
@@ -120,6 +121,10 @@ Result<std::vector<Rejection>> SyncSession::Rejections() {
 Status SyncSession::DismissRejection(int64_t id) {
   return impl_->store->DismissRejection(id);
 }
+
+Result<std::vector<SyncNotice>> SyncSession::Notices() { return impl_->store->Notices(); }
+
+Status SyncSession::DismissNotice(int64_t id) { return impl_->store->DismissNotice(id); }
 
 std::vector<KeyRemap> SyncSession::TakeRemaps() {
   std::vector<KeyRemap> out;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "outpost/dependencies.h"
 #include "outpost/mirror_writer.h"
 #include "outpost/protocol_pull.h"
 #include "outpost/protocol_push.h"
@@ -22,6 +23,9 @@ inline constexpr const char* kMetaCursor = "cursor";
 inline constexpr const char* kMetaBootstrapped = "bootstrapped";
 inline constexpr const char* kMetaLastSync = "last_sync";
 inline constexpr const char* kMetaLastError = "last_error";
+
+// Server rows a push answer's rejections listed, by (table, key JSON text).
+using ServerRowsByKey = std::map<std::pair<std::string, std::string>, ServerRowState>;
 
 class SyncSession::Impl {
  public:
@@ -72,7 +76,20 @@ class SyncSession::Impl {
   protocol::PushMutation ToWire(const Mutation& m) const;
   // A rejected transaction: removes it from the outbox, records it for the app and restores the
   // server's state of its rows.
-  Status HandleRejection(int64_t tx_id, const protocol::TxRejection& error, int64_t now_micros);
+  // A rejected transaction (from the server's answer, or found dependent locally): records the
+  // rejection, removes the transaction from the outbox and restores its rows, from `server_rows`
+  // where they are listed (rows a rejection of the same answer brought), else from its mutations'
+  // bases. Notes its rows in `rejected_rows`. A transaction no longer in the outbox (an answer
+  // seen before) is skipped: returns false.
+  Result<bool> RejectTransaction(int64_t tx_id, const protocol::TxRejection& error,
+                                 int64_t now_micros, protocol::RejectedRows* rejected_rows,
+                                 ServerRowsByKey* server_rows);
+  // After an answer with rejections: the transactions still waiting to be pushed that depend on
+  // a rejected one (outpost/dependencies.h) are rejected here, as the server would have.
+  // Returns how many.
+  Result<int64_t> RejectDependents(int64_t after_tx_id, int64_t now_micros,
+                                   protocol::RejectedRows* rejected_rows,
+                                   ServerRowsByKey* server_rows);
 };
 
 }  // namespace outpost

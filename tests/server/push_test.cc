@@ -485,6 +485,7 @@ TEST_CASE("push: inserts of existing keys, merge and reject policies", "[push][c
 
   SECTION("a child pointing to another tenant's parent is refused") {
     std::string id = "0193a0c0-0000-7000-8000-0000000000f1";
+    std::string fine = "0193a0c0-0000-7000-8000-0000000000f2";
     auto r = app.PushOk(
         who,
         app.Body(
@@ -494,7 +495,9 @@ TEST_CASE("push: inserts of existing keys, merge and reject policies", "[push][c
                                         json{{"project_id", project2}, {"title", "sneaky"}})})),
                  Tx(2, json::array({Ins("TeamMember", json::array({team2, owner}),
                                         json{{"team_id", team2}, {"user_id", owner}})})),
-                 Tx(3, json::array({Ins("Task", json::array({id}),
+                 // A fresh key: a second try with the key of the rejected insert would depend
+                 // on it (rejected as "dependent").
+                 Tx(3, json::array({Ins("Task", json::array({fine}),
                                         json{{"project_id", project1}, {"title", "fine"}})}))})));
     // As a parent that does not exist would be (no existence oracle).
     CHECK(r[0]["status"] == "rejected");
@@ -505,12 +508,12 @@ TEST_CASE("push: inserts of existing keys, merge and reject policies", "[push][c
     // Moving the task to another tenant's project is refused too.
     auto m = app.PushOk(
         who, app.Body(kClient1,
-                      json::array({Tx(4, json::array({Upd("Task", json::array({id}),
+                      json::array({Tx(4, json::array({Upd("Task", json::array({fine}),
                                                           json{{"project_id", project2}},
                                                           json{{"project_id", project1}})}))})));
     CHECK(m[0]["error"]["code"] == "constraint_violation");
     CHECK(m[0]["error"]["rows"][0]["row"]["project_id"] == project1);
-    CHECK(app.Q("SELECT project_id FROM \"Task\" WHERE id = '" + id + "'") == project1);
+    CHECK(app.Q("SELECT project_id FROM \"Task\" WHERE id = '" + fine + "'") == project1);
     CHECK(app.Q("SELECT count(*) FROM \"Task\" WHERE title = 'sneaky'") == "0");
   }
 
@@ -540,6 +543,8 @@ TEST_CASE("push: tenant safety", "[push][security]") {
   json evil = g.NewEntry(id);
   evil["companyId"] = g.b;
   json bpk = json::array({g.b_entry});
+  std::string second = app.Q("SELECT id FROM timesheet_entries WHERE \"companyId\" = '" + g.a +
+                             "' ORDER BY id OFFSET 1 LIMIT 1");
   auto r = app.PushOk(
       g.admin_p,
       app.Body(kClient1,
@@ -554,8 +559,9 @@ TEST_CASE("push: tenant safety", "[push][security]") {
                     // A role that may not write the table.
                     Tx(5, json::array({Ins("companies", json::array({g.a}), json{{"name", "x"}})})),
                     // A key the server assigns is not the client's to pick (here: not serial).
-                    Tx(6, json::array({Upd("timesheet_entries", json::array({g.entry}),
-                                           json{{"id", g.b_entry}}, json{{"id", g.entry}})}))})));
+                    // (Another row than transaction 4's: a write on it would be "dependent".)
+                    Tx(6, json::array({Upd("timesheet_entries", json::array({second}),
+                                           json{{"id", g.b_entry}}, json{{"id", second}})}))})));
   CHECK(r[0]["status"] == "rejected");
   CHECK(r[0]["error"]["code"] == "permission_denied");
   CHECK(r[0]["error"]["rule"] == "tenant");
@@ -699,6 +705,9 @@ TEST_CASE("push: constraint violations reject one transaction, with the server r
   Gogotime g("push_constraints");
   App& app = g.app;
   std::string e = g.entry;
+  // Another row for a check after the rejection of a transaction that wrote `e`.
+  std::string e2 = app.Q("SELECT id FROM timesheet_entries WHERE \"companyId\" = '" + g.a +
+                         "' ORDER BY id OFFSET 1 LIMIT 1");
   std::string minutes = g.Entry(e, "durationMin");
   std::string id1 = "0193a0c0-0000-7000-8000-0000000000d1";
   std::string id2 = "0193a0c0-0000-7000-8000-0000000000d2";
@@ -720,7 +729,7 @@ TEST_CASE("push: constraint violations reject one transaction, with the server r
                Tx(3, json::array({Ins("timesheet_entries", json::array({id2}), bad_fk)})),
                Tx(4, json::array({Ins("action_codes", json::array({id2}),
                                       json{{"code", existing_code}, {"name", "dup"}})})),
-               Tx(5, json::array({Upd("timesheet_entries", json::array({e}),
+               Tx(5, json::array({Upd("timesheet_entries", json::array({e2}),
                                       json{{"day", "2024-02-30"}}, json{{"day", nullptr}})})),
                Tx(6, json::array({Upd("timesheet_entries", json::array({id1}),
                                       json{{"note", "later"}}, json{{"note", nullptr}})})),
@@ -743,16 +752,111 @@ TEST_CASE("push: constraint violations reject one transaction, with the server r
   CHECK(r[2]["error"]["rows"][0]["row"].is_null());
   CHECK(r[3]["error"]["rule"] == "UQ_action_codes_companyId_code");
   CHECK(r[4]["error"]["code"] == "invalid_value");
-  CHECK(r[5]["status"] == "applied");
+  // Transactions 6 and 7 write rows that the rejected transaction 2 wrote: they depend on it.
+  CHECK(r[5]["status"] == "rejected");
+  CHECK(r[5]["error"]["code"] == "dependent");
+  CHECK(r[5]["error"]["depends_on"] == 2);
   CHECK(r[6]["status"] == "rejected");
+  CHECK(r[6]["error"]["code"] == "dependent");
   REQUIRE(r[6]["error"]["rows"].size() == 2);
   CHECK(r[6]["error"]["rows"][1]["pk"] == json::array({id1}));
-  CHECK(r[6]["error"]["rows"][1]["row"]["note"] == "later");
-  CHECK(g.Entry(id1, "note") == "later");
+  CHECK(r[6]["error"]["rows"][1]["row"]["note"].is_null());
+  CHECK(g.Entry(id1, "note") == "<null>");
   CHECK(g.Entry(e, "durationMin") == minutes);
   // Rejections are recorded too: a retry returns them unchanged.
   json again = app.PushOk(g.admin_p, app.Body(kClient1, json::array({Tx(2, json::array())})));
   CHECK(again[0] == r[1]);
+}
+
+TEST_CASE("push: a transaction writing on a rejected one's rows is rejected, naming it",
+          "[push][dependent]") {
+  Gogotime g("push_dependent");
+  App& app = g.app;
+  std::string existing_code = app.Q("SELECT code FROM action_codes WHERE id = '" + g.code + "'");
+  std::string dup_code = "0193a0c0-0000-7000-8000-0000000000e1";
+  std::string entry = "0193a0c0-0000-7000-8000-0000000000e2";
+  std::string other = "0193a0c0-0000-7000-8000-0000000000e3";
+  json child = g.NewEntry(entry);
+  child["actionCodeId"] = dup_code;
+  json txs = json::array(
+      {// Loses a unique race: another action code already has this code.
+       Tx(1, json::array({Ins("action_codes", json::array({dup_code}),
+                              json{{"code", existing_code}, {"name", "dup"}})})),
+       // Edits the row that never reached PostgreSQL: would be "applied" with row_deleted.
+       Tx(2, json::array({Upd("action_codes", json::array({dup_code}), json{{"name", "renamed"}},
+                              json{{"name", "dup"}})})),
+       // References it: would be a foreign key violation.
+       Tx(3, json::array({Ins("timesheet_entries", json::array({entry}), child)})),
+       // Independent of them: applied.
+       Tx(4, json::array({Ins("timesheet_entries", json::array({other}), g.NewEntry(other))})),
+       // Writes on the dependent transaction 3's row: depends on 3 (rejected in turn).
+       Tx(5, json::array({Upd("timesheet_entries", json::array({entry}), json{{"note", "x"}},
+                              json{{"note", nullptr}})}))});
+  json r = app.PushOk(g.admin_p, app.Body(kClient1, txs));
+  CHECK(r[0]["error"]["code"] == "constraint_violation");
+  CHECK(r[1]["status"] == "rejected");
+  CHECK(r[1]["error"]["code"] == "dependent");
+  CHECK(r[1]["error"]["depends_on"] == 1);
+  CHECK(r[1]["error"]["table"] == "action_codes");
+  CHECK(r[1]["error"]["pk"] == json::array({dup_code}));
+  CHECK(r[1]["error"]["message"].get<std::string>().find("transaction 1") != std::string::npos);
+  REQUIRE(r[1]["error"]["rows"].size() == 1);
+  CHECK(r[1]["error"]["rows"][0]["row"].is_null());
+  CHECK(r[2]["error"]["code"] == "dependent");
+  CHECK(r[2]["error"]["depends_on"] == 1);
+  CHECK(r[3]["status"] == "applied");
+  CHECK(r[4]["error"]["code"] == "dependent");
+  CHECK(r[4]["error"]["depends_on"] == 3);
+  CHECK(app.Q("SELECT count(*) FROM action_codes WHERE id = '" + dup_code + "'") == "0");
+  CHECK(app.Q("SELECT count(*) FROM timesheet_entries WHERE id = '" + entry + "'") == "0");
+  CHECK(g.Entry(other, "durationMin") == "30");
+
+  // A replay of the request gets the recorded answers; a transaction after them that the first
+  // request did not carry is judged against the replayed rejections.
+  txs.push_back(Tx(6, json::array({Upd("action_codes", json::array({dup_code}),
+                                       json{{"name", "again"}}, json{{"name", "renamed"}})})));
+  json again = app.PushOk(g.admin_p, app.Body(kClient1, txs));
+  for (size_t i = 0; i < r.size(); ++i) CHECK(again[i] == r[i]);
+  CHECK(again[5]["error"]["code"] == "dependent");
+  CHECK(again[5]["error"]["depends_on"] == 1);  // the first rejected writer of the row
+
+  // Another client's transactions do not depend on this one's rejections.
+  json elsewhere = app.PushOk(
+      g.admin_p, app.Body(kClient2, json::array({Tx(1, json::array({Upd(
+                                                            "timesheet_entries",
+                                                            json::array({other}),
+                                                            json{{"note", "theirs"}},
+                                                            json{{"note", nullptr}})}))})));
+  CHECK(elsewhere[0]["status"] == "applied");
+}
+
+TEST_CASE("push: a client value that loses to the server's is reported as superseded",
+          "[push][conflict]") {
+  Gogotime g("push_superseded");
+  App& app = g.app;
+  std::string e = g.entry;
+  std::string minutes = g.Entry(e, "durationMin");
+  // Another backend changes the column now (the server's clock: now).
+  app.Exec("UPDATE timesheet_entries SET \"durationMin\" = 77 WHERE id = '" + e + "'");
+  // An older client write of the same column loses (last writer by clock); another column of
+  // the same mutation is written.
+  json r = app.PushOk(
+      g.admin_p,
+      app.Body(kClient1,
+               json::array({Tx(1, json::array({Upd(
+                                      "timesheet_entries", json::array({e}),
+                                      json{{"durationMin", 45}, {"country", "DE"}},
+                                      json{{"durationMin", std::stoi(minutes)},
+                                           {"country", g.Entry(e, "country")}},
+                                      60000)}))})));
+  REQUIRE(r[0]["status"] == "applied");
+  REQUIRE(r[0]["notices"].size() == 1);
+  CHECK(r[0]["notices"][0]["code"] == "superseded");
+  CHECK(r[0]["notices"][0]["table"] == "timesheet_entries");
+  CHECK(r[0]["notices"][0]["pk"] == json::array({e}));
+  CHECK(r[0]["notices"][0]["columns"] == json::array({"durationMin"}));
+  CHECK(g.Entry(e, "durationMin") == "77");
+  CHECK(g.Entry(e, "country") == "DE");
 }
 
 TEST_CASE("push: temporary keys are remapped, in the same and later transactions", "[push][keys]") {
@@ -838,7 +942,9 @@ TEST_CASE("push: temporary keys are remapped, in the same and later transactions
   CHECK(r4[0]["error"]["code"] == "constraint_violation");
   CHECK(r4[0]["error"]["rule"] == "total");
   CHECK(r4[0]["error"]["rows"][0] == json{{"table", "Orders"}, {"pk", {-10}}, {"row", nullptr}});
-  CHECK(r4[1]["error"]["code"] == "constraint_violation");
+  // The child depends on the rejected order: rejected naming it, not as a dangling reference.
+  CHECK(r4[1]["error"]["code"] == "dependent");
+  CHECK(r4[1]["error"]["depends_on"] == 3);
 }
 
 }  // namespace outpost::testing

@@ -196,6 +196,15 @@ export class Engine {
     if (code !== 0) this.throwLast(code);
   }
 
+  notices() {
+    return this.json(this.m._outpost_notices, []);
+  }
+
+  dismissNotice(id) {
+    const code = this.m._outpost_dismiss_notice(this.db, id >>> 0, Math.floor(id / 2 ** 32));
+    if (code !== 0) this.throwLast(code);
+  }
+
   takeRemaps() {
     return this.json(this.m._outpost_take_remaps, []);
   }

@@ -66,6 +66,8 @@ export interface SyncStatus {
   lastError: { code: string; message: string } | null;
   /** How many rejections await the app's attention. */
   rejections: number;
+  /** How many notices await the app's attention. */
+  notices: number;
   online: boolean | null;
   syncing: boolean;
   /** When a failed sync is retried. */
@@ -85,6 +87,20 @@ export interface Rejection {
   pk?: Value[];
   mutations: unknown[];
   at: string;
+  /** code "dependent": the earlier rejected transaction this one wrote on. */
+  depends_on: number | null;
+}
+
+/** Something the server did differently from what an applied transaction wrote. */
+export interface Notice {
+  id: number;
+  tx_id: number;
+  code: 'row_deleted' | 'superseded' | 'merged' | 'clock_clamped' | string;
+  table: string;
+  pk: Value[] | null;
+  /** "superseded": the columns that kept the server's value. */
+  columns: string[];
+  at: string;
 }
 
 export interface Remap {
@@ -103,6 +119,7 @@ export interface Events {
   change: { tables: string[] };
   remaps: Remap[];
   rejections: Rejection[];
+  notices: Notice[];
   leader: { leader: boolean; storage: 'opfs' | 'indexeddb' | 'memory' };
   /** The engine failed (a WebAssembly trap); the database is being reopened. */
   error: { code: string; message: string };
@@ -125,6 +142,8 @@ export class Database {
   status(): Promise<SyncStatus>;
   rejections(): Promise<Rejection[]>;
   dismissRejection(id: number): Promise<void>;
+  notices(): Promise<Notice[]>;
+  dismissNotice(id: number): Promise<void>;
   on<E extends keyof Events>(event: E, listener: (data: Events[E]) => void): () => void;
   close(): Promise<void>;
 }

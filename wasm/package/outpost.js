@@ -17,7 +17,7 @@ export class OutpostError extends Error {
   }
 }
 
-const EVENTS = ['status', 'change', 'remaps', 'rejections', 'leader', 'error'];
+const EVENTS = ['status', 'change', 'remaps', 'rejections', 'notices', 'leader', 'error'];
 
 export class Database {
   constructor(worker, options) {
@@ -161,13 +161,14 @@ export class Database {
   }
 
   // The sync status now: {pending, pendingTransactions, bootstrapped, lastSync, lastError,
-  // rejections, online, syncing, retryAt, lastRound, clientId, storage}.
+  // rejections, notices, online, syncing, retryAt, lastRound, clientId, storage}.
   status() {
     return this.post('status');
   }
 
   // The client transactions the server refused: [{id, tx_id, code, message, rule, table, pk,
-  // mutations, at}]. Their writes have been undone locally.
+  // mutations, at, depends_on}]. Their writes have been undone locally. A "dependent" one wrote
+  // on rows of the earlier rejected transaction `depends_on`.
   rejections() {
     return this.post('rejections');
   }
@@ -176,8 +177,19 @@ export class Database {
     return this.post('dismissRejection', [id]);
   }
 
+  // What the server did differently from what applied transactions wrote: [{id, tx_id, code,
+  // table, pk, columns, at}], codes "row_deleted", "superseded" (columns), "merged",
+  // "clock_clamped".
+  notices() {
+    return this.post('notices');
+  }
+
+  dismissNotice(id) {
+    return this.post('dismissNotice', [id]);
+  }
+
   // Listens to an event: "status" (the status object), "change" ({tables}), "remaps" ([{table,
-  // from, to}]: temporary keys the server replaced), "rejections" (the list, when it grew),
+  // from, to}]: temporary keys the server replaced), "rejections" (the list, when it grew), "notices" (the list, when it grew),
   // "leader" ({leader, storage}: this tab holds the database), "error" ({code, message}: the
   // engine failed and the database is being reopened). Returns the function that stops.
   on(event, listener) {

@@ -154,6 +154,9 @@ class Leader {
       if (before && status.rejections > before.rejections) {
         announce('rejections', this.engine.rejections());
       }
+      if (before && status.notices > before.notices) {
+        announce('notices', this.engine.notices());
+      }
     }, 30);
   }
 
@@ -172,6 +175,7 @@ class Leader {
           ? { code: 'unavailable', message: s.last_error }
           : null,
       rejections: s.rejections,
+      notices: s.notices,
       online: d.online,
       syncing: d.syncing,
       retryAt: d.retryAt ?? null,
@@ -230,6 +234,13 @@ class Leader {
         return this.lock.run(() => this.engine.rejections());
       case 'dismissRejection': {
         await this.lock.run(() => this.engine.dismissRejection(args[0]));
+        this.scheduleStatus();
+        return null;
+      }
+      case 'notices':
+        return this.lock.run(() => this.engine.notices());
+      case 'dismissNotice': {
+        await this.lock.run(() => this.engine.dismissNotice(args[0]));
         this.scheduleStatus();
         return null;
       }
@@ -571,6 +582,8 @@ const methods = {
   status: () => callLeader('status', [], true),
   rejections: () => callLeader('rejections', [], true),
   dismissRejection: (id) => callLeader('dismissRejection', [id]),
+  notices: () => callLeader('notices', [], true),
+  dismissNotice: (id) => callLeader('dismissNotice', [id]),
   online(online) {
     settings.online = online; // for the driver, should this worker become the leader
     return callLeader('online', [online]);

@@ -59,7 +59,33 @@ struct Rejection {
   nlohmann::json pk;         // its primary key (JSON array, or null)
   nlohmann::json mutations;  // the refused mutations as they were pushed (JSON array)
   std::string at;            // ISO 8601 UTC time the rejection was received
+  // code "dependent": the earlier rejected transaction of this client whose rows this one wrote
+  // or referenced (docs/semantics.md, "Transactions"); 0 otherwise.
+  int64_t depends_on = 0;
 };
+
+// Something the server did differently from what an applied transaction wrote, kept for the app
+// until it dismisses it (_outpost_notices; docs/semantics.md). Codes: "row_deleted" (the update
+// or delete of table/pk found no row: another writer deleted it, and delete wins), "superseded"
+// (`columns` of table/pk kept the server's value: a later write by hybrid clock, or
+// server_wins), "merged" (the insert merged into an existing row), "clock_clamped" (the device's
+// clock was ahead of the server's; the server's time was used).
+struct SyncNotice {
+  int64_t id = 0;  // assigned when recorded
+  int64_t tx_id = 0;
+  std::string code;
+  std::string table;
+  nlohmann::json pk;                 // JSON array, or null
+  std::vector<std::string> columns;  // "superseded": the columns not written
+  std::string at;                    // ISO 8601 UTC time the answer was received
+};
+
+// The JSON objects the app-facing APIs (C API, CLI --json, the browser package) give for a
+// rejection: {"id", "tx_id", "code", "message", "rule", "table", "pk", "mutations", "at",
+// "depends_on" (null unless code "dependent")}; and for a notice: {"id", "tx_id", "code",
+// "table", "pk", "columns", "at"}.
+nlohmann::json RejectionToJson(const Rejection& rejection);
+nlohmann::json NoticeToJson(const SyncNotice& notice);
 
 // The outbox form of a primary key: a compact JSON array of the key's values in primary key
 // order, byte for byte what the capture triggers record (Mutation::pk).

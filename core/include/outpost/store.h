@@ -212,6 +212,14 @@ class Store {
   // Removes the rejection the app has dealt with; kNotFound if there is none with that id.
   Status DismissRejection(int64_t id);
 
+  // --- Notices ----------------------------------------------------------------------------------
+  // What the server did differently from what applied transactions wrote (outbox.h, SyncNotice),
+  // kept for the app like rejections, with the same contracts.
+  Result<int64_t> AddNotice(const SyncNotice& notice);
+  Result<std::vector<SyncNotice>> Notices();  // oldest first
+  Result<int64_t> NoticeCount();
+  Status DismissNotice(int64_t id);
+
   // --- Parked rows ------------------------------------------------------------------------------
   // Server rows set aside because a parent they reference is missing (EngineOptions::
   // park_fk_violations). Each is retried at the next parking commit.

@@ -39,6 +39,7 @@ struct SyncStatus {
   std::optional<std::string> last_sync;   // ISO 8601 UTC time of the last successful round
   std::optional<std::string> last_error;  // "code: message" of the last failed round
   int64_t rejections = 0;                 // rows in _outpost_rejections
+  int64_t notices = 0;                    // rows in _outpost_notices
 };
 
 // A temporary key replaced by the server's (docs/protocol.md, "Temporary keys").
@@ -100,7 +101,9 @@ class SyncSession {
   Result<std::optional<HttpRequest>> PushRequest(size_t max_transactions = 500);
   // Applies a push answer in one transaction: confirms applied transactions (they stay in the
   // rebase set until the pull cursor passes their checkpoint), applies key remaps, removes
-  // rejected transactions, restores the server rows they touched and records the rejections.
+  // rejected transactions, restores the server rows they touched and records the rejections,
+  // records the notices of applied ones, and rejects the transactions still waiting to be pushed
+  // that depend on a rejected one (outpost/dependencies.h; code "dependent").
   // kMalformedAnswer (nothing applied) for an answer that is not the protocol's.
   Status HandlePushResponse(std::string_view body);
   // A non-2xx answer. OK when the session adapted and the request can be repeated: 410
@@ -113,6 +116,11 @@ class SyncSession {
   Result<std::vector<Rejection>> Rejections();
   // Removes a rejection the app has dealt with; kNotFound if there is none with that id.
   Status DismissRejection(int64_t id);
+  // What the server did differently from what applied transactions wrote (outbox.h,
+  // SyncNotice), recorded with the answer that said so; oldest first.
+  Result<std::vector<SyncNotice>> Notices();
+  // Removes a notice the app has dealt with; kNotFound if there is none with that id.
+  Status DismissNotice(int64_t id);
   // Key remaps applied since the last call (for the app to follow renamed rows).
   std::vector<KeyRemap> TakeRemaps();
 

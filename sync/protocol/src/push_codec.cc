@@ -142,6 +142,14 @@ Result<std::vector<Notice>> DecodeNotices(const json& r) {
     OUTPOST_ASSIGN_OR_RETURN(notice.code, OptString(n, "code", "notice"));
     OUTPOST_ASSIGN_OR_RETURN(notice.table, OptString(n, "table", "notice"));
     notice.pk = n.value("pk", json());
+    auto cols = n.find("columns");
+    if (cols != n.end() && !cols->is_null()) {
+      if (!cols->is_array()) return BadAnswer("\"columns\" of a notice is not an array");
+      for (const auto& c : *cols) {
+        if (!c.is_string()) return BadAnswer("a column of a notice is not a string");
+        notice.columns.push_back(c.get<std::string>());
+      }
+    }
     out.push_back(std::move(notice));
   }
   return out;
@@ -158,6 +166,13 @@ Result<TxRejection> DecodeRejection(const json& r) {
   OUTPOST_ASSIGN_OR_RETURN(rej.rule, OptString(e, "rule", "error"));
   OUTPOST_ASSIGN_OR_RETURN(rej.table, OptString(e, "table", "error"));
   rej.pk = e.value("pk", json());
+  auto dep = e.find("depends_on");
+  if (dep != e.end() && !dep->is_null()) {
+    if (!dep->is_number_integer() || dep->get<int64_t>() <= 0) {
+      return BadAnswer("\"depends_on\" of a rejection is not a transaction id");
+    }
+    rej.depends_on = dep->get<int64_t>();
+  }
   auto rows = e.find("rows");
   if (rows != e.end() && !rows->is_null()) {
     if (!rows->is_array()) return BadAnswer("\"rows\" of a rejection is not an array");
@@ -308,7 +323,9 @@ json TxResultToJson(const TxResult& r) {
     }
     json notices = json::array();
     for (const auto& n : r.notices) {
-      notices.push_back(json{{"code", n.code}, {"table", n.table}, {"pk", n.pk}});
+      json notice{{"code", n.code}, {"table", n.table}, {"pk", n.pk}};
+      if (!n.columns.empty()) notice["columns"] = n.columns;
+      notices.push_back(std::move(notice));
     }
     out["remaps"] = std::move(remaps);
     out["notices"] = std::move(notices);
@@ -325,6 +342,7 @@ json TxResultToJson(const TxResult& r) {
              {"pk", e.pk},
              {"rows", std::move(rows)}};
   if (!e.rule.empty()) error["rule"] = e.rule;
+  if (e.depends_on > 0) error["depends_on"] = e.depends_on;
   out["error"] = std::move(error);
   return out;
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "conflict.h"
+#include "outpost/dependencies.h"
 #include "outpost/value.h"
 #include "push_record.h"
 #include "rows.h"
@@ -51,8 +52,9 @@ struct TxState {
     TouchedRow r{&t, pk};
     if (touched_set.insert(r).second) touched.push_back(r);
   }
-  void Notice(std::string code, const SyncedTable& t, const json& pk) {
-    notices.push_back(protocol::Notice{std::move(code), t.name(), pk});
+  void Notice(std::string code, const SyncedTable& t, const json& pk,
+              std::vector<std::string> columns = {}) {
+    notices.push_back(protocol::Notice{std::move(code), t.name(), pk, std::move(columns)});
   }
 };
 
@@ -170,6 +172,11 @@ class Pusher {
   Status SetClock(uint64_t clock);
   Result<std::vector<protocol::RowState>> FetchTouchedRows(const TxState& st);
 
+  // The rejected transaction of this request (or of a replayed rejection) that `tx` depends on,
+  // as a rejection naming it (outpost/dependencies.h), or nullopt.
+  Outcome DependencyOf(const ClientTx& tx) const;
+  void NoteRejected(const ClientTx& tx);
+
   const Principal& who() const { return who_; }
 
   PgConnection& conn_;
@@ -178,7 +185,32 @@ class Pusher {
   WriteGuard guard_;
   TemporaryKeys keys_;
   PushRecord record_;
+  // Rows of the transactions of this request answered "rejected" so far, in the client's naming
+  // (temporary keys untranslated: a rejected insert's never get a server value).
+  protocol::RejectedRows rejected_;
 };
+
+Outcome Pusher::DependencyOf(const ClientTx& tx) const {
+  if (rejected_.empty()) return std::nullopt;
+  for (const auto& m : tx.mutations) {
+    json new_values = json::object();
+    for (const auto& f : m.new_values) new_values[f.column->name] = f.value;
+    int64_t earlier = rejected_.DependsOn(m.op, *m.table->view, m.pk, new_values);
+    if (earlier == 0) continue;
+    Rejection r = Reject("dependent",
+                         "depends on transaction " + std::to_string(earlier) +
+                             " of this client, which the server rejected: it writes a row that "
+                             "transaction wrote or references a row it inserted",
+                         "", m.table, m.pk);
+    r.depends_on = earlier;
+    return r;
+  }
+  return std::nullopt;
+}
+
+void Pusher::NoteRejected(const ClientTx& tx) {
+  for (const auto& m : tx.mutations) rejected_.Add(tx.tx_id, m.op, *m.table->view, m.pk);
+}
 
 void Pusher::RollbackQuietly() {
   if (!conn_.healthy() || PQtransactionStatus(conn_.raw()) == PQTRANS_IDLE) return;
@@ -421,6 +453,7 @@ Result<Outcome> Pusher::ApplyUpdate(const Mutation& m, const json& pk,
   const uint64_t clock = Clock(m, st);
   PgParams up;
   std::string sets;
+  std::vector<std::string> superseded;  // columns whose client value lost to the server's
   for (size_t i = 0; i < new_values.size(); ++i) {
     const Field& f = new_values[i];
     const int col = 1 + 2 * static_cast<int>(i);
@@ -438,7 +471,10 @@ Result<Outcome> Pusher::ApplyUpdate(const Mutation& m, const json& pk,
     const std::string& type = model_.PgType(t, name);
     std::string value;
     switch (ResolveColumn(c)) {
-      case ColumnAction::kKeepServer: continue;
+      case ColumnAction::kKeepServer:
+        // Without a base match the server's value is another write's, kept over this one.
+        if (!c.base_matches) superseded.push_back(name);
+        continue;
       case ColumnAction::kReject:
         return Outcome(Reject("conflict",
                               "\"" + name + "\" changed on the server since the client's base",
@@ -451,6 +487,7 @@ Result<Outcome> Pusher::ApplyUpdate(const Mutation& m, const json& pk,
     }
     sets += (sets.empty() ? "" : ", ") + QuoteIdent(name) + " = " + value;
   }
+  if (!superseded.empty()) st->Notice("superseded", t, pk, std::move(superseded));
   if (sets.empty()) return Outcome();
   OUTPOST_RETURN_IF_ERROR(SetClock(clock));
   OUTPOST_ASSIGN_OR_RETURN(std::string upk, model_.PkParam(t, pk, &up));
@@ -578,6 +615,7 @@ Result<std::optional<protocol::TxResult>> Pusher::RecordRejection(const ClientTx
     result.error.rule = rej.rule;
     result.error.table = rej.table ? rej.table->name() : "";
     result.error.pk = rej.pk;
+    result.error.depends_on = rej.depends_on;
     OUTPOST_ASSIGN_OR_RETURN(bool inserted, record_.InsertRejection(result));
     if (!inserted) return std::optional<protocol::TxResult>();
     OUTPOST_RETURN_IF_ERROR(conn_.Exec("COMMIT").status());
@@ -598,15 +636,18 @@ Result<protocol::TxResult> Pusher::HandleTx(const ClientTx& tx) {
     OUTPOST_ASSIGN_OR_RETURN(std::optional<protocol::TxResult> recorded, record_.Lookup(tx.tx_id));
     if (recorded) {
       keys_.Absorb(*recorded);
+      if (!recorded->applied) NoteRejected(tx);
       return std::move(*recorded);
     }
     TxState st;
-    Outcome rejection;
-    OUTPOST_ASSIGN_OR_RETURN(std::optional<protocol::TxResult> applied,
-                             TryApply(tx, &rejection, &st));
-    if (applied) {
-      keys_.Commit(st.pending_keys);
-      return std::move(*applied);
+    Outcome rejection = DependencyOf(tx);
+    if (!rejection) {
+      OUTPOST_ASSIGN_OR_RETURN(std::optional<protocol::TxResult> applied,
+                               TryApply(tx, &rejection, &st));
+      if (applied) {
+        keys_.Commit(st.pending_keys);
+        return std::move(*applied);
+      }
     }
     if (!rejection) continue;  // recorded concurrently, or a deadlock: look again
     // The client restores server state for every row of the transaction, also the rows of the
@@ -617,7 +658,10 @@ Result<protocol::TxResult> Pusher::HandleTx(const ClientTx& tx) {
     }
     OUTPOST_ASSIGN_OR_RETURN(std::optional<protocol::TxResult> rejected,
                              RecordRejection(tx, *rejection, st));
-    if (rejected) return std::move(*rejected);
+    if (rejected) {
+      NoteRejected(tx);
+      return std::move(*rejected);
+    }
   }
   return Status(Code::kUnavailable, "tx " + std::to_string(tx.tx_id) +
                                         " kept conflicting with concurrent transactions; retry");

@@ -61,6 +61,7 @@ struct Rejection {
   std::string rule;  // the constraint, rule or column that failed ("" when none applies)
   const SyncedTable* table = nullptr;
   nlohmann::json pk;
+  int64_t depends_on = 0;  // code "dependent": the rejected transaction it depended on
 };
 // nullopt: the mutation or check passed (possibly with notices).
 using Outcome = std::optional<Rejection>;

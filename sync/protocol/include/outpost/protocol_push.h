@@ -91,11 +91,14 @@ struct KeyRemap {
 };
 
 // Something the server did differently from what the client wrote, for an applied transaction
-// (e.g. "row_deleted": an update or delete found no row; "merged"; "clock_clamped").
+// (docs/protocol.md, "Notices"): "row_deleted" (an update or delete found no row: delete wins),
+// "superseded" (`columns` kept the server's value: a later write by hybrid clock, or server_wins),
+// "merged" (an insert merged into the existing row), "clock_clamped".
 struct Notice {
   std::string code;
   std::string table;
   nlohmann::json pk;
+  std::vector<std::string> columns;  // "superseded": the columns not written; else empty
 };
 
 // The server's current state of one row a rejected transaction touched.
@@ -113,6 +116,9 @@ struct TxRejection {
   std::string table;           // the table of the failing mutation ("" when none)
   nlohmann::json pk;           // its primary key (array), or null
   std::vector<RowState> rows;  // every row the transaction touched, in first-touch order
+  // code "dependent": the earlier transaction of the same client, rejected, whose rows this one
+  // touched or referenced (0 otherwise).
+  int64_t depends_on = 0;
 };
 
 struct TxResult {
