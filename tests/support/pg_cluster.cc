@@ -88,6 +88,11 @@ PgCluster::~PgCluster() {
   std::filesystem::remove_all(dir_, ec);
 }
 
+void PgCluster::Restart() {
+  Run(SourceDir() + "/scripts/pg-throwaway.sh stop " + dir_);
+  Run(SourceDir() + "/scripts/pg-throwaway.sh start " + dir_ + " " + std::to_string(port_));
+}
+
 std::string PgCluster::url(const std::string& db) const {
   return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + db;
 }

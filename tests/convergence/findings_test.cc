@@ -1,0 +1,82 @@
+// Minimal reproductions of the product bugs the convergence harness found (FINDINGS.md). Hidden
+// ([.findings]): they fail until the bugs are fixed; run with `convergence_tests "[findings]"`.
+#include <catch2/catch.hpp>
+
+#include "e2e_harness.h"
+#include "pg_cluster.h"
+
+namespace outpost::testing {
+namespace {
+
+using json = nlohmann::json;
+
+// F1: a user leaving a referenced_by scope is deleted locally with ON DELETE CASCADE, taking rows
+// with it that are still in scope.
+TEST_CASE("F1: a row leaving a referenced_by scope does not cascade to in-scope children",
+          "[.findings]") {
+  const std::string db = PgCluster::Shared().LoadApp("finding_f1", "ncy8", 40);
+  ServerProcess server(db, "ncy8");
+  // A team member whose user belongs to the team's organisation through one membership.
+  const std::string row = PgScalar(
+      db,
+      "SELECT tm.team_id || ' ' || tm.user_id || ' ' || t.organization_id FROM \"TeamMember\" tm "
+      "JOIN \"Team\" t ON t.id = tm.team_id JOIN \"OrganizationMember\" om ON om.user_id = "
+      "tm.user_id AND om.organization_id = t.organization_id ORDER BY 1 LIMIT 1");
+  REQUIRE_FALSE(row.empty());
+  const std::string team = row.substr(0, 36), user = row.substr(37, 36), org = row.substr(74, 36);
+  const std::string owner = PgScalar(
+      db, "SELECT user_id FROM \"OrganizationMember\" WHERE organization_id = '" + org +
+              "' AND user_id <> '" + user + "' ORDER BY user_id LIMIT 1");
+  TestClient client(server.url(), MintToken(org, owner, "OWNER"));
+  client.Sync();
+  const std::string count =
+      "SELECT count(*) FROM \"TeamMember\" WHERE team_id = '" + team + "' AND user_id = '" + user + "'";
+  REQUIRE(client.Scalar(count) == 1);
+  // The user leaves the organisation; the team membership stays (and stays in scope: its team
+  // is the organisation's).
+  PgCluster::Shared().Psql(db, "DELETE FROM \"OrganizationMember\" WHERE organization_id = '" + org +
+                                   "' AND user_id = '" + user + "'");
+  client.Sync();
+  CHECK(client.Rows("TeamMember") == ExpectedRows(db, "ncy8", "TeamMember", org, owner, "OWNER"));
+  CHECK(client.Scalar(count) == 1);
+}
+
+// F2: a `via` child whose parent the role's row filter hides (the child is in scope: scopes
+// follow the parent's tenant, not its filter) stays on the client after a cascade deleted it.
+// The cascaded deletion logs no tenant and the client cannot cascade locally: it never had the
+// parent.
+TEST_CASE("F2: a cascaded delete reaches clients that do not see the parent", "[.findings]") {
+  const std::string db = PgCluster::Shared().LoadApp("finding_f2", "selly", 40);
+  ServerProcess server(db, "selly");
+  const std::string org = PgScalar(db, "SELECT id FROM organizations ORDER BY id LIMIT 1");
+  const std::string me = PgScalar(db, "SELECT id FROM users WHERE organization_id = '" + org +
+                                          "' ORDER BY id LIMIT 1");
+  const std::string other = PgScalar(db, "SELECT id FROM users WHERE organization_id = '" + org +
+                                             "' ORDER BY id OFFSET 1 LIMIT 1");
+  const std::string company =
+      PgScalar(db, "SELECT id FROM companies WHERE organization_id = '" + org + "' ORDER BY id LIMIT 1");
+  REQUIRE_FALSE(other.empty());
+  REQUIRE_FALSE(company.empty());
+  // A list owned by the other user: a customer_user does not see it, but sees its items.
+  const std::string list = "00000000-0000-4000-8000-00000000f002";
+  PgCluster::Shared().Psql(db, "INSERT INTO company_lists (id, organization_id, owner_user_id, name) "
+                               "VALUES ('" + list + "', '" + org + "', '" + other + "', 'theirs')");
+  PgCluster::Shared().Psql(db, "INSERT INTO company_list_items (list_id, company_id) VALUES ('" +
+                                   list + "', '" + company + "')");
+  TestClient client(server.url(), MintToken(org, me, "customer_user"));
+  client.Sync();
+  const std::string items = "SELECT count(*) FROM company_list_items WHERE list_id = '" + list + "'";
+  REQUIRE(client.Scalar("SELECT count(*) FROM company_lists WHERE id = '" + list + "'") == 0);
+  REQUIRE(client.Scalar(items) == 1);
+  REQUIRE(client.Rows("company_list_items") ==
+          ExpectedRows(db, "selly", "company_list_items", org, me, "customer_user"));
+  // The list is deleted; ON DELETE CASCADE deletes the item in PostgreSQL.
+  PgCluster::Shared().Psql(db, "DELETE FROM company_lists WHERE id = '" + list + "'");
+  client.Sync();
+  CHECK(client.Scalar(items) == 0);
+  CHECK(client.Rows("company_list_items") ==
+        ExpectedRows(db, "selly", "company_list_items", org, me, "customer_user"));
+}
+
+}  // namespace
+}  // namespace outpost::testing
