@@ -9,7 +9,8 @@
 //   --apps a,b       seed apps to use                   --rows N    sample data size (default 40)
 //   --db URL --rules FILE   an existing database and its rules instead of the seed apps
 //   --budget SECONDS        start no scenario after this long     --verbose   per scenario line
-//   --strict-findings       differences explained by known bugs (FINDINGS.md) fail too
+//   --strict-findings       differences explained by known bugs (FINDINGS.md) fail too (default)
+//   --lenient-findings      such differences are counted, not failed
 //   --no-cli                no scenario uses the `outpost` CLI as a client
 // The same settings as environment variables: OUTPOST_CONV_SEED, OUTPOST_CONV_SCENARIOS,
 // OUTPOST_CONV_FIRST_SEED, OUTPOST_CONV_EPOCH. Other arguments go to Catch2.
@@ -173,6 +174,8 @@ int main(int argc, char** argv) {
       o.cli_clients = false;
     } else if (a == "--strict-findings") {
       o.strict_findings = true;
+    } else if (a == "--lenient-findings") {
+      o.strict_findings = false;
     } else if (a == "--verbose") {
       o.verbose = true;
     } else {

@@ -1,5 +1,5 @@
-// Minimal reproductions of the product bugs the convergence harness found (FINDINGS.md). Hidden
-// ([.findings]): they fail until the bugs are fixed; run with `convergence_tests "[findings]"`.
+// Minimal reproductions of the product bugs the convergence harness found (FINDINGS.md), kept as
+// regression tests now that they are fixed (`convergence_tests "[findings]"` runs them alone).
 #include <catch2/catch.hpp>
 
 #include "e2e_harness.h"
@@ -13,7 +13,7 @@ using json = nlohmann::json;
 // F1: a user leaving a referenced_by scope is deleted locally with ON DELETE CASCADE, taking rows
 // with it that are still in scope.
 TEST_CASE("F1: a row leaving a referenced_by scope does not cascade to in-scope children",
-          "[.findings]") {
+          "[findings]") {
   const std::string db = PgCluster::Shared().LoadApp("finding_f1", "ncy8", 40);
   ServerProcess server(db, "ncy8");
   // A team member whose user belongs to the team's organisation through one membership.
@@ -45,7 +45,7 @@ TEST_CASE("F1: a row leaving a referenced_by scope does not cascade to in-scope 
 // follow the parent's tenant, not its filter) stays on the client after a cascade deleted it.
 // The cascaded deletion logs no tenant and the client cannot cascade locally: it never had the
 // parent.
-TEST_CASE("F2: a cascaded delete reaches clients that do not see the parent", "[.findings]") {
+TEST_CASE("F2: a cascaded delete reaches clients that do not see the parent", "[findings]") {
   const std::string db = PgCluster::Shared().LoadApp("finding_f2", "selly", 40);
   ServerProcess server(db, "selly");
   const std::string org = PgScalar(db, "SELECT id FROM organizations ORDER BY id LIMIT 1");
