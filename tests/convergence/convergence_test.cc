@@ -11,6 +11,9 @@
 //   --budget SECONDS        start no scenario after this long     --verbose   per scenario line
 //   --strict-findings       differences explained by known bugs (FINDINGS.md) fail too
 //   --no-cli                no scenario uses the `outpost` CLI as a client
+//   --cli-share P           share of scenarios with a CLI client (default 0.08)
+//   --fresh-stores          every client bootstraps (default: a copy of a store bootstrapped
+//                           for the same principal earlier in the epoch, under a new client id)
 // The same settings as environment variables: OUTPOST_CONV_SEED, OUTPOST_CONV_SCENARIOS,
 // OUTPOST_CONV_FIRST_SEED, OUTPOST_CONV_EPOCH. Other arguments go to Catch2.
 #define CATCH_CONFIG_RUNNER
@@ -175,6 +178,10 @@ int main(int argc, char** argv) {
       o.budget_seconds = std::stod(value());
     } else if (a == "--no-cli") {
       o.cli_clients = false;
+    } else if (a == "--cli-share") {
+      o.cli_share = std::stod(value());
+    } else if (a == "--fresh-stores") {
+      o.reuse_stores = false;
     } else if (a == "--strict-findings") {
       o.strict_findings = true;
     } else if (a == "--verbose") {

@@ -202,6 +202,7 @@ class AppEnv {
 
   // Fresh copy of the template under a stopped server.
   void Reset() {
+    DropGoldens();
     server_->Stop();
     pg_.reset();
     CopyTemplate();
@@ -244,6 +245,33 @@ class AppEnv {
     return trigger_columns_.count(t + "." + c) > 0;
   }
   const std::string& trigger_note() const { return trigger_note_; }
+  // Bootstrapped store files per principal, copied by later scenarios of the same epoch (a fresh
+  // database invalidates them).
+  std::string Golden(const std::string& key) const {
+    auto it = golden_.find(key);
+    return it == golden_.end() ? "" : it->second;
+  }
+  void SaveGolden(const std::string& key, Store& store) {
+    if (golden_dir_.empty()) {
+      char tmpl[] = "/tmp/outpost-conv-golden-XXXXXX";
+      if (!mkdtemp(tmpl)) return;
+      golden_dir_ = tmpl;
+    }
+    const std::string path = golden_dir_ + "/" + std::to_string(golden_.size()) + ".db";
+    std::filesystem::remove(path);
+    auto r = store.Execute("VACUUM INTO ?", json::array({path}));
+    if (r.ok()) golden_[key] = path;
+  }
+  void DropGoldens() {
+    for (const auto& [k, path] : golden_) std::filesystem::remove(path);
+    golden_.clear();
+  }
+  ~AppEnv() {
+    DropGoldens();
+    std::error_code ec;
+    if (!golden_dir_.empty()) std::filesystem::remove_all(golden_dir_, ec);
+  }
+
   // Tokens are minted by a child process (`outpost-server token`): once per principal.
   const std::string& Token(const std::string& tenant, const std::string& sub, const std::string& role) {
     auto& t = tokens_[tenant + "\x1f" + sub + "\x1f" + role];
@@ -416,6 +444,8 @@ class AppEnv {
   std::set<std::string> trigger_columns_;
   std::string trigger_note_;
   std::map<std::string, std::string> tokens_;
+  std::map<std::string, std::string> golden_;
+  std::string golden_dir_;
   int generation_ = 0;
   static inline int pg_generation_ = 0;
 };
@@ -493,10 +523,14 @@ class NativeClient {
  public:
   // `cli`: the store is the `outpost` CLI's (initialised and bootstrapped by `outpost init
   // --sync`); this process only reads it (and records the role), the CLI writes and syncs.
-  NativeClient(const std::string& url, const std::string& token, bool cli = false) {
+  // `from`: a copy of this store file (bootstrapped earlier for the same principal) is opened
+  // under a new client id, and catches up by incremental pulls instead of a bootstrap.
+  NativeClient(const std::string& url, const std::string& token, bool cli = false,
+               const std::string& from = "") {
     char tmpl[] = "/tmp/outpost-conv-XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
+    if (!from.empty()) std::filesystem::copy_file(from, dir_ + "/client.db");
     if (cli) {
       std::string out;
       int rc = RunCommand(CliCommand({"init", "--server", url, "--token", token, "--db",
@@ -510,6 +544,15 @@ class NativeClient {
     auto store = Store::Open(dir_ + "/client.db", options);
     if (!store.ok()) throw std::runtime_error("store: " + store.status().ToString());
     store_ = std::move(store).value();
+    if (!from.empty()) {
+      // A device of its own: a fresh client id (the server deduplicates by client id and tx id).
+      static uint64_t counter = 0;
+      char id[64];
+      snprintf(id, sizeof id, "00000000-0000-7000-8000-%04x%08llx",
+               static_cast<unsigned>(getpid() & 0xffff), static_cast<unsigned long long>(++counter));
+      Status st = store_->SetMeta("client_id", id);
+      if (!st.ok()) throw std::runtime_error("client id: " + st.ToString());
+    }
     transport_ = std::make_unique<HttpTransport>(url, token, HttpTimeouts{5, 30, 30});
     auto session = SyncSession::Open(store_.get());
     if (!session.ok()) throw std::runtime_error("session: " + session.status().ToString());
@@ -565,6 +608,8 @@ struct Client {
   std::map<int64_t, int64_t> committed_at;  // tx id -> harness order when committed
   std::map<int64_t, int64_t> rejected_at;   // tx id -> harness order when first listed rejected
   bool wedged = false;  // known bug F3: its push answers can no longer be applied
+  std::string golden_key;    // principal (and whether the role is recorded in the store)
+  bool needs_golden = false;  // bootstrapped from scratch: keep a copy for later scenarios
 };
 
 struct Stashed {
@@ -1503,15 +1548,20 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
       c->role = rng.Pick(roles);
     }
     c->sub = rng.Pick(env.users(c->tenant));
-    c->cli = options_.cli_clients && i == k - 1 && rng.Chance(0.08);
+    c->cli = options_.cli_clients && i == k - 1 && rng.Chance(options_.cli_share);
     result.cli_clients += c->cli ? 1 : 0;
+    const bool set_role = rng.Chance(0.8) && !c->role.empty();
+    c->golden_key = c->tenant + "\x1f" + c->sub + "\x1f" + c->role + (set_role ? "\x1f" "1" : "\x1f" "0");
+    const std::string from = c->cli || !options_.reuse_stores ? "" : env.Golden(c->golden_key);
     try {
-      c->tc = std::make_unique<NativeClient>(env.url(), env.Token(c->tenant, c->sub, c->role), c->cli);
+      c->tc = std::make_unique<NativeClient>(env.url(), env.Token(c->tenant, c->sub, c->role), c->cli,
+                                             from);
     } catch (const std::exception& e) {
       return fail_out(std::string("client ") + std::to_string(i) + ": " + e.what());
     }
     c->transport = std::make_unique<FaultTransport>(&sc, c.get());
-    if (rng.Chance(0.8) && !c->role.empty()) (void)c->tc->store().SetRole(c->role);
+    c->needs_golden = !c->cli && options_.reuse_stores && from.empty();
+    if (set_role && from.empty()) (void)c->tc->store().SetRole(c->role);
     sc.Note(std::string(c->cli ? "cli " : "") + "client " + std::to_string(i) + ": tenant " + c->tenant + " sub " + c->sub + " role " + c->role);
     sc.clients.push_back(std::move(c));
   }
@@ -1547,6 +1597,7 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
   for (auto& c : sc.clients) {
     Status s = sync(*c);
     if (!s.ok()) return fail_out("initial sync of client " + std::to_string(c->index) + ": " + s.ToString());
+    if (c->needs_golden) env.SaveGolden(c->golden_key, c->tc->store());
   }
   AdditiveSnapshot snapshot = SnapshotAdditive(env);
   const double t_bootstrap = Seconds(start);
