@@ -257,7 +257,10 @@ class AppEnv {
       if (!mkdtemp(tmpl)) return;
       golden_dir_ = tmpl;
     }
-    const std::string path = golden_dir_ + "/" + std::to_string(golden_.size()) + ".db";
+    // A new file every time: a path must never be reused while a key still names it.
+    const std::string path = golden_dir_ + "/" + std::to_string(++golden_files_) + ".db";
+    auto old = golden_.find(key);
+    if (old != golden_.end()) std::filesystem::remove(old->second);
     std::filesystem::remove(path);
     auto r = store.Execute("VACUUM INTO ?", json::array({path}));
     if (r.ok()) golden_[key] = path;
@@ -446,6 +449,7 @@ class AppEnv {
   std::map<std::string, std::string> tokens_;
   std::map<std::string, std::string> golden_;
   std::string golden_dir_;
+  int golden_files_ = 0;
   int generation_ = 0;
   static inline int pg_generation_ = 0;
 };
