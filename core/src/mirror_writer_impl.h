@@ -65,6 +65,10 @@ class MirrorWriter::Impl {
   // rows holding the same unique values are stale (the server's current rows cannot collide) and
   // are removed. True when any was.
   Result<bool> ClearUniqueConflicts(const RowsWriter& writer, const std::vector<ValueView>& values);
+  // The same for a server row given as a client JSON object (a rejection's `rows`): local rows
+  // with another key that hold its values of a plain unique column set are removed (they carry
+  // pending writes the server will refuse in turn). True when any was.
+  Result<bool> ClearUniqueConflictsJson(const Table& t, const nlohmann::json& row);
 
   // --- index_set_aside.cc
   // -------------------------------------------------------------------------

@@ -147,6 +147,41 @@ Result<bool> MirrorWriter::Impl::ClearUniqueConflicts(const RowsWriter& w,
   return any;
 }
 
+Result<bool> MirrorWriter::Impl::ClearUniqueConflictsJson(const Table& t, const json& row) {
+  bool any = false;
+  for (const auto& [name, cols] : PlainUniqueSets(t)) {
+    std::vector<std::string> conds;
+    json params = json::array();
+    bool complete = true;
+    for (const auto& c : cols) {
+      auto v = row.find(c);
+      if (v == row.end() || v->is_null()) {  // NULLs never collide
+        complete = false;
+        break;
+      }
+      conds.push_back(QuoteIdent(c) + " IS ?");
+      OUTPOST_ASSIGN_OR_RETURN(json local, LocalJson(*v));
+      params.push_back(std::move(local));
+    }
+    if (!complete) continue;
+    std::vector<std::string> same;
+    for (const auto& k : t.primary_key) {
+      auto v = row.find(k);
+      if (v == row.end()) return any;  // a row without its key: nothing to compare against
+      same.push_back(QuoteIdent(k) + " IS ?");
+      OUTPOST_ASSIGN_OR_RETURN(json local, LocalJson(*v));
+      params.push_back(std::move(local));
+    }
+    OUTPOST_ASSIGN_OR_RETURN(
+        auto r, store->Execute("DELETE FROM " + QuoteIdent(t.name) + " WHERE " +
+                                   JoinSql(conds, " AND ") + " AND NOT (" +
+                                   JoinSql(same, " AND ") + ")",
+                               params));
+    any = any || r.changes > 0;
+  }
+  return any;
+}
+
 Status MirrorWriter::RestoreRejected(const std::vector<Mutation>& refused,
                                      const std::vector<ServerRowState>& server_rows) {
   const Schema* schema = impl_->schema();
@@ -162,7 +197,11 @@ Status MirrorWriter::RestoreRejected(const std::vector<Mutation>& refused,
       local_pk.push_back(std::move(v));
     }
     if (r.row.is_object()) {
-      OUTPOST_RETURN_IF_ERROR(impl_->UpsertJson(*t, r.row, /*guarded=*/false));
+      // A local row with pending writes may hold the server row's unique values (taken after the
+      // refused transaction): the server's row wins, as in a pull (TupleWriter::Write).
+      OUTPOST_RETURN_IF_ERROR(impl_->ClearUniqueConflictsJson(*t, r.row).status());
+      OUTPOST_RETURN_IF_ERROR(impl_->UpsertJson(*t, r.row, /*guarded=*/false)
+                                  .WithContext("restoring \"" + t->name + "\" after a rejection"));
     } else {
       OUTPOST_RETURN_IF_ERROR(impl_->DeleteByKey(*t, local_pk));
     }

@@ -127,9 +127,12 @@ int main(void) {
   long long tx_id = 0;
   CHECK(tx != NULL && sscanf(tx, "tx_id\\\":%lld", &tx_id) == 1);
   outpost_free(step);
-  char answer[256];
+  char answer[512];
   snprintf(answer, sizeof answer,
-           "{\"results\":[{\"tx_id\":%lld,\"status\":\"applied\",\"checkpoint\":\"5\"}]}", tx_id);
+           "{\"results\":[{\"tx_id\":%lld,\"status\":\"applied\",\"checkpoint\":\"5\","
+           "\"notices\":[{\"code\":\"superseded\",\"table\":\"notes\",\"pk\":[\"x\"],"
+           "\"columns\":[\"text\"]}]}]}",
+           tx_id);
   Line(round, answer);
   outpost_round_answer(round, 200, NULL, 0);
   step = Step(db, round, "send");
@@ -200,6 +203,18 @@ int main(void) {
   outpost_free(result);
   CHECK(outpost_dismiss_rejection(db, 999) == OUTPOST_NOT_FOUND);
   CHECK(outpost_dismiss_rejection(db, 1) == OUTPOST_OK);
+
+  /* The applied transaction's notice is kept for the app too. */
+  char* notices = NULL;
+  CHECK(outpost_notices(db, &notices) == OUTPOST_OK);
+  CHECK(CONTAINS(notices, "\"code\":\"superseded\""));
+  CHECK(CONTAINS(notices, "\"columns\":[\"text\"]"));
+  outpost_free(notices);
+  CHECK(outpost_sync_status(db, &status) == OUTPOST_OK);
+  CHECK(CONTAINS(status, "\"notices\":1"));
+  outpost_free(status);
+  CHECK(outpost_dismiss_notice(db, 999) == OUTPOST_NOT_FOUND);
+  CHECK(outpost_dismiss_notice(db, 1) == OUTPOST_OK);
 
   outpost_close(db);
   if (failures) {

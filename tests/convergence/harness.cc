@@ -1576,6 +1576,7 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
   auto sync = [&](Client& c) -> Status {
     if (c.cli) {
       auto pushed = sc.CliSync(c);
+      sc.NoteRejections(c);  // when the client learned them: later writes are independent
       sc.Note("cli client " + std::to_string(c.index) + " sync: " +
               (pushed.ok() ? "ok, " + std::to_string(*pushed) + " pending before"
                            : pushed.status().ToString()));

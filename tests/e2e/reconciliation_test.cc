@@ -170,6 +170,10 @@ TEST_CASE("foreign keys across clients", "[sync][fk]") {
     auto report = c.m->Sync();
     CHECK(report.rejected_transactions == 0);
     CHECK(c.m->session().Rejections()->empty());
+    auto notices = c.m->session().Notices();
+    REQUIRE(notices.ok());
+    for (const auto& n : *notices) UNSCOPED_INFO(NoticeToJson(n).dump());
+    CHECK(notices->empty());
     CHECK(c.Pg("SELECT count(*) FROM timesheet_approvals WHERE \"timesheetId\" = '" + sheet +
                "'") == "0");
     CHECK(c.Pg("SELECT count(*) FROM timesheets WHERE id = '" + sheet + "'") == "0");

@@ -112,6 +112,20 @@ grep -q "pushed 1 transaction" "$work/sync.out" || fail "push not applied: $(cat
 kill -0 "$spid" 2> /dev/null || fail "the production server obeyed OUTPOST_FAULT"
 [ "$(psql -X -At "$db" -c "SELECT note FROM timesheet_entries WHERE id = '$entry'")" = "from the field" ] ||
   fail "the pushed note is not in PostgreSQL"
+# A write the server could not apply as written is reported: the entry is deleted by another
+# backend while the field edits it offline; status counts the notice, rejections lists it.
+psql -X -q "$db" -c "DELETE FROM timesheet_entries WHERE id = '$entry'" > /dev/null
+"$outpost" sql --db "$work/field.db" "UPDATE timesheet_entries SET note = 'too late' WHERE id = ?" \
+  "[\"$entry\"]" > /dev/null
+"$outpost" sync --db "$work/field.db" > /dev/null 2> "$work/err" || fail "sync: $(cat "$work/err")"
+"$outpost" status --db "$work/field.db" | grep -q "^notices: *1$" ||
+  fail "status does not count the notice: $("$outpost" status --db "$work/field.db")"
+"$outpost" rejections --db "$work/field.db" | grep -q "row_deleted timesheet_entries" ||
+  fail "rejections does not show the notice: $("$outpost" rejections --db "$work/field.db")"
+"$outpost" rejections --db "$work/field.db" --json | grep -q '"notices":\[{"at"' ||
+  fail "rejections --json has no notices"
+"$outpost" rejections --db "$work/field.db" --dismiss-notice 1 > /dev/null || fail "dismiss-notice"
+"$outpost" status --db "$work/field.db" | grep -q "^notices: *0$" || fail "notice not dismissed"
 # Static files: content types a browser needs, no escape from the directory, no shadowing of
 # the API.
 web="http://127.0.0.1:$sport"

@@ -14,11 +14,12 @@ std::string Col(std::string_view alias, std::string_view column) {
   return std::string(alias) + "." + QuoteIdent(column);
 }
 
-// The capture function's name inside _outpost (at most 63 bytes, unique per table).
-std::string FunctionName(const SyncedTable& table) {
-  std::string name = "capture_" + table.name();
+// The capture function's name inside _outpost (at most 63 bytes, unique per table); `prefix`
+// "capture_" for the row capture, "cascade_" for the before-delete logging of via-children.
+std::string FunctionName(const SyncedTable& table, const std::string& prefix = "capture_") {
+  std::string name = prefix + table.name();
   if (name.size() > 60)
-    name = "capture_" + std::to_string(table.index) + "_" + table.name().substr(0, 40);
+    name = prefix + std::to_string(table.index) + "_" + table.name().substr(0, 40);
   return "_outpost." + QuoteIdent(name);
 }
 
@@ -268,6 +269,29 @@ std::string CaptureFunctionSql(const ServerModel& model, const SyncedTable& t) {
          "() RETURNS trigger LANGUAGE plpgsql AS " + tag + "\n" + b + tag;
 }
 
+std::string CascadeFunctionSql(const ServerModel& model, const SyncedTable& t) {
+  const auto via_children = ViaChildren(model, t);
+  if (via_children.empty()) return "";
+  std::string b;
+  b += "DECLARE\n";
+  b += "  v_xid xid8 := pg_current_xact_id();\n";
+  b += "  old_t text[];\n";
+  b += "BEGIN\n";
+  b += "  old_t := " + model.TenantsExpression(t, "OLD") + ";\n";
+  b += "  IF old_t IS NOT NULL THEN\n";
+  for (const auto& vc : via_children) {
+    LogReached(model, *vc.child, "d0", vc.child->qname + " d0",
+               Col("d0", vc.child_column) + " = OLD." + QuoteIdent(vc.parent_column), "old_t", 0,
+               &b);
+  }
+  b += "  END IF;\n";
+  b += "  RETURN OLD;\n";
+  b += "END\n";
+  std::string tag = DollarTag(b);
+  return "CREATE OR REPLACE FUNCTION " + FunctionName(t, "cascade_") +
+         "() RETURNS trigger LANGUAGE plpgsql AS " + tag + "\n" + b + tag;
+}
+
 namespace {
 
 // One attempt of Install. `sqlstate` gets the SQLSTATE of a failed script statement.
@@ -298,6 +322,18 @@ Status InstallOnce(PgConnection& conn, const ServerModel& model, std::string* sq
         "CREATE OR REPLACE TRIGGER _outpost_capture AFTER INSERT OR UPDATE OR DELETE ON " +
         t.qname + " FOR EACH ROW EXECUTE FUNCTION " + FunctionName(t) + "()");
     if (!st.ok()) return fail(st.WithContext(t.name()));
+    // Via-children find their tenant through this row: once an ON DELETE action has removed them
+    // with it, their own capture finds none. Logged before the delete, while they can.
+    const std::string cascade = CascadeFunctionSql(model, t);
+    if (!cascade.empty()) {
+      st = exec_script(cascade);
+      if (!st.ok()) return fail(st.WithContext(t.name()));
+      st = exec_script("CREATE OR REPLACE TRIGGER _outpost_cascade BEFORE DELETE ON " + t.qname +
+                       " FOR EACH ROW EXECUTE FUNCTION " + FunctionName(t, "cascade_") + "()");
+    } else {
+      st = exec_script("DROP TRIGGER IF EXISTS _outpost_cascade ON " + t.qname);
+    }
+    if (!st.ok()) return fail(st.WithContext(t.name()));
     st = exec_script("CREATE OR REPLACE TRIGGER _outpost_truncate AFTER TRUNCATE ON " + t.qname +
                      " FOR EACH STATEMENT EXECUTE FUNCTION _outpost.capture_truncate()");
     if (!st.ok()) return fail(st.WithContext(t.name()));
@@ -325,14 +361,15 @@ Status InstallOnce(PgConnection& conn, const ServerModel& model, std::string* sq
       "SELECT c.relname, r.relname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid"
       " JOIN pg_namespace n ON n.oid = c.relnamespace"
       " JOIN pg_class r ON r.oid = coalesce(pg_partition_root(c.oid), c.oid)"
-      " WHERE g.tgname IN ('_outpost_capture', '_outpost_truncate') AND g.tgparentid = 0"
+      " WHERE g.tgname IN ('_outpost_capture', '_outpost_truncate', '_outpost_cascade')"
+      " AND g.tgparentid = 0"
       " AND n.nspname = $1",
       {model.pg_schema()});
   if (!stale.ok()) return fail(stale.status());
   for (int i = 0; i < stale->rows(); ++i) {
     std::string rel(stale->get(i, 0));
     if (synced.count(std::string(stale->get(i, 1)))) continue;
-    for (const char* trigger : {"_outpost_capture", "_outpost_truncate"}) {
+    for (const char* trigger : {"_outpost_capture", "_outpost_truncate", "_outpost_cascade"}) {
       st = exec_script(std::string("DROP TRIGGER IF EXISTS ") + trigger + " ON " +
                        QuoteIdent(model.pg_schema()) + "." + QuoteIdent(rel));
       if (!st.ok()) return fail(st);

@@ -19,6 +19,9 @@ inline constexpr long long kInstallLockKey = 0x6f7574706f7374;  // "outpost"
 // The SQL of the capture trigger function of one synced table (CREATE OR REPLACE FUNCTION ...),
 // exposed for docs and tests.
 std::string CaptureFunctionSql(const ServerModel& model, const SyncedTable& table);
+// The function of the BEFORE DELETE trigger that logs, for the row's tenants, the via-children
+// (recursively) an ON DELETE action may remove with it; "" for a table without via-children.
+std::string CascadeFunctionSql(const ServerModel& model, const SyncedTable& table);
 
 // Installs, idempotently and in one PostgreSQL transaction: schema `_outpost` with tables changes,
 // clocks, pushes, horizon and marks (CREATE ... IF NOT EXISTS), functions prune_before and
