@@ -1,5 +1,6 @@
-// Minimal reproductions of the product bugs the convergence harness found (FINDINGS.md). Hidden
-// ([.findings]): they fail until the bugs are fixed; run with `convergence_tests "[findings]"`.
+// Minimal reproductions of the product bugs the convergence harness found (FINDINGS.md). Open
+// ones are hidden ([.findings]): they fail until the bug is fixed; run them with
+// `convergence_tests "[findings]"`. Fixed ones run by default as regression tests.
 #include <catch2/catch.hpp>
 
 #include "e2e_harness.h"
@@ -81,8 +82,9 @@ TEST_CASE("F2: a cascaded delete reaches clients that do not see the parent", "[
 // F3: restoring the server's row for a rejected transaction collides on a UNIQUE constraint with
 // a later pending write of the same client; the whole push answer fails to apply, and since the
 // server returns the same recorded answer every time, the client can never sync again.
+// Fixed on main (4d683e4): kept as a regression test.
 TEST_CASE("F3: a rejection's restored row colliding with a pending write does not wedge the client",
-          "[.findings]") {
+          "[convergence][regression]") {
   const std::string db = PgCluster::Shared().LoadApp("finding_f3", "gemini_crm", 40);
   ServerProcess server(db, "gemini_crm");
   const std::string user = PgScalar(db, "SELECT \"userId\" FROM \"UserNotifications\" GROUP BY 1 "

@@ -611,7 +611,6 @@ struct Client {
   std::vector<std::string> last_push_answer;
   std::map<int64_t, int64_t> committed_at;  // tx id -> harness order when committed
   std::map<int64_t, int64_t> rejected_at;   // tx id -> harness order when first listed rejected
-  bool wedged = false;  // known bug F3: its push answers can no longer be applied
   std::string golden_key;    // principal (and whether the role is recorded in the store)
   bool needs_golden = false;  // bootstrapped from scratch: keep a copy for later scenarios
 };
@@ -1703,7 +1702,6 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
     int64_t pushed_total = 0;
     bool failed = false;
     for (auto& c : sc.clients) {
-      if (c->wedged) continue;
       if (c->cli) {
         auto pending = c->tc->session().status().pending_transactions;
         auto pushed = sc.CliSync(*c);
@@ -1728,13 +1726,6 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
       }
       if (!r.ok()) {
         sc.Note("final sync of client " + std::to_string(c->index) + ": " + r.status().ToString());
-        // Known bug F3 (FINDINGS.md): a push answer whose restored rows collide on a UNIQUE
-        // constraint with pending writes never applies; the client is wedged for good.
-        if (r.status().message().find("UNIQUE constraint failed") != std::string::npos &&
-            !options_.strict_findings && pass >= 1) {
-          c->wedged = true;
-          continue;
-        }
         failed = true;
         continue;
       }
@@ -1747,11 +1738,6 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
   const double t_quiet = Seconds(start);
   // (1) Every client equals PostgreSQL for its scope.
   for (auto& c : sc.clients) {
-    if (c->wedged) {
-      ++result.known_findings;
-      sc.Note("known finding F3: client " + std::to_string(c->index) + " is wedged");
-      continue;
-    }
     auto st = c->tc->session().status();
     if (st.pending_mutations != 0)
       sc.Fail("client " + std::to_string(c->index) + ": " + std::to_string(st.pending_mutations) +
@@ -1871,12 +1857,6 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
     std::set<int64_t> still;
     if (pending.ok())
       for (const auto& row : pending->rows) still.insert(row[0].get<int64_t>());
-    if (c->wedged) {
-      // What the server applied counts as applied; nothing else can be judged.
-      for (const auto& [tx, st] : c->seen_status)
-        if (st == "applied") applied[c->index].insert(tx);
-      continue;
-    }
     for (int64_t tx : c->committed) {
       const std::string who = "client " + std::to_string(c->index) + " tx " + std::to_string(tx);
       auto seen = c->seen_status.find(tx);
@@ -1904,7 +1884,6 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
   // have been rejected as dependent.
   if constexpr (kRejectionHasDependsOn<Rejection>) {
     for (auto& c : sc.clients) {
-      if (c->wedged) continue;
       auto rejections = c->tc->session().Rejections();
       if (!rejections.ok()) continue;
       std::map<int64_t, const Rejection*> by_tx;
@@ -1972,7 +1951,7 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
     for (const auto& n : *stored) stored_notices[c->index][n.value("tx_id", int64_t{0})].push_back(n);
     // Every notice the server sent a native client is kept by it (until dismissed; the harness
     // never dismisses).
-    if (!c->cli && !c->wedged)
+    if (!c->cli)
       for (const auto& [tx, list] : c->notices)
         for (const auto& n : list) {
           bool kept = false;
