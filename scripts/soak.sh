@@ -43,6 +43,7 @@ cmake --build "$build" -j "${OUTPOST_JOBS:-2}" --target convergence_tests >/dev/
 bin="$build/tests/convergence_tests"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 filter='^(scenario seed|  replay|convergence:)'
+# (each log also has a "progress:" line every 250 scenarios)
 if [ -n "$single" ]; then
   "$bin" --seed "$single" --epoch "$epoch" --cli-share "$cli_share" ${args[@]+"${args[@]}"}
   exit $?

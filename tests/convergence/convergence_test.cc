@@ -97,6 +97,9 @@ TEST_CASE("clients converge and account for every write under faults", "[converg
               r.seconds, static_cast<long long>(r.local_tx), static_cast<long long>(r.applied),
               static_cast<long long>(r.rejected), static_cast<long long>(r.faults),
               r.cli_clients ? " (cli client)" : "");
+    if (!o.verbose && run % 250 == 0)
+      fprintf(stderr, "progress: %d scenarios, %d failed, %.0f s\n", run, failed + (r.ok ? 0 : 1),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (!r.ok) {
       ++failed;
       failing.push_back(r.seed);

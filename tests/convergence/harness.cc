@@ -1037,7 +1037,10 @@ struct Generator {
   }
 
   // Runs one statement; returns false when the store refused it.
+  int64_t statements_ = 0;  // statements run (or refused) so far
+
   bool Exec(Client& c, const std::string& sql, const json& params) {
+    ++statements_;
     if (c.cli) {
       std::string out;
       int rc = RunCommand(CliCommand({"sql", "--db", c.tc->dir() + "/client.db", sql, params.dump()}), &out);
@@ -1144,6 +1147,9 @@ struct Generator {
   }
 
   bool Delete(Client& c, const Table& t) {
+    // Never the tenant's own row: allowed for some roles, it cascades through everything and
+    // leaves the rest of the epoch with an empty tenant.
+    if (t.sync.scope.kind == ScopeKind::kTenantKey) return false;
     auto row = PickRow(c, t);
     if (!row) return false;
     json params = json::array();
@@ -1167,17 +1173,22 @@ struct Generator {
     const int n = explicit_tx ? r.Range(2, 3) : 1;
     if (explicit_tx && !Exec(c, "BEGIN", json::array())) return;
     for (int i = 0; i < n; ++i) {
-      const Table& t = *r.Pick(tables);
-      double roll = static_cast<double>(r.Below(100));
-      if (roll < 40) {
-        Insert(c, t);
-      } else if (roll < 82) {
-        Update(c, t);
-      } else {
-        // Deletes favour parents whose children cascade.
-        const Table* victim = &t;
-        for (int tries = 0; tries < 3 && !CascadeParent(*victim); ++tries) victim = r.Pick(tables);
-        Delete(c, *victim);
+      // An operation may find nothing to do (no row to update, no parent to reference): try
+      // another until a statement was run, a few times.
+      const int64_t before = statements_;
+      for (int attempt = 0; attempt < 4 && statements_ == before; ++attempt) {
+        const Table& t = *r.Pick(tables);
+        double roll = static_cast<double>(r.Below(100));
+        if (roll < 40) {
+          Insert(c, t);
+        } else if (roll < 82) {
+          Update(c, t);
+        } else {
+          // Deletes favour parents whose children cascade.
+          const Table* victim = &t;
+          for (int tries = 0; tries < 3 && !CascadeParent(*victim); ++tries) victim = r.Pick(tables);
+          Delete(c, *victim);
+        }
       }
     }
     if (explicit_tx) {
@@ -1238,7 +1249,8 @@ struct Generator {
       if (!full) continue;
       for (const auto& fk : full->foreign_keys) {
         const Table* parent = env.view().FindTable(fk.ref_table);
-        if (parent && Writable(a, *parent)) cands.push_back({child, &fk});
+        if (parent && Writable(a, *parent) && parent->sync.scope.kind != ScopeKind::kTenantKey)
+          cands.push_back({child, &fk});
       }
     }
     if (cands.empty()) return;
@@ -2095,6 +2107,8 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
   if (options_.verbose)
     fprintf(stderr, "  timing: reset %.3f setup %.3f bootstrap %.3f steps %.3f quiet %.3f checks %.3f\n", t_reset, t_clients - t_reset,
             t_bootstrap - t_clients, t_steps - t_bootstrap, t_quiet - t_steps, Seconds(start) - t_quiet);
+  if (getenv("OUTPOST_CONV_LOG"))
+    for (const auto& l : sc.log) fprintf(stderr, "log %s\n", l.c_str());
   if (!result.ok) {
     for (const auto& l : sc.log) result.failures.push_back("  log " + l);
   }
