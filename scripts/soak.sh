@@ -59,10 +59,12 @@ for ((j = 0; j < jobs; j++)); do
   [ "$n" -le 0 ] && break
   log="$build/soak-$stamp-$j.log"
   echo "[soak] job $j: seeds $f..$(( f + n - 1 )), log: $log" >&2
-  ("$bin" --scenarios "$n" --first-seed "$f" --epoch "$epoch" --cli-share "$cli_share" \
-    ${args[@]+"${args[@]}"} >"$log" 2>&1) &
+  "$bin" --scenarios "$n" --first-seed "$f" --epoch "$epoch" --cli-share "$cli_share" \
+    ${args[@]+"${args[@]}"} >"$log" 2>&1 &
   pids+=($!)
 done
+# Ctrl-C or kill: each job finishes its scenario and shuts its servers and cluster down.
+trap 'kill -TERM "${pids[@]}" 2>/dev/null' INT TERM
 rc=0
 for ((j = 0; j < ${#pids[@]}; j++)); do
   wait "${pids[$j]}" || rc=1

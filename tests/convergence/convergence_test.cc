@@ -19,6 +19,7 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -31,6 +32,10 @@ namespace {
 
 outpost::convergence::Options g_options;
 bool g_replay = false;
+// SIGINT/SIGTERM: finish the running scenario, then stop (so that servers and the PostgreSQL
+// cluster are shut down; a killed process would leave them running).
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void OnStopSignal(int) { g_stop = 1; }
 uint64_t g_replay_seed = 0;
 
 std::vector<std::string> Split(const std::string& s) {
@@ -72,6 +77,10 @@ TEST_CASE("clients converge and account for every write under faults", "[converg
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (budget > 0 && elapsed > budget) break;
+    if (g_stop) {
+      fprintf(stderr, "stopped by a signal\n");
+      break;
+    }
     ScenarioResult r;
     try {
       r = harness.Run(seeds[i], /*fresh=*/o.single || (g_replay && i == 0));
@@ -202,5 +211,7 @@ int main(int argc, char** argv) {
   } else {
     for (const auto& app : apps) o.targets.push_back(Target{app, app, "", app, rows});
   }
+  std::signal(SIGINT, OnStopSignal);
+  std::signal(SIGTERM, OnStopSignal);
   return Catch::Session().run(static_cast<int>(rest.size()), rest.data());
 }
