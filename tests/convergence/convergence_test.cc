@@ -211,7 +211,12 @@ int main(int argc, char** argv) {
   } else {
     for (const auto& app : apps) o.targets.push_back(Target{app, app, "", app, rows});
   }
-  std::signal(SIGINT, OnStopSignal);
-  std::signal(SIGTERM, OnStopSignal);
+  // SA_RESTART: blocking reads elsewhere (the servers' log readers, HTTP) carry on.
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   return Catch::Session().run(static_cast<int>(rest.size()), rest.data());
 }
