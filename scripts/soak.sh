@@ -7,7 +7,9 @@
 # --seed S        only scenario S, on a fresh database
 # --jobs J        J processes side by side (default 2), each with its own PostgreSQL cluster and
 #                 servers, on consecutive slices of the seeds
-# --epoch E       databases are recreated every E scenarios of an app (default 25 here)
+# --epoch E       databases are recreated every E scenarios of an app (default 50 here)
+# --cli-share P   share of scenarios with an `outpost` CLI client (default 0.02 here: each costs
+#                 a few seconds of process starts and fsyncs)
 # Every other option goes to convergence_tests as is (--db URL --rules FILE, --apps a,b,
 # --replay S, --verbose, --budget SECONDS, --strict-findings). Builds convergence_tests first
 # (build dir: $OUTPOST_BUILD_DIR, default build/). Prints the failures and one summary line per
@@ -18,7 +20,8 @@ build="${OUTPOST_BUILD_DIR:-$here/build}"
 scenarios=10000
 first=1
 jobs=2
-epoch=25
+epoch=50
+cli_share=0.02
 single=""
 args=()
 while [ $# -gt 0 ]; do
@@ -27,6 +30,7 @@ while [ $# -gt 0 ]; do
     --first-seed) first="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
     --epoch) epoch="$2"; shift 2 ;;
+    --cli-share) cli_share="$2"; shift 2 ;;
     --seed) single="$2"; shift 2 ;;
     *) args+=("$1"); shift ;;
   esac
@@ -39,8 +43,9 @@ cmake --build "$build" -j "${OUTPOST_JOBS:-2}" --target convergence_tests >/dev/
 bin="$build/tests/convergence_tests"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 filter='^(scenario seed|  replay|convergence:)'
+# (each log also has a "progress:" line every 250 scenarios)
 if [ -n "$single" ]; then
-  "$bin" --seed "$single" --epoch "$epoch" ${args[@]+"${args[@]}"}
+  "$bin" --seed "$single" --epoch "$epoch" --cli-share "$cli_share" ${args[@]+"${args[@]}"}
   exit $?
 fi
 # Each job's slice starts at a multiple of the number of apps, so that replay commands printed
@@ -54,9 +59,12 @@ for ((j = 0; j < jobs; j++)); do
   [ "$n" -le 0 ] && break
   log="$build/soak-$stamp-$j.log"
   echo "[soak] job $j: seeds $f..$(( f + n - 1 )), log: $log" >&2
-  ("$bin" --scenarios "$n" --first-seed "$f" --epoch "$epoch" ${args[@]+"${args[@]}"} >"$log" 2>&1) &
+  "$bin" --scenarios "$n" --first-seed "$f" --epoch "$epoch" --cli-share "$cli_share" \
+    ${args[@]+"${args[@]}"} >"$log" 2>&1 &
   pids+=($!)
 done
+# Ctrl-C or kill: each job finishes its scenario and shuts its servers and cluster down.
+trap 'kill -TERM "${pids[@]}" 2>/dev/null' INT TERM
 rc=0
 for ((j = 0; j < ${#pids[@]}; j++)); do
   wait "${pids[$j]}" || rc=1

@@ -12,11 +12,15 @@
 //   --strict-findings       differences explained by known bugs (FINDINGS.md) fail too (default)
 //   --lenient-findings      such differences are counted, not failed
 //   --no-cli                no scenario uses the `outpost` CLI as a client
+//   --cli-share P           share of scenarios with a CLI client (default 0.08)
+//   --fresh-stores          every client bootstraps (default: a copy of a store bootstrapped
+//                           for the same principal earlier in the epoch, under a new client id)
 // The same settings as environment variables: OUTPOST_CONV_SEED, OUTPOST_CONV_SCENARIOS,
 // OUTPOST_CONV_FIRST_SEED, OUTPOST_CONV_EPOCH. Other arguments go to Catch2.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +33,10 @@ namespace {
 
 outpost::convergence::Options g_options;
 bool g_replay = false;
+// SIGINT/SIGTERM: finish the running scenario, then stop (so that servers and the PostgreSQL
+// cluster are shut down; a killed process would leave them running).
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void OnStopSignal(int) { g_stop = 1; }
 uint64_t g_replay_seed = 0;
 
 std::vector<std::string> Split(const std::string& s) {
@@ -47,6 +55,7 @@ TEST_CASE("clients converge and account for every write under faults", "[converg
   Harness harness(g_options);
   const auto& o = harness.options();
   std::vector<uint64_t> seeds;
+  double budget = o.budget_seconds;
   if (o.single) {
     seeds.push_back(o.seed);
   } else if (g_replay) {
@@ -54,6 +63,9 @@ TEST_CASE("clients converge and account for every write under faults", "[converg
       seeds.push_back(s);
   } else {
     const int n = o.scenarios > 0 ? o.scenarios : 200;
+    // The default (CI) set stays within about four minutes even on busy machines: it stops
+    // starting scenarios after 210 s (the summary line says how many ran).
+    if (o.scenarios <= 0 && o.budget_seconds <= 0) budget = 210;
     for (int i = 0; i < n; ++i) seeds.push_back(o.first_seed + static_cast<uint64_t>(i));
   }
   const auto start = std::chrono::steady_clock::now();
@@ -65,7 +77,11 @@ TEST_CASE("clients converge and account for every write under faults", "[converg
   for (size_t i = 0; i < seeds.size(); ++i) {
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (o.budget_seconds > 0 && elapsed > o.budget_seconds) break;
+    if (budget > 0 && elapsed > budget) break;
+    if (g_stop) {
+      fprintf(stderr, "stopped by a signal\n");
+      break;
+    }
     ScenarioResult r;
     try {
       r = harness.Run(seeds[i], /*fresh=*/o.single || (g_replay && i == 0));
@@ -91,6 +107,9 @@ TEST_CASE("clients converge and account for every write under faults", "[converg
               r.seconds, static_cast<long long>(r.local_tx), static_cast<long long>(r.applied),
               static_cast<long long>(r.rejected), static_cast<long long>(r.faults),
               r.cli_clients ? " (cli client)" : "");
+    if (!o.verbose && run % 250 == 0)
+      fprintf(stderr, "progress: %d scenarios, %d failed, %.0f s\n", run, failed + (r.ok ? 0 : 1),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (!r.ok) {
       ++failed;
       failing.push_back(r.seed);
@@ -172,6 +191,10 @@ int main(int argc, char** argv) {
       o.budget_seconds = std::stod(value());
     } else if (a == "--no-cli") {
       o.cli_clients = false;
+    } else if (a == "--cli-share") {
+      o.cli_share = std::stod(value());
+    } else if (a == "--fresh-stores") {
+      o.reuse_stores = false;
     } else if (a == "--strict-findings") {
       o.strict_findings = true;
     } else if (a == "--lenient-findings") {
@@ -191,5 +214,12 @@ int main(int argc, char** argv) {
   } else {
     for (const auto& app : apps) o.targets.push_back(Target{app, app, "", app, rows});
   }
+  // SA_RESTART: blocking reads elsewhere (the servers' log readers, HTTP) carry on.
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   return Catch::Session().run(static_cast<int>(rest.size()), rest.data());
 }

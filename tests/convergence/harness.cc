@@ -202,6 +202,7 @@ class AppEnv {
 
   // Fresh copy of the template under a stopped server.
   void Reset() {
+    DropGoldens();
     server_->Stop();
     pg_.reset();
     CopyTemplate();
@@ -244,6 +245,36 @@ class AppEnv {
     return trigger_columns_.count(t + "." + c) > 0;
   }
   const std::string& trigger_note() const { return trigger_note_; }
+  // Bootstrapped store files per principal, copied by later scenarios of the same epoch (a fresh
+  // database invalidates them).
+  std::string Golden(const std::string& key) const {
+    auto it = golden_.find(key);
+    return it == golden_.end() ? "" : it->second;
+  }
+  void SaveGolden(const std::string& key, Store& store) {
+    if (golden_dir_.empty()) {
+      char tmpl[] = "/tmp/outpost-conv-golden-XXXXXX";
+      if (!mkdtemp(tmpl)) return;
+      golden_dir_ = tmpl;
+    }
+    // A new file every time: a path must never be reused while a key still names it.
+    const std::string path = golden_dir_ + "/" + std::to_string(++golden_files_) + ".db";
+    auto old = golden_.find(key);
+    if (old != golden_.end()) std::filesystem::remove(old->second);
+    std::filesystem::remove(path);
+    auto r = store.Execute("VACUUM INTO ?", json::array({path}));
+    if (r.ok()) golden_[key] = path;
+  }
+  void DropGoldens() {
+    for (const auto& [k, path] : golden_) std::filesystem::remove(path);
+    golden_.clear();
+  }
+  ~AppEnv() {
+    DropGoldens();
+    std::error_code ec;
+    if (!golden_dir_.empty()) std::filesystem::remove_all(golden_dir_, ec);
+  }
+
   // Tokens are minted by a child process (`outpost-server token`): once per principal.
   const std::string& Token(const std::string& tenant, const std::string& sub, const std::string& role) {
     auto& t = tokens_[tenant + "\x1f" + sub + "\x1f" + role];
@@ -416,6 +447,9 @@ class AppEnv {
   std::set<std::string> trigger_columns_;
   std::string trigger_note_;
   std::map<std::string, std::string> tokens_;
+  std::map<std::string, std::string> golden_;
+  std::string golden_dir_;
+  int golden_files_ = 0;
   int generation_ = 0;
   static inline int pg_generation_ = 0;
 };
@@ -493,10 +527,14 @@ class NativeClient {
  public:
   // `cli`: the store is the `outpost` CLI's (initialised and bootstrapped by `outpost init
   // --sync`); this process only reads it (and records the role), the CLI writes and syncs.
-  NativeClient(const std::string& url, const std::string& token, bool cli = false) {
+  // `from`: a copy of this store file (bootstrapped earlier for the same principal) is opened
+  // under a new client id, and catches up by incremental pulls instead of a bootstrap.
+  NativeClient(const std::string& url, const std::string& token, bool cli = false,
+               const std::string& from = "") {
     char tmpl[] = "/tmp/outpost-conv-XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
+    if (!from.empty()) std::filesystem::copy_file(from, dir_ + "/client.db");
     if (cli) {
       std::string out;
       int rc = RunCommand(CliCommand({"init", "--server", url, "--token", token, "--db",
@@ -510,6 +548,15 @@ class NativeClient {
     auto store = Store::Open(dir_ + "/client.db", options);
     if (!store.ok()) throw std::runtime_error("store: " + store.status().ToString());
     store_ = std::move(store).value();
+    if (!from.empty()) {
+      // A device of its own: a fresh client id (the server deduplicates by client id and tx id).
+      static uint64_t counter = 0;
+      char id[64];
+      snprintf(id, sizeof id, "00000000-0000-7000-8000-%04x%08llx",
+               static_cast<unsigned>(getpid() & 0xffff), static_cast<unsigned long long>(++counter));
+      Status st = store_->SetMeta("client_id", id);
+      if (!st.ok()) throw std::runtime_error("client id: " + st.ToString());
+    }
     transport_ = std::make_unique<HttpTransport>(url, token, HttpTimeouts{5, 30, 30});
     auto session = SyncSession::Open(store_.get());
     if (!session.ok()) throw std::runtime_error("session: " + session.status().ToString());
@@ -564,6 +611,8 @@ struct Client {
   std::vector<std::string> last_push_answer;
   std::map<int64_t, int64_t> committed_at;  // tx id -> harness order when committed
   std::map<int64_t, int64_t> rejected_at;   // tx id -> harness order when first listed rejected
+  std::string golden_key;    // principal (and whether the role is recorded in the store)
+  bool needs_golden = false;  // bootstrapped from scratch: keep a copy for later scenarios
 };
 
 struct Stashed {
@@ -689,6 +738,15 @@ class FaultTransport : public Transport {
         },
         body);
     if (r.ok() && IsPush(req)) sc_->RecordPush(*c_, req, *r, *lines);
+    if (getenv("OUTPOST_CONV_TRACE_HTTP")) {
+      std::string answer;
+      for (const auto& l : *lines) answer += l + "\n";
+      fprintf(stderr, "http step %d client %d: %s %s%s -> %s %s\n", sc_->step, c_->index,
+              req.method.c_str(), req.target.substr(0, 60).c_str(),
+              IsPush(req) ? (" " + req.body.substr(0, 6000)).c_str() : "",
+              r.ok() ? std::to_string(*r).c_str() : r.status().ToString().c_str(),
+              (answer + *body).substr(0, 6000).c_str());
+    }
     return r;
   }
 
@@ -979,7 +1037,10 @@ struct Generator {
   }
 
   // Runs one statement; returns false when the store refused it.
+  int64_t statements_ = 0;  // statements run (or refused) so far
+
   bool Exec(Client& c, const std::string& sql, const json& params) {
+    ++statements_;
     if (c.cli) {
       std::string out;
       int rc = RunCommand(CliCommand({"sql", "--db", c.tc->dir() + "/client.db", sql, params.dump()}), &out);
@@ -1086,6 +1147,9 @@ struct Generator {
   }
 
   bool Delete(Client& c, const Table& t) {
+    // Never the tenant's own row: allowed for some roles, it cascades through everything and
+    // leaves the rest of the epoch with an empty tenant.
+    if (t.sync.scope.kind == ScopeKind::kTenantKey) return false;
     auto row = PickRow(c, t);
     if (!row) return false;
     json params = json::array();
@@ -1109,17 +1173,22 @@ struct Generator {
     const int n = explicit_tx ? r.Range(2, 3) : 1;
     if (explicit_tx && !Exec(c, "BEGIN", json::array())) return;
     for (int i = 0; i < n; ++i) {
-      const Table& t = *r.Pick(tables);
-      double roll = static_cast<double>(r.Below(100));
-      if (roll < 40) {
-        Insert(c, t);
-      } else if (roll < 82) {
-        Update(c, t);
-      } else {
-        // Deletes favour parents whose children cascade.
-        const Table* victim = &t;
-        for (int tries = 0; tries < 3 && !CascadeParent(*victim); ++tries) victim = r.Pick(tables);
-        Delete(c, *victim);
+      // An operation may find nothing to do (no row to update, no parent to reference): try
+      // another until a statement was run, a few times.
+      const int64_t before = statements_;
+      for (int attempt = 0; attempt < 4 && statements_ == before; ++attempt) {
+        const Table& t = *r.Pick(tables);
+        double roll = static_cast<double>(r.Below(100));
+        if (roll < 40) {
+          Insert(c, t);
+        } else if (roll < 82) {
+          Update(c, t);
+        } else {
+          // Deletes favour parents whose children cascade.
+          const Table* victim = &t;
+          for (int tries = 0; tries < 3 && !CascadeParent(*victim); ++tries) victim = r.Pick(tables);
+          Delete(c, *victim);
+        }
       }
     }
     if (explicit_tx) {
@@ -1180,7 +1249,8 @@ struct Generator {
       if (!full) continue;
       for (const auto& fk : full->foreign_keys) {
         const Table* parent = env.view().FindTable(fk.ref_table);
-        if (parent && Writable(a, *parent)) cands.push_back({child, &fk});
+        if (parent && Writable(a, *parent) && parent->sync.scope.kind != ScopeKind::kTenantKey)
+          cands.push_back({child, &fk});
       }
     }
     if (cands.empty()) return;
@@ -1493,15 +1563,20 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
       c->role = rng.Pick(roles);
     }
     c->sub = rng.Pick(env.users(c->tenant));
-    c->cli = options_.cli_clients && i == k - 1 && rng.Chance(0.08);
+    c->cli = options_.cli_clients && i == k - 1 && rng.Chance(options_.cli_share);
     result.cli_clients += c->cli ? 1 : 0;
+    const bool set_role = rng.Chance(0.8) && !c->role.empty();
+    c->golden_key = c->tenant + "\x1f" + c->sub + "\x1f" + c->role + (set_role ? "\x1f" "1" : "\x1f" "0");
+    const std::string from = c->cli || !options_.reuse_stores ? "" : env.Golden(c->golden_key);
     try {
-      c->tc = std::make_unique<NativeClient>(env.url(), env.Token(c->tenant, c->sub, c->role), c->cli);
+      c->tc = std::make_unique<NativeClient>(env.url(), env.Token(c->tenant, c->sub, c->role), c->cli,
+                                             from);
     } catch (const std::exception& e) {
       return fail_out(std::string("client ") + std::to_string(i) + ": " + e.what());
     }
     c->transport = std::make_unique<FaultTransport>(&sc, c.get());
-    if (rng.Chance(0.8) && !c->role.empty()) (void)c->tc->store().SetRole(c->role);
+    c->needs_golden = !c->cli && options_.reuse_stores && from.empty();
+    if (set_role && from.empty()) (void)c->tc->store().SetRole(c->role);
     sc.Note(std::string(c->cli ? "cli " : "") + "client " + std::to_string(i) + ": tenant " + c->tenant + " sub " + c->sub + " role " + c->role);
     sc.clients.push_back(std::move(c));
   }
@@ -1538,6 +1613,7 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
   for (auto& c : sc.clients) {
     Status s = sync(*c);
     if (!s.ok()) return fail_out("initial sync of client " + std::to_string(c->index) + ": " + s.ToString());
+    if (c->needs_golden) env.SaveGolden(c->golden_key, c->tc->store());
   }
   AdditiveSnapshot snapshot = SnapshotAdditive(env);
   const double t_bootstrap = Seconds(start);
@@ -1661,8 +1737,8 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
                        : r.status().ToString().c_str());
       }
       if (!r.ok()) {
-        failed = true;
         sc.Note("final sync of client " + std::to_string(c->index) + ": " + r.status().ToString());
+        failed = true;
         continue;
       }
       pushed_total += r->pushed_transactions + r->rejected_transactions;
@@ -2031,6 +2107,8 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
   if (options_.verbose)
     fprintf(stderr, "  timing: reset %.3f setup %.3f bootstrap %.3f steps %.3f quiet %.3f checks %.3f\n", t_reset, t_clients - t_reset,
             t_bootstrap - t_clients, t_steps - t_bootstrap, t_quiet - t_steps, Seconds(start) - t_quiet);
+  if (getenv("OUTPOST_CONV_LOG"))
+    for (const auto& l : sc.log) fprintf(stderr, "log %s\n", l.c_str());
   if (!result.ok) {
     for (const auto& l : sc.log) result.failures.push_back("  log " + l);
   }

@@ -39,6 +39,8 @@ struct Options {
   std::vector<Target> targets;
   bool verbose = false;
   bool cli_clients = true;         // some scenarios have an `outpost` CLI client
+  double cli_share = 0.08;         // ... this share of them
+  bool reuse_stores = true;        // clients start from a copy of a bootstrapped store
   double budget_seconds = 0;       // stop starting scenarios after this long (0: no limit)
   // Known product bugs (FINDINGS.md) fail scenarios too. Both known ones are fixed: on by default;
   // --lenient-findings counts such differences instead, to look past a new one while it is open.
