@@ -108,10 +108,8 @@ Result<int64_t> SyncSession::Impl::RejectDependents(int64_t after_tx_id, int64_t
       int64_t earlier = rejected_rows->DependsOn(wire.op, *t, wire.pk, wire.new_values);
       if (earlier == 0) continue;
       protocol::TxRejection error;
-      error.code = "dependent";
-      error.message = "depends on transaction " + std::to_string(earlier) +
-                      " of this client, which the server rejected: it writes a row that "
-                      "transaction wrote or references a row it inserted (not pushed)";
+      error.code = protocol::kDependentCode;
+      error.message = protocol::DependentMessage(earlier) + " (not pushed)";
       error.table = m.table;
       error.pk = wire.pk;
       error.depends_on = earlier;

@@ -5,6 +5,12 @@ namespace outpost::protocol {
 
 using nlohmann::json;
 
+std::string DependentMessage(int64_t earlier) {
+  return "depends on transaction " + std::to_string(earlier) +
+         " of this client, which the server rejected: it writes a row that transaction wrote or "
+         "references a row it inserted";
+}
+
 void RejectedRows::Add(int64_t tx_id, MutationOp op, const Table& table, const json& pk) {
   touched_.emplace(std::make_pair(table.name, pk.dump()), tx_id);
   if (op != MutationOp::kInsert || !pk.is_array()) return;

@@ -331,7 +331,9 @@ Status InstallOnce(PgConnection& conn, const ServerModel& model, std::string* sq
       st = exec_script("CREATE OR REPLACE TRIGGER _outpost_cascade BEFORE DELETE ON " + t.qname +
                        " FOR EACH ROW EXECUTE FUNCTION " + FunctionName(t, "cascade_") + "()");
     } else {
-      st = exec_script("DROP TRIGGER IF EXISTS _outpost_cascade ON " + t.qname);
+      // Quietly: PostgreSQL would log a notice per table at every start otherwise.
+      st = exec_script("SET LOCAL client_min_messages = warning; DROP TRIGGER IF EXISTS "
+                       "_outpost_cascade ON " + t.qname);
     }
     if (!st.ok()) return fail(st.WithContext(t.name()));
     st = exec_script("CREATE OR REPLACE TRIGGER _outpost_truncate AFTER TRUNCATE ON " + t.qname +

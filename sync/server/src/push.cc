@@ -197,11 +197,8 @@ Outcome Pusher::DependencyOf(const ClientTx& tx) const {
     for (const auto& f : m.new_values) new_values[f.column->name] = f.value;
     int64_t earlier = rejected_.DependsOn(m.op, *m.table->view, m.pk, new_values);
     if (earlier == 0) continue;
-    Rejection r = Reject("dependent",
-                         "depends on transaction " + std::to_string(earlier) +
-                             " of this client, which the server rejected: it writes a row that "
-                             "transaction wrote or references a row it inserted",
-                         "", m.table, m.pk);
+    Rejection r = Reject(protocol::kDependentCode, protocol::DependentMessage(earlier), "",
+                         m.table, m.pk);
     r.depends_on = earlier;
     return r;
   }

@@ -31,6 +31,11 @@
 
 namespace outpost::protocol {
 
+// The code and message of a rejection for depending on transaction `earlier` (both sides say it
+// alike; the client adds that it did not push the transaction).
+inline constexpr const char* kDependentCode = "dependent";
+std::string DependentMessage(int64_t earlier);
+
 class RejectedRows {
  public:
   bool empty() const { return touched_.empty(); }
