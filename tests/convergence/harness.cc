@@ -1648,11 +1648,13 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
     }
     if (sc.step == restart_at) {
       sc.Note("server restart");
+      if (options_.verbose) fprintf(stderr, "  server restart at step %d\n", sc.step);
       ++result.restarts;
       env.RestartServer();
     }
     if (sc.step == pg_restart_at) {
       sc.Note("PostgreSQL restart");
+      if (options_.verbose) fprintf(stderr, "  PostgreSQL restart at step %d\n", sc.step);
       ++result.restarts;
       env.RestartPostgres();
     }
@@ -1792,6 +1794,14 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
       }
       return false;
     };
+    // Known bug F4: a row that arrived with a reference outside the scope was parked, and
+    // parking cascaded to its children; it is back (dangling), they are not. Its trace: the
+    // store has dangling references (PRAGMA foreign_key_check).
+    bool dangling = false;
+    {
+      auto fk = c->tc->store().Execute("PRAGMA foreign_key_check");
+      dangling = fk.ok() && !fk->rows.empty();
+    }
     for (const auto& table : env.model().tables()) {
       std::string e1;
       json local = ClientRows(*c, *table.view, &e1);
@@ -1828,10 +1838,20 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
         }
         for (const auto& s : x) {
           if (l.count(s)) continue;
-          const bool k = known_finding(*table.view, json::parse(s));
+          const bool f1 = known_finding(*table.view, json::parse(s));
+          // F4: missing rows whose key no local row has (not a stale version of a local row).
+          bool f4 = false;
+          if (!f1 && dangling) {
+            const json pk = pk_of(s);
+            f4 = true;
+            for (const auto& ls : l)
+              if (pk_of(ls) == pk) f4 = false;
+          }
+          const bool k = f1 || f4;
           (k ? known : unexplained)++;
           if (shown++ < 6)
-            diff += std::string("\n    only in PostgreSQL") + (k ? " (known: F1)" : "") + ": " + s;
+            diff += std::string("\n    only in PostgreSQL") +
+                    (f1 ? " (known: F1)" : f4 ? " (known: F4)" : "") + ": " + s;
         }
         const std::string text = "client " + std::to_string(c->index) + " (" + c->role +
                                  ") differs from PostgreSQL in " + table.name() + ": " +
