@@ -97,6 +97,17 @@ Status MirrorWriter::Impl::DeletesWriter::Write(const std::vector<ValueView>& va
   for (size_t i = 0; i < values.size(); ++i) {
     OUTPOST_RETURN_IF_ERROR(BindView(db, stmt, static_cast<int>(i + 1), values[i], false));
   }
+  for (sqlite3_stmt* park : park_children) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      OUTPOST_RETURN_IF_ERROR(BindView(db, park, static_cast<int>(i + 1), values[i], false));
+    }
+    int rc = sqlite3_step(park);
+    Status error = rc == SQLITE_DONE ? Status::Ok() : SqliteError(db, rc);
+    sqlite3_reset(park);
+    sqlite3_clear_bindings(park);
+    OUTPOST_RETURN_IF_ERROR(error.WithContext("parking the children of \"" + table->name + "\""));
+    if (sqlite3_changes64(db) > 0) owner->parked = true;
+  }
   int rc = sqlite3_step(stmt);
   Status error = rc == SQLITE_DONE ? Status::Ok() : SqliteError(db, rc);
   sqlite3_reset(stmt);
@@ -209,6 +220,12 @@ Result<TupleWriter*> MirrorWriter::Deletes(std::string_view table) {
   OUTPOST_ASSIGN_OR_RETURN(
       w->stmt, PreparePersistent(impl_->s->db, "DELETE FROM " + QuoteIdent(t->name) + " WHERE " +
                                                    KeyMatchSql(*t)));
+  std::vector<std::string> parking;
+  CascadeParkingSql(*impl_->schema(), *t, KeyMatchSql(*t), &parking);
+  for (const auto& sql : parking) {
+    OUTPOST_ASSIGN_OR_RETURN(sqlite3_stmt * park, PreparePersistent(impl_->s->db, sql));
+    w->park_children.push_back(park);
+  }
   return (impl_->deletes_writers[key] = std::move(w)).get();
 }
 

@@ -100,7 +100,10 @@ class MirrorWriter::Impl::RowsWriter : public TupleWriter {
 class MirrorWriter::Impl::DeletesWriter : public TupleWriter {
  public:
   DeletesWriter(Impl* owner, const Table* table) : owner(owner), table(table) {}
-  ~DeletesWriter() override { sqlite3_finalize(stmt); }
+  ~DeletesWriter() override {
+    sqlite3_finalize(stmt);
+    for (sqlite3_stmt* p : park_children) sqlite3_finalize(p);
+  }
   const std::vector<TypeKind>& kinds() const override { return key_kinds; }
   Status Write(const std::vector<ValueView>& values) override;
 
@@ -108,6 +111,12 @@ class MirrorWriter::Impl::DeletesWriter : public TupleWriter {
   const Table* table;
   std::vector<TypeKind> key_kinds;
   sqlite3_stmt* stmt = nullptr;  // owned
+  // CascadeParkingSql's statements for the deleted row, each bound to its key, run before it. A
+  // server deletion says only that this row left the client's view (deleted, or out of scope):
+  // rows still in view that reference it are not the mirror's to drop or rewrite. Parked, they
+  // come back with their reference dangling once caught up (Store::UnparkAll) unless the server
+  // deletes them too meanwhile (it logs the children of deleted rows). Owned.
+  std::vector<sqlite3_stmt*> park_children;
 };
 
 // The outbox form (PkJson) of the key at `positions` of `values`.

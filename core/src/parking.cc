@@ -9,6 +9,46 @@ namespace outpost {
 
 using nlohmann::json;
 
+namespace {
+
+constexpr int kMaxCascadeDepth = 4;  // ON DELETE CASCADE chains followed this deep when parking
+
+void CascadeParkingSqlAt(const Schema& schema, const Table& t, const std::string& where, int depth,
+                         std::vector<std::string>* out) {
+  if (depth >= kMaxCascadeDepth) return;
+  for (size_t id = 0; id < schema.tables.size(); ++id) {
+    const Table& child = schema.tables[id];
+    if (&child == &t) continue;  // self-references: not followed
+    for (const auto& fk : child.foreign_keys) {
+      const bool cascade = fk.on_delete == FkAction::kCascade;
+      const bool sets = fk.on_delete == FkAction::kSetNull || fk.on_delete == FkAction::kSetDefault;
+      if (fk.ref_table != t.name || !(cascade || sets)) continue;
+      std::string fk_cols, ref_cols, cols, key;
+      for (const auto& c : fk.columns) fk_cols += (fk_cols.empty() ? "" : ", ") + QuoteIdent(c);
+      for (const auto& c : fk.ref_columns) ref_cols += (ref_cols.empty() ? "" : ", ") + QuoteIdent(c);
+      for (const auto& c : child.columns) cols += ", " + QuoteIdent(c.name);
+      for (const auto& k : child.primary_key) key += (key.empty() ? "" : ", ") + QuoteIdent(k);
+      std::string child_where = "(" + fk_cols + ") IN (SELECT " + ref_cols + " FROM " +
+                                QuoteIdent(t.name) + " WHERE " + where + ")";
+      out->push_back("INSERT OR REPLACE INTO _outpost_parked (tbl, pk, data) SELECT " +
+                     QuoteLiteral(child.name) + ", outpost_pk_json(" + key +
+                     "), outpost_insert_json(" + std::to_string(id) + cols + ") FROM " +
+                     QuoteIdent(child.name) + " WHERE " + child_where);
+      CascadeParkingSqlAt(schema, child, child_where, depth + 1, out);
+      // SET NULL / SET DEFAULT would rewrite the child's reference; parked and removed first, it
+      // keeps it (and comes back with it).
+      if (sets) out->push_back("DELETE FROM " + QuoteIdent(child.name) + " WHERE " + child_where);
+    }
+  }
+}
+
+}  // namespace
+
+void CascadeParkingSql(const Schema& schema, const Table& t, const std::string& where,
+                       std::vector<std::string>* out) {
+  CascadeParkingSqlAt(schema, t, where, 0, out);
+}
+
 Result<int64_t> Store::ParkedCount() {
   Stmt q(impl_->db, "SELECT count(*) FROM _outpost_parked");
   OUTPOST_RETURN_IF_ERROR(q.status());
@@ -74,6 +114,15 @@ Result<int64_t> Store::Impl::ParkFkViolations() {
       std::string pk_cols, cols;
       for (const auto& k : t.primary_key) pk_cols += (pk_cols.empty() ? "" : ", ") + QuoteIdent(k);
       for (const auto& c : t.columns) cols += ", " + QuoteIdent(c.name);
+      // Its ON DELETE CASCADE children first: parking the row must not drop them for good.
+      std::vector<std::string> children;
+      CascadeParkingSql(*schema, t, "rowid = ?", &children);
+      for (const auto& sql : children) {
+        Stmt child(db, sql);
+        OUTPOST_RETURN_IF_ERROR(child.status());
+        child.BindInt(1, rowid);
+        OUTPOST_RETURN_IF_ERROR(child.Run());
+      }
       Stmt park(db, "INSERT OR REPLACE INTO _outpost_parked (tbl, pk, data) SELECT " +
                         QuoteLiteral(t.name) + ", outpost_pk_json(" + pk_cols +
                         "), outpost_insert_json(" + std::to_string(id) + cols + ") FROM " +

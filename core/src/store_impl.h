@@ -137,6 +137,17 @@ class Store::Impl {
   Status ClearParked(std::string_view table = {});
 };
 
+// parking.cc: the statements that park the rows an ON DELETE action would change if the rows of
+// `t` matching `where` were deleted (a condition on `t`'s columns whose `?` parameters the caller
+// binds, the same for every statement): for each table reached (recursively, a few levels), one
+// statement copying those rows into _outpost_parked, and for SET NULL / SET DEFAULT children one
+// more that removes them (then nothing rewrites their reference). Run in order before deleting
+// rows that leave the mirror only for now (parked for a missing parent; a server deletion: deleted
+// or out of the client's scope), so that SQLite's ON DELETE actions do not change rows that are
+// still the server's.
+void CascadeParkingSql(const Schema& schema, const Table& t, const std::string& where,
+                       std::vector<std::string>* out);
+
 // capture.cc
 Status RegisterSqlFunctions(sqlite3* db, Store::Impl* impl);
 // The triggers that capture app writes to `table` (id = its index in Impl::captured).

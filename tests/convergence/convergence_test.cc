@@ -9,7 +9,8 @@
 //   --apps a,b       seed apps to use                   --rows N    sample data size (default 40)
 //   --db URL --rules FILE   an existing database and its rules instead of the seed apps
 //   --budget SECONDS        start no scenario after this long     --verbose   per scenario line
-//   --strict-findings       differences explained by known bugs (FINDINGS.md) fail too
+//   --strict-findings       differences explained by known bugs (FINDINGS.md) fail too (default)
+//   --lenient-findings      such differences are counted, not failed
 //   --no-cli                no scenario uses the `outpost` CLI as a client
 //   --cli-share P           share of scenarios with a CLI client (default 0.08)
 //   --fresh-stores          every client bootstraps (default: a copy of a store bootstrapped
@@ -196,6 +197,8 @@ int main(int argc, char** argv) {
       o.reuse_stores = false;
     } else if (a == "--strict-findings") {
       o.strict_findings = true;
+    } else if (a == "--lenient-findings") {
+      o.strict_findings = false;
     } else if (a == "--verbose") {
       o.verbose = true;
     } else {

@@ -1,6 +1,6 @@
-// Minimal reproductions of the product bugs the convergence harness found (FINDINGS.md). Open
-// ones are hidden ([.findings]): they fail until the bug is fixed; run them with
-// `convergence_tests "[findings]"`. Fixed ones run by default as regression tests.
+// Minimal reproductions of the product bugs the convergence harness found (FINDINGS.md), kept as
+// regression tests now that they are fixed (`convergence_tests "[findings]"` runs F1 and F2
+// alone). A new open finding would be hidden ([.findings]) until its fix lands.
 #include <catch2/catch.hpp>
 
 #include "e2e_harness.h"
@@ -14,7 +14,7 @@ using json = nlohmann::json;
 // F1: a user leaving a referenced_by scope is deleted locally with ON DELETE CASCADE, taking rows
 // with it that are still in scope.
 TEST_CASE("F1: a row leaving a referenced_by scope does not cascade to in-scope children",
-          "[.findings]") {
+          "[findings]") {
   const std::string db = PgCluster::Shared().LoadApp("finding_f1", "ncy8", 40);
   ServerProcess server(db, "ncy8");
   // A team member whose user belongs to the team's organisation through one membership.
@@ -46,7 +46,7 @@ TEST_CASE("F1: a row leaving a referenced_by scope does not cascade to in-scope 
 // follow the parent's tenant, not its filter) stays on the client after a cascade deleted it.
 // The cascaded deletion logs no tenant and the client cannot cascade locally: it never had the
 // parent.
-TEST_CASE("F2: a cascaded delete reaches clients that do not see the parent", "[.findings]") {
+TEST_CASE("F2: a cascaded delete reaches clients that do not see the parent", "[findings]") {
   const std::string db = PgCluster::Shared().LoadApp("finding_f2", "selly", 40);
   ServerProcess server(db, "selly");
   const std::string org = PgScalar(db, "SELECT id FROM organizations ORDER BY id LIMIT 1");
@@ -85,7 +85,7 @@ TEST_CASE("F2: a cascaded delete reaches clients that do not see the parent", "[
 // F4: a pulled row whose reference is outside the client's scope is parked during an
 // incremental page; parking deletes it locally, and ON DELETE CASCADE takes its children with it.
 // The row comes back (unparked, dangling) when the pull is caught up; the children never do.
-TEST_CASE("F4: parking a parent row does not cascade to its children", "[.findings]") {
+TEST_CASE("F4: parking a parent row does not cascade to its children", "[findings]") {
   const std::string db = PgCluster::Shared().LoadApp("finding_f4", "ncy8", 40);
   ServerProcess server(db, "ncy8");
   const std::string org = PgScalar(db, "SELECT id FROM \"Organization\" ORDER BY id LIMIT 1");

@@ -354,7 +354,7 @@ TEST_CASE("a bootstrap writes through a rollback journal and leaves the store in
   CHECK(c.Query("PRAGMA integrity_check") == json{{"ok"}});
 }
 
-TEST_CASE("incremental pages upsert and delete rows; deletes cascade", "[client]") {
+TEST_CASE("incremental pages upsert and delete rows; a deletion does not cascade", "[client]") {
   Client c;
   c.Bootstrap({{kP1, "Alpha", true, "1.00"}, {kP2, "Beta", false, nullptr}});
   REQUIRE(c.store
@@ -370,10 +370,18 @@ TEST_CASE("incremental pages upsert and delete rows; deletes cascade", "[client]
               CursorLine(Cursor(110), false)});
   CHECK(c.Query("SELECT id, name, active, budget FROM projects ORDER BY id") ==
         json{{kP1, "Alpha 2", false, "2.00"}, {kP3, "Gamma", true, nullptr}});
-  CHECK(c.Query("SELECT count(*) FROM tasks") == json{{0}});
+  // The deletion says only that the project left this client's view (deleted, or out of its
+  // scope): the task, which the server did not delete, stays (parked while catching up, then put
+  // back with its reference dangling).
+  CHECK(c.Query("SELECT count(*) FROM tasks") == json{{1}});
+  CHECK(*c.store->ParkedCount() == 0);
   CHECK(c.session->rows_received() == 4);
   CHECK(c.session->deletes_received() == 1);
   CHECK(c.session->status().pending_mutations == 0);
+  // A deleted parent's children come as deletions of their own (the server logs them).
+  c.MustPull({json{{"type", "deletes"}, {"table", "tasks"}, {"keys", {{kT1}}}}.dump(),
+              CursorLine(Cursor(120), false)});
+  CHECK(c.Query("SELECT count(*) FROM tasks") == json{{0}});
 }
 
 TEST_CASE("server rows are rebased under pending local edits", "[client]") {
