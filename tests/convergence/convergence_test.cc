@@ -102,11 +102,11 @@ TEST_CASE("clients converge and account for every write under faults", "[converg
     cli += r.cli_clients;
     slowest = std::max(slowest, r.seconds);
     if (o.verbose)
-      fprintf(stderr, "seed %llu %-10s %s %.2fs tx %lld applied %lld rejected %lld faults %lld%s\n",
+      fprintf(stderr, "seed %llu %-10s %s %.2fs tx %lld applied %lld rejected %lld faults %lld%s%s\n",
               static_cast<unsigned long long>(r.seed), r.app.c_str(), r.ok ? "ok  " : "FAIL",
               r.seconds, static_cast<long long>(r.local_tx), static_cast<long long>(r.applied),
               static_cast<long long>(r.rejected), static_cast<long long>(r.faults),
-              r.cli_clients ? " (cli client)" : "");
+              r.cli_clients ? " (cli client)" : "", r.restarts ? " (restart)" : "");
     if (!o.verbose && run % 250 == 0)
       fprintf(stderr, "progress: %d scenarios, %d failed, %.0f s\n", run, failed + (r.ok ? 0 : 1),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

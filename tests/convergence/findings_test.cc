@@ -82,6 +82,32 @@ TEST_CASE("F2: a cascaded delete reaches clients that do not see the parent", "[
 // F3: restoring the server's row for a rejected transaction collides on a UNIQUE constraint with
 // a later pending write of the same client; the whole push answer fails to apply, and since the
 // server returns the same recorded answer every time, the client can never sync again.
+// F4: a pulled row whose reference is outside the client's scope is parked during an
+// incremental page; parking deletes it locally, and ON DELETE CASCADE takes its children with it.
+// The row comes back (unparked, dangling) when the pull is caught up; the children never do.
+TEST_CASE("F4: parking a parent row does not cascade to its children", "[findings]") {
+  const std::string db = PgCluster::Shared().LoadApp("finding_f4", "ncy8", 40);
+  ServerProcess server(db, "ncy8");
+  const std::string org = PgScalar(db, "SELECT id FROM \"Organization\" ORDER BY id LIMIT 1");
+  const std::string owner = PgScalar(db, "SELECT user_id FROM \"OrganizationMember\" WHERE "
+                                         "organization_id = '" + org + "' ORDER BY user_id LIMIT 1");
+  // A user who is not a member of the organisation: outside its `referenced_by` User scope.
+  const std::string stranger = PgScalar(
+      db, "SELECT id FROM \"User\" WHERE id NOT IN (SELECT user_id FROM \"OrganizationMember\" "
+          "WHERE organization_id = '" + org + "') ORDER BY id LIMIT 1");
+  REQUIRE_FALSE(stranger.empty());
+  TestClient client(server.url(), MintToken(org, owner, "OWNER"));
+  client.Sync();
+  const int64_t members = client.Scalar("SELECT count(*) FROM \"OrganizationMember\"");
+  REQUIRE(members > 0);
+  PgCluster::Shared().Psql(db, "UPDATE \"Organization\" SET owner_id = '" + stranger +
+                                   "' WHERE id = '" + org + "'");
+  client.Sync();
+  CHECK(client.Scalar("SELECT count(*) FROM \"OrganizationMember\"") == members);
+  CHECK(client.Rows("OrganizationMember") ==
+        ExpectedRows(db, "ncy8", "OrganizationMember", org, owner, "OWNER"));
+}
+
 // Fixed on main (4d683e4): kept as a regression test.
 TEST_CASE("F3: a rejection's restored row colliding with a pending write does not wedge the client",
           "[convergence][regression]") {

@@ -1648,11 +1648,13 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
     }
     if (sc.step == restart_at) {
       sc.Note("server restart");
+      if (options_.verbose) fprintf(stderr, "  server restart at step %d\n", sc.step);
       ++result.restarts;
       env.RestartServer();
     }
     if (sc.step == pg_restart_at) {
       sc.Note("PostgreSQL restart");
+      if (options_.verbose) fprintf(stderr, "  PostgreSQL restart at step %d\n", sc.step);
       ++result.restarts;
       env.RestartPostgres();
     }
@@ -1792,6 +1794,14 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
       }
       return false;
     };
+    // Known bug F4: a row that arrived with a reference outside the scope was parked, and
+    // parking cascaded to its children; it is back (dangling), they are not. Its trace: the
+    // store has dangling references (PRAGMA foreign_key_check).
+    bool dangling = false;
+    {
+      auto fk = c->tc->store().Execute("PRAGMA foreign_key_check");
+      dangling = fk.ok() && !fk->rows.empty();
+    }
     for (const auto& table : env.model().tables()) {
       std::string e1;
       json local = ClientRows(*c, *table.view, &e1);
@@ -1815,8 +1825,41 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
           return pk;
         };
         int unexplained = 0, known = 0;
+        // F4 with ON DELETE SET NULL (suspected, FINDINGS.md): the local row equals
+        // PostgreSQL's but for SET NULL foreign key columns that are NULL locally.
+        auto set_null_only = [&](const json& local_row) {
+          const json pk = pk_of(local_row.dump());
+          for (const auto& xs : x) {
+            json pg_row = json::parse(xs);
+            if (pk_of(xs) != pk) continue;
+            bool only = true, any = false;
+            for (size_t ci = 0; ci < table.view->columns.size() && only; ++ci) {
+              if (local_row[ci] == pg_row[ci]) continue;
+              bool set_null = false;
+              for (const auto& fk : table.view->foreign_keys)
+                if (fk.on_delete == FkAction::kSetNull &&
+                    std::find(fk.columns.begin(), fk.columns.end(),
+                              table.view->columns[ci].name) != fk.columns.end())
+                  set_null = true;
+              if (set_null && local_row[ci].is_null()) {
+                any = true;
+              } else {
+                only = false;
+              }
+            }
+            return only && any;
+          }
+          return false;
+        };
+        std::set<std::string> f4b_keys;
         for (const auto& s : l) {
           if (x.count(s)) continue;
+          if (set_null_only(json::parse(s))) {
+            f4b_keys.insert(pk_of(s).dump());
+            ++known;
+            if (shown++ < 3) diff += "\n    only local (known: F4, SET NULL): " + s;
+            continue;
+          }
           const bool k = known_finding(*table.view, json::parse(s));
           (k ? known : unexplained)++;
           if (shown++ < 3) {
@@ -1828,10 +1871,21 @@ ScenarioResult Harness::Run(uint64_t seed, bool fresh) {
         }
         for (const auto& s : x) {
           if (l.count(s)) continue;
-          const bool k = known_finding(*table.view, json::parse(s));
+          if (f4b_keys.count(pk_of(s).dump())) continue;  // the other side of an F4 SET NULL row
+          const bool f1 = known_finding(*table.view, json::parse(s));
+          // F4: missing rows whose key no local row has (not a stale version of a local row).
+          bool f4 = false;
+          if (!f1 && dangling) {
+            const json pk = pk_of(s);
+            f4 = true;
+            for (const auto& ls : l)
+              if (pk_of(ls) == pk) f4 = false;
+          }
+          const bool k = f1 || f4;
           (k ? known : unexplained)++;
           if (shown++ < 6)
-            diff += std::string("\n    only in PostgreSQL") + (k ? " (known: F1)" : "") + ": " + s;
+            diff += std::string("\n    only in PostgreSQL") +
+                    (f1 ? " (known: F1)" : f4 ? " (known: F4)" : "") + ": " + s;
         }
         const std::string text = "client " + std::to_string(c->index) + " (" + c->role +
                                  ") differs from PostgreSQL in " + table.name() + ": " +
