@@ -79,9 +79,6 @@ TEST_CASE("F2: a cascaded delete reaches clients that do not see the parent", "[
         ExpectedRows(db, "selly", "company_list_items", org, me, "customer_user"));
 }
 
-// F3: restoring the server's row for a rejected transaction collides on a UNIQUE constraint with
-// a later pending write of the same client; the whole push answer fails to apply, and since the
-// server returns the same recorded answer every time, the client can never sync again.
 // F4: a pulled row whose reference is outside the client's scope is parked during an
 // incremental page; parking deletes it locally, and ON DELETE CASCADE takes its children with it.
 // The row comes back (unparked, dangling) when the pull is caught up; the children never do.
@@ -108,6 +105,9 @@ TEST_CASE("F4: parking a parent row does not cascade to its children", "[finding
         ExpectedRows(db, "ncy8", "OrganizationMember", org, owner, "OWNER"));
 }
 
+// F3: restoring the server's row for a rejected transaction collides on a UNIQUE constraint with
+// a later pending write of the same client; the whole push answer fails to apply, and since the
+// server returns the same recorded answer every time, the client can never sync again.
 // Fixed on main (4d683e4): kept as a regression test.
 TEST_CASE("F3: a rejection's restored row colliding with a pending write does not wedge the client",
           "[convergence][regression]") {
