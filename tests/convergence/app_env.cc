@@ -2,11 +2,13 @@
 // and what was discovered from them.
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "outpost/sql_quote.h"
 #include "pg_cluster.h"
@@ -63,6 +65,22 @@ void AppEnv::RestartPostgres() {
 server::PgConnection& AppEnv::pg() {
   if (!pg_ || !pg_->healthy() || generation_ != pg_generation_) Connect();
   return *pg_;
+}
+
+bool AppEnv::WaitForWatermark(double max_seconds) {
+  auto mine = pg().Exec("SELECT pg_current_xact_id()::text");
+  if (!mine.ok() || mine->rows() != 1) return false;
+  const uint64_t xid = std::stoull(std::string(mine->get(0, 0)));
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(max_seconds * 1000));
+  while (true) {
+    auto xmin = pg().Exec("SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
+    if (xmin.ok() && xmin->rows() == 1 && std::stoull(std::string(xmin->get(0, 0))) > xid) {
+      return true;
+    }
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 const std::vector<std::string>& AppEnv::users(const std::string& tenant) const {

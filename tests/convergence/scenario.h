@@ -113,6 +113,13 @@ class AppEnv {
   // The connection to the database, reconnected when broken or cut by a PostgreSQL restart.
   server::PgConnection& pg();
 
+  // Waits until every transaction committed before the call is below the pull watermark (the
+  // cluster's snapshot xmin, pull.cc): while any older transaction of the cluster is open (the
+  // servers of the other targets share it and write now and then), the server holds newer
+  // changes back from pulls, and under load such a window can outlast the final sync passes,
+  // which would then compare clients that are merely behind. False after `max_seconds`.
+  bool WaitForWatermark(double max_seconds);
+
   const Target& target() const { return target_; }
   const std::string& url() const { return server_->url(); }
   const std::string& db_url() const { return db_url_; }
