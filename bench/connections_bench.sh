@@ -11,7 +11,6 @@ build="${2:-$here/build}"
 bin="$build/sync/server/outpost-server"
 work="$(mktemp -d)"
 chmod 755 "$work"  # the cluster runs as postgres when we are root
-pgport=$((20000 + RANDOM % 20000))
 port=$((40000 + RANDOM % 20000))
 cleanup() {
   [ -n "${spid:-}" ] && kill "$spid" 2> /dev/null && wait "$spid" 2> /dev/null || true
@@ -21,8 +20,8 @@ cleanup() {
 trap cleanup EXIT
 [ -n "${KEEP:-}" ] && trap - EXIT
 ulimit -n "$(ulimit -Hn)"
-url=$("$here/scripts/pg-throwaway.sh" start "$work/pg" "$pgport")
-db="postgresql://postgres@127.0.0.1:$pgport/bench"
+url=$("$here/scripts/pg-throwaway.sh" start "$work/pg")
+db="${url%/postgres}/bench"
 psql -X -q "$url" -c "CREATE DATABASE bench"
 psql -X -q -v ON_ERROR_STOP=1 "$db" -f "$here/schema/apps/gogotime/schema.sql"
 psql -X -q -v ON_ERROR_STOP=1 -v rows=20 "$db" -f "$here/schema/apps/gogotime/sample-data.sql"

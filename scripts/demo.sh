@@ -16,8 +16,6 @@ server="$bin/sync/server/outpost-server"
 
 work="$(mktemp -d /tmp/outpost-demo-XXXXXX)"
 chmod 755 "$work"
-port=$((30000 + RANDOM % 20000))
-http_port=$((port + 1))
 server_pid=""
 cleanup() {
   if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" || true; fi
@@ -28,8 +26,10 @@ trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say() { printf '%s\n' "$*"; }
 
-step "Starting a throwaway PostgreSQL on port $port with GoGoTime sample data"
-url=$("$here/scripts/pg-throwaway.sh" start "$work/pg" "$port")
+step "Starting a throwaway PostgreSQL with GoGoTime sample data"
+url=$("$here/scripts/pg-throwaway.sh" start "$work/pg")
+port="${url##*:}"; port="${port%%/*}"; http_port=$((port + 1))
+say "PostgreSQL on port $port"
 db="${url%/postgres}/gogotime"
 psql -X -q "$url" -c "CREATE DATABASE gogotime"
 psql -X -q -v ON_ERROR_STOP=1 "$db" -f "$here/schema/apps/gogotime/schema.sql"

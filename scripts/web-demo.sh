@@ -37,7 +37,6 @@ server="$bin/sync/server/outpost-server"
 
 work="$(mktemp -d /tmp/outpost-web-demo-XXXXXX)"
 chmod 755 "$work"
-pg_port=$((30000 + RANDOM % 20000))
 server_pid=""
 cleanup() {
   if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" || true; fi
@@ -47,14 +46,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-# A random port may be taken: try a few.
-url=""
-for _ in 1 2 3 4 5; do
-  if url=$("$here/scripts/pg-throwaway.sh" start "$work/pg" "$pg_port" 2>"$work/pg-start.log"); then break; fi
-  url=""
-  pg_port=$((30000 + RANDOM % 20000))
-done
-[ -n "$url" ] || { cat "$work/pg-start.log" >&2; exit 1; }
+url=$("$here/scripts/pg-throwaway.sh" start "$work/pg")
+pg_port="${url##*:}"; pg_port="${pg_port%%/*}"
 echo "[web-demo] PostgreSQL on port $pg_port with GoGoTime sample data ($rows entries)"
 db="${url%/postgres}/gogotime"
 psql -X -q "$url" -c "CREATE DATABASE gogotime"

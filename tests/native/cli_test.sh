@@ -6,7 +6,6 @@ outpost="$1"; server="$2"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
 chmod 755 "$work"  # the cluster runs as the postgres user when we are root
-port=$((30000 + RANDOM % 20000))
 spid=""
 cleanup() {
   if [ -n "$spid" ]; then kill "$spid" 2> /dev/null || true; fi
@@ -16,7 +15,8 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-url=$("$root/scripts/pg-throwaway.sh" start "$work/pg" "$port")
+url=$("$root/scripts/pg-throwaway.sh" start "$work/pg")
+port="${url##*:}"; port="${port%%/*}"
 db="${url%/postgres}/cli"
 psql -X -q "$url" -c "CREATE DATABASE cli"
 psql -X -q -v ON_ERROR_STOP=1 "$db" -f "$root/schema/apps/gogotime/schema.sql"

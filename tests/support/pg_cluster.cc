@@ -1,14 +1,12 @@
 #include "pg_cluster.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <random>
+#include <thread>
 #include <stdexcept>
 
 namespace outpost::testing {
@@ -34,18 +32,6 @@ std::string Run(const std::string& command) {
 
 namespace {
 
-bool PortFree(int port) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  if (s < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(s);
-  return ok;
-}
-
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
@@ -69,13 +55,13 @@ PgCluster::PgCluster() {
   char tmpl[] = "/tmp/outpost-pg-XXXXXX";
   if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
-  std::mt19937 rng(std::random_device{}());
-  for (int attempt = 0; attempt < 50 && port_ == 0; ++attempt) {
-    int p = 20000 + static_cast<int>(rng() % 30000);
-    if (PortFree(p)) port_ = p;
-  }
-  if (port_ == 0) throw std::runtime_error("no free port for PostgreSQL");
-  Run(SourceDir() + "/scripts/pg-throwaway.sh start " + dir_ + " " + std::to_string(port_));
+  // The script picks the port (below the ephemeral range, retrying a taken one) and prints the
+  // URL, postgresql://postgres@127.0.0.1:PORT/postgres.
+  const std::string out = Run(SourceDir() + "/scripts/pg-throwaway.sh start " + dir_);
+  const std::string host = "@127.0.0.1:";
+  const size_t at = out.rfind(host);
+  if (at != std::string::npos) port_ = std::atoi(out.c_str() + at + host.size());
+  if (port_ <= 0) throw std::runtime_error("pg-throwaway.sh printed no URL: " + out);
 }
 
 PgCluster::~PgCluster() {
@@ -90,7 +76,18 @@ PgCluster::~PgCluster() {
 
 void PgCluster::Restart() {
   Run(SourceDir() + "/scripts/pg-throwaway.sh stop " + dir_);
-  Run(SourceDir() + "/scripts/pg-throwaway.sh start " + dir_ + " " + std::to_string(port_));
+  // Same port (the servers under test keep their URLs). It lies below the ephemeral range, so
+  // only an explicit bind can take it meanwhile; a socket of the old postmaster lingering is
+  // waited out.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      Run(SourceDir() + "/scripts/pg-throwaway.sh start " + dir_ + " " + std::to_string(port_));
+      return;
+    } catch (const std::runtime_error&) {
+      if (attempt == 5) throw;
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
 }
 
 std::string PgCluster::url(const std::string& db) const {
