@@ -85,9 +85,17 @@ TEST_CASE(
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   // Nobody has been answered yet: they are waiting for a change.
   size_t answered = 0;
+  std::string first_answer;
   for (auto& p : polls) {
-    if (!p->Read(std::chrono::milliseconds(1)).empty()) ++answered;
+    std::string out = p->Read(std::chrono::milliseconds(1));
+    if (out.empty()) continue;
+    if (answered++ == 0) first_answer = out;
   }
+  INFO("first early answer: " << first_answer << "\nfleet cursor: " << f.cursor << "\nchanges: "
+                              << PgScalar(f.db,
+                                          "SELECT string_agg(xid || ' ' || tbl || ' ' || tenant || "
+                                          "' ' || pk::text, E'\\n' ORDER BY id) FROM "
+                                          "_outpost.changes"));
   CHECK(answered == 0);
 
   auto started = Clock::now();

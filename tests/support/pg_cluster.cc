@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <thread>
 #include <stdexcept>
+#include <thread>
 
 namespace outpost::testing {
 
