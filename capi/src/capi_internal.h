@@ -124,9 +124,10 @@ int Guard(outpost_db* db, Body&& body) {
   return code;
 }
 
-// Guard for a call on a statement: also refuses a statement whose db was torn down, and frees a
-// statement finalized by a callback during the call. `body` returns Status or, for outpost_step,
-// Result<int> (see statement.cc).
+// Free a released shell (no call of it running): forgets it on its db, deletes it (destroying
+// its Statement or SyncRound if the db was not torn down yet), then ReleaseIfClosed(db). Calls
+// on a shell go through StmtGuard (statement.cc) and RoundGuard (round.cc), which defer this
+// until the shell's running call returns.
 void FreeStatement(outpost_stmt* stmt);
 void FreeRound(outpost_round* round);
 

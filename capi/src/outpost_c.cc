@@ -191,6 +191,8 @@ void outpost_close(outpost_db* db) {
   db->cancel_sync = true;  // an outpost_sync running under a callback stops at its next step
   if (db->store) {
     // No callback after this returns, even when the store outlives it (closed from a callback).
+    // The ids are the handle's live watches (outpost_unwatch forgets its own), so Unwatch finds
+    // each of them.
     for (int64_t id : db->watches) (void)db->store->Unwatch(id);
     db->store->SetChangeListener(nullptr);
   }
