@@ -326,14 +326,7 @@ Result<QueryResult> Store::Execute(std::string_view sql, const json& params) {
     std::vector<bool> boolean(static_cast<size_t>(ncol), false);
     for (int c = 0; c < ncol; ++c) {
       result.columns.push_back(stmt.column_name(c));
-      const char* table = sqlite3_column_table_name(raw, c);
-      const char* origin = sqlite3_column_origin_name(raw, c);
-      if (table && origin && impl_->schema) {
-        if (const Table* t = impl_->schema->FindTable(table)) {
-          const Column* col = t->FindColumn(origin);
-          boolean[static_cast<size_t>(c)] = col && col->type.kind == TypeKind::kBoolean;
-        }
-      }
+      boolean[static_cast<size_t>(c)] = IsBooleanColumn(*impl_, raw, c);
     }
     while (true) {
       OUTPOST_ASSIGN_OR_RETURN(bool row, stmt.Step());

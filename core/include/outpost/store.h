@@ -103,12 +103,16 @@ class Statement {
   ~Statement();
 
   int parameter_count() const;
-  // Binds 1-based parameter `index`.
+  // The 1-based index of the named parameter `name`, prefix included (":id", "@id", "$id"); 0 when
+  // the statement has no parameter of that name.
+  int parameter_index(std::string_view name) const;
+  // Binds 1-based parameter `index` (text and blobs are copied).
   Status Bind(int index, const Value& value);
   Status BindNull(int index);
   Status BindInt(int index, int64_t value);
   Status BindDouble(int index, double value);
   Status BindText(int index, std::string_view value);
+  Status BindBlob(int index, std::string_view bytes);  // empty: a zero-length BLOB, not NULL
   // Runs one step: true when a row is available, false when done.
   Result<bool> Step();
   // Runs to completion, discarding rows.
@@ -118,6 +122,13 @@ class Statement {
   int column_count() const;
   std::string column_name(int column) const;
   Value column_value(int column) const;
+  // Column `column` of the current row without a copy; only while the last Step returned a row.
+  // Text (NUL-terminated) and blob bytes stay valid until the statement steps again, is reset or
+  // destroyed.
+  ValueView column_view(int column) const;
+  // Whether result column `column` is a mirrored boolean column, whose 0/1 reads back as
+  // false/true in the JSON mapping (as in Execute's rows).
+  bool column_boolean(int column) const;
 
  private:
   friend class Store;
