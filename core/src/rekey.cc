@@ -16,6 +16,7 @@ namespace {
 
 constexpr int kNewFilePageSize = 4096;
 
+#ifndef __EMSCRIPTEN__
 // A file: URI naming `path` with the VFS `vfs` (for VACUUM INTO, which opens its target like
 // ATTACH does). Characters with a meaning in URIs are escaped.
 std::string FileUri(const std::string& path, const char* vfs) {
@@ -39,19 +40,10 @@ struct Connection {
   ~Connection() {
     if (db) sqlite3_close_v2(db);
   }
-  Status Exec(const std::string& sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    if (rc == SQLITE_OK) return Status::Ok();
-    Status s = SqliteStatus(rc, err ? err : sqlite3_errmsg(db));
-    sqlite3_free(err);
-    return s;
-  }
 };
 
 // Makes a rename in `path`'s directory durable.
 void SyncDirectoryOf(const std::string& path) {
-#ifndef __EMSCRIPTEN__
   auto slash = path.find_last_of('/');
   std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   int fd = ::open(dir.c_str(), O_RDONLY);
@@ -59,10 +51,8 @@ void SyncDirectoryOf(const std::string& path) {
     (void)::fsync(fd);
     ::close(fd);
   }
-#else
-  (void)path;
-#endif
 }
+#endif  // !__EMSCRIPTEN__
 
 }  // namespace
 
