@@ -77,7 +77,7 @@ outpost_db* Open(const std::string& path, bool encrypted) {
   outpost_db* db = nullptr;
   const char* options =
       encrypted ? R"({"wal":false,"durable":true,"raw_key":)"
-                  R"("4f7574706f73742062656e6368206b6579202d206e6f742061207365637265742e"})"
+                  R"("4f7574706f73742062656e6368206b65793b206e6f742061207365637265742e"})"
                 : R"({"wal":false,"durable":true})";
   Check(db, outpost_open(path.c_str(), options, &db), "open");
   Check(db, outpost_apply_schema(db, kSchema, nullptr), "schema");
