@@ -184,6 +184,13 @@ struct CryptVfs::Impl {
   // --- Database file: pages of `page` bytes after our header ----------------------------------
 
   static bool CheckPageOne(State* s, const uint8_t* page) {
+    const int declared = page[16] == 0 && page[17] == 1 ? 65536 : (page[16] << 8) | page[17];
+    if (declared != s->page) {
+      Fail(s, SQLITE_IOERR_WRITE,
+           "page 1 declares pages of " + std::to_string(declared) +
+               " bytes, and the encrypted file has pages of " + std::to_string(s->page));
+      return false;
+    }
     if (page[20] < kCryptReserveBytes) {
       Fail(s, SQLITE_IOERR_WRITE,
            "page 1 declares fewer than 40 reserved bytes per page: this database cannot be "
