@@ -398,4 +398,41 @@ TEST_CASE("rekey replaces the key, encrypts a plain store and decrypts one", "[c
   CHECK((info.st_mode & 0777) == 0600);
 }
 
+TEST_CASE("temporary files an encrypted store spills to are encrypted too", "[crypt]") {
+  for (bool encrypted : {false, true}) {
+    INFO("encrypted " << encrypted);
+    std::string dir = TempDir();
+    auto store = Mirrored(dir + "/field.db", encrypted ? Passphrase("pw") : StoreOptions());
+    // Temporary tables go to a file when asked to, and a tiny cache makes SQLite write and read
+    // that file back.
+    REQUIRE(store->Execute("PRAGMA temp_store = FILE").ok());
+    REQUIRE(store->Execute("CREATE TEMP TABLE scratch (n INTEGER, body TEXT)").ok());
+    REQUIRE(store->Execute("PRAGMA temp.cache_size = 4").ok());
+    REQUIRE(store->Execute("BEGIN").ok());
+    for (int i = 0; i < 400; ++i) {
+      REQUIRE(store
+                  ->Execute("INSERT INTO temp.scratch VALUES (?, ?)",
+                            json::array({i, std::string(kMarker) + std::string(300 + i % 7, 'x')}))
+                  .ok());
+    }
+    // The open temporary file: SQLite unlinks it, /proc still has it.
+    bool seen_file = false, marker_seen = false;
+    for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+      std::error_code ec;
+      auto target = std::filesystem::read_symlink(fd.path(), ec).string();
+      if (ec || target.find("etilqs_") == std::string::npos) continue;
+      seen_file = true;
+      marker_seen = marker_seen || ReadAll(fd.path()).find(kMarker) != std::string::npos;
+    }
+    CHECK(seen_file);
+    CHECK(marker_seen == !encrypted);
+    REQUIRE(store->Execute("COMMIT").ok());
+    auto sum = store->Execute("SELECT count(*), sum(body LIKE ? || '%') FROM temp.scratch",
+                              json::array({kMarker}));
+    REQUIRE(sum.ok());
+    CHECK(sum->rows[0][0] == 400);
+    CHECK(sum->rows[0][1] == 400);
+  }
+}
+
 }  // namespace outpost
