@@ -17,7 +17,7 @@
 // processor time.
 //
 //   engine_bench [--dir DIR] [--rows N] [--batch N] [--bootstrap-rows N] [--page N] [--repeat N]
-//                [--encryption 1]
+//                [--encryption 1] [--wal 1]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -84,15 +84,21 @@ std::string Uuid(unsigned long long i, unsigned long long salt) {
   return buf;
 }
 
+// --wal 1: the native default (WAL journal) instead of the browser's rollback journal.
+bool g_wal = false;
+
 outpost_db* Open(const std::string& path, bool encrypted) {
   std::remove(path.c_str());
   std::remove((path + "-journal").c_str());
+  std::remove((path + "-wal").c_str());
   outpost_db* db = nullptr;
-  const char* options =
-      encrypted ? R"({"wal":false,"durable":true,"raw_key":)"
-                  R"("4f7574706f73742062656e6368206b65793b206e6f742061207365637265742e"})"
-                : R"({"wal":false,"durable":true})";
-  Check(db, outpost_open(path.c_str(), options, &db), "open");
+  std::string options =
+      std::string(R"({"wal":)") + (g_wal ? "true" : "false") + R"(,"durable":true)" +
+      (encrypted ? R"(,"raw_key":)"
+                   R"("4f7574706f73742062656e6368206b65793b206e6f742061207365637265742e")"
+                 : "") +
+      "}";
+  Check(db, outpost_open(path.c_str(), options.c_str(), &db), "open");
   Check(db, outpost_apply_schema(db, kSchema, nullptr), "schema");
   return db;
 }
@@ -249,10 +255,12 @@ int main(int argc, char** argv) {
       repeat = std::atoi(argv[i + 1]);
     else if (a == "--encryption")
       encryption = std::atoi(argv[i + 1]) != 0;
+    else if (a == "--wal")
+      g_wal = std::atoi(argv[i + 1]) != 0;
     else {
       std::fprintf(stderr,
                    "usage: engine_bench [--dir DIR] [--rows N] [--batch N] "
-                   "[--bootstrap-rows N] [--page N] [--repeat N] [--encryption 1]\n");
+                   "[--bootstrap-rows N] [--page N] [--repeat N] [--encryption 1] [--wal 1]\n");
       return 2;
     }
   }
@@ -281,6 +289,7 @@ int main(int argc, char** argv) {
   }
   std::remove(path.c_str());
   std::remove((path + "-journal").c_str());
+  std::remove((path + "-wal").c_str());
   for (int e = 0; e <= (encryption ? 1 : 0); ++e) {
     const char* enc = e ? ",\"encrypted\":true" : "";
     std::printf(
