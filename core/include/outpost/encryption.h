@@ -25,7 +25,7 @@ struct EncryptionCost {
   uint64_t ops_limit = 2;          // passes over memory
   uint64_t mem_limit = 64u << 20;  // bytes of memory
 
-  // libsodium's "interactive" limits (2 passes, 64 MiB): the default, about 0.1-0.3 s natively.
+  // libsodium's "interactive" limits (2 passes, 64 MiB): the default; each open pays it once.
   static EncryptionCost Interactive() { return {}; }
   // libsodium's "moderate" limits (3 passes, 256 MiB): for machines that can afford ~1 s.
   static EncryptionCost Moderate() { return {3, 256u << 20}; }
