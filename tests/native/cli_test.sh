@@ -154,6 +154,55 @@ code=$(curl -s -o "$work/cors.out" -w '%{http_code}' -X OPTIONS -H "Origin: http
 [ -z "$(header Access-Control-Allow-Origin -H "Origin: https://evil.example" "$web/healthz")" ] ||
   fail "a foreign origin may read answers"
 
+# Encrypted stores: the key from OUTPOST_KEY (a passphrase) or --key-file (raw:<64 hex>). The
+# server token init stores, and the pulled rows, are in the file only encrypted.
+enc="$work/enc.db"
+OUTPOST_KEY="field passphrase" "$outpost" init --server "http://127.0.0.1:$sport" --token "$token" \
+  --db "$enc" --sync > /dev/null 2> "$work/err" || fail "encrypted init --sync: $(cat "$work/err")"
+company_name=$(psql -X -At "$db" -c "SELECT name FROM companies WHERE id = '$company'")
+[ -n "$company_name" ] || fail "no company name to look for"
+"$outpost" sql --db "$work/field.db" "SELECT name FROM companies" | grep -qF "$company_name" ||
+  fail "the plain control store lacks the company name"
+grep -qF "$token" "$work/field.db" || fail "the plain control store lacks the token"
+for f in "$enc" "$enc-wal" "$enc-journal"; do
+  [ -e "$f" ] || continue
+  if grep -qF "$token" "$f"; then fail "the token is readable in $f"; fi
+  if grep -qF "$company_name" "$f"; then fail "pulled rows are readable in $f"; fi
+done
+[ "$(OUTPOST_KEY="field passphrase" "$outpost" sql --db "$enc" --json "SELECT count(*) FROM companies" |
+     sed -n 's/.*"rows":\[\[\([0-9]*\)\]\].*/\1/p')" = 1 ] || fail "encrypted store does not read back"
+cp "$enc" "$work/enc.before"
+set +e
+"$outpost" status --db "$enc" 2> "$work/err"; nokeyrc=$?
+OUTPOST_KEY="not the passphrase" "$outpost" status --db "$enc" 2> "$work/err2"; wrongrc=$?
+set -e
+[ "$nokeyrc" = 1 ] && grep -q "outpost: unauthorized: .*is encrypted.*OUTPOST_KEY" "$work/err" ||
+  fail "no key: $(cat "$work/err")"
+[ "$wrongrc" = 1 ] && grep -q "outpost: unauthorized: wrong encryption key" "$work/err2" ||
+  fail "wrong key: $(cat "$work/err2")"
+cmp -s "$enc" "$work/enc.before" || fail "a failed open changed the encrypted file"
+# Rekey to a raw key in a file; the passphrase then fails; sync still works; then decrypt.
+printf 'raw:%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$work/new.key"
+OUTPOST_KEY="field passphrase" "$outpost" rekey --db "$enc" --new-key-file "$work/new.key" |
+  grep -q "encrypted .* with the new key" || fail "rekey"
+set +e
+OUTPOST_KEY="field passphrase" "$outpost" status --db "$enc" 2> "$work/err"; oldrc=$?
+set -e
+[ "$oldrc" = 1 ] && grep -q "unauthorized" "$work/err" || fail "the old key still opens: $(cat "$work/err")"
+"$outpost" sql --db "$enc" --key-file "$work/new.key" \
+  "UPDATE timesheet_entries SET note = 'encrypted edit' WHERE id = (SELECT min(id) FROM timesheet_entries)" > /dev/null ||
+  fail "write with the new key"
+"$outpost" sync --db "$enc" --key-file "$work/new.key" > "$work/sync.out" 2> "$work/err" ||
+  fail "sync of the rekeyed store: $(cat "$work/err")"
+grep -q "pushed 1 transaction" "$work/sync.out" || fail "encrypted push: $(cat "$work/sync.out")"
+"$outpost" rekey --db "$enc" --key-file "$work/new.key" --decrypt | grep -q "decrypted" || fail "decrypt"
+grep -qF "$token" "$enc" || fail "the decrypted store does not hold the token in plain"
+"$outpost" status --db "$enc" > /dev/null || fail "the decrypted store does not open without a key"
+set +e
+"$outpost" rekey --db "$enc" 2> /dev/null; rekeyusage=$?
+set -e
+[ "$rekeyusage" = 2 ] || fail "rekey without --new-key-file or --decrypt exited $rekeyusage"
+
 kill "$spid"
 wait "$spid" || fail "the server did not stop cleanly"
 spid=""
