@@ -98,11 +98,27 @@ void outpost_free(void* p);
 
 /* Opens (creating if needed) the store at `path` (":memory:" for a private in-memory one) and its
  * sync session state. `options_json` may be NULL or an object with "durable" (bool, default true:
- * every commit synced), "wal" (bool, default true) and "cache_mib" (int). *out_db receives a
- * handle even on failure (except when memory runs out), so that the message can be read; close it
- * in every case. */
+ * every commit synced), "wal" (bool, default true) and "cache_mib" (int), and for encryption at
+ * rest (docs/local-store.md) either "key" (a passphrase, stretched with Argon2id; "kdf_cost":
+ * "interactive", the default, or "moderate" applies when the file is created) or "raw_key" (64
+ * hexadecimal digits, 32 bytes the app keeps in the platform's key store). A new file is created
+ * encrypted with the key; an existing one opens only with its key: a wrong or missing key is
+ * OUTPOST_UNAUTHORIZED and changes nothing, a key for a plain file OUTPOST_INVALID_ARGUMENT
+ * (outpost_rekey encrypts it), a malformed key option OUTPOST_INVALID_ARGUMENT. Outpost keeps
+ * only the derived page key, wiped at close; the caller wipes its copy of the options text.
+ * *out_db receives a handle even on failure (except when memory runs out), so that the message
+ * can be read; close it in every case. */
 int outpost_open(const char* path, const char* options_json, outpost_db** out_db);
 
+/* Re-encrypts the store file at `path`, closed everywhere (OUTPOST_BUSY when another connection
+ * has it open), which `options_json` opens ("key" / "raw_key" as in outpost_open, or none for a
+ * plain file), with the key of `new_key_json` ("key" / "raw_key" / "kdf_cost"; NULL or {} to
+ * decrypt). Crash-safe: a complete copy is written and synced next to the file, then renamed
+ * over it, so the file opens with either the old key or the new one. Native builds only
+ * (OUTPOST_UNSUPPORTED in WebAssembly). On failure *error_message (may be NULL) receives the
+ * message, released with outpost_free. Any thread; no handle is involved. */
+int outpost_rekey(const char* path, const char* options_json, const char* new_key_json,
+                  char** error_message);
 /* Closes the handle; `db` must not be used afterwards. NULL is allowed. Always safe:
  *  - every watch of the handle is removed: no callback runs after outpost_close returns;
  *  - an open transaction is rolled back (SQLite does so when the connection closes);

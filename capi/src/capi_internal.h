@@ -22,6 +22,7 @@
 #include <exception>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -79,6 +80,8 @@ std::string Dump(const nlohmann::json& j);
 Status Out(char** out, const nlohmann::json& j);
 // Parses an optional JSON object argument (NULL or "" is an empty object).
 Result<nlohmann::json> ObjectArg(const char* text, const char* what);
+// The encryption key options of an object ("key", "raw_key", "kdf_cost"; outpost.h).
+Status KeyOption(const nlohmann::json& o, std::optional<EncryptionKey>* key);
 // Parses optional JSON parameters (NULL or "" is none): an array or an object.
 Result<nlohmann::json> ParamsArg(const char* text);
 // kInvalidArgument unless the handle has an open store.

@@ -48,6 +48,40 @@ Result<json> ObjectArg(const char* text, const char* what) {
   return j;
 }
 
+// The encryption key of `o` (open options, or outpost_rekey's new key): "key" a passphrase,
+// "raw_key" 64 hexadecimal digits, "kdf_cost" "interactive" (default) or "moderate" for a
+// passphrase. Neither key: none. Wrong types and both keys at once are errors, never ignored.
+Status KeyOption(const json& o, std::optional<outpost::EncryptionKey>* key) {
+  key->reset();
+  const bool has_key = o.contains("key") && !o["key"].is_null();
+  const bool has_raw = o.contains("raw_key") && !o["raw_key"].is_null();
+  if (has_key && has_raw) {
+    return Status(Code::kInvalidArgument, "give either \"key\" or \"raw_key\", not both");
+  }
+  outpost::EncryptionCost cost = outpost::EncryptionCost::Interactive();
+  if (o.contains("kdf_cost") && !o["kdf_cost"].is_null()) {
+    const json& c = o["kdf_cost"];
+    if (c == "moderate") {
+      cost = outpost::EncryptionCost::Moderate();
+    } else if (c != "interactive") {
+      return Status(Code::kInvalidArgument, "\"kdf_cost\" must be \"interactive\" or \"moderate\"");
+    }
+  }
+  if (has_key) {
+    if (!o["key"].is_string() || o["key"].get_ref<const std::string&>().empty()) {
+      return Status(Code::kInvalidArgument, "\"key\" must be a non-empty string (a passphrase)");
+    }
+    *key = outpost::EncryptionKey::Passphrase(o["key"].get_ref<const std::string&>(), cost);
+  } else if (has_raw) {
+    if (!o["raw_key"].is_string()) {
+      return Status(Code::kInvalidArgument, "\"raw_key\" must be a string of 64 hex digits");
+    }
+    OUTPOST_ASSIGN_OR_RETURN(
+        *key, outpost::EncryptionKey::RawHex(o["raw_key"].get_ref<const std::string&>()));
+  }
+  return Status::Ok();
+}
+
 Result<json> ParamsArg(const char* text) {
   if (!text || !*text) return json::array();
   json params = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -173,6 +207,7 @@ int outpost_open(const char* path, const char* options_json, outpost_db** out_db
     if (o.contains("cache_mib") && o["cache_mib"].is_number_integer()) {
       options.cache_mib = o["cache_mib"].get<int>();
     }
+    OUTPOST_RETURN_IF_ERROR(KeyOption(o, &options.encryption));
     OUTPOST_ASSIGN_OR_RETURN(db->store, outpost::Store::Open(path, options));
     OUTPOST_ASSIGN_OR_RETURN(db->session, outpost::SyncSession::Open(db->store.get()));
     db->store->SetChangeListener([db](const std::vector<std::string>& tables) {
@@ -183,6 +218,29 @@ int outpost_open(const char* path, const char* options_json, outpost_db** out_db
     });
     return Status::Ok();
   });
+}
+
+int outpost_rekey(const char* path, const char* options_json, const char* new_key_json,
+                  char** error_message) {
+  using outpost::capi::KeyOption;
+  using outpost::capi::ObjectArg;
+  if (error_message) *error_message = nullptr;
+  Status s = [&]() -> Status {
+    try {
+      if (!path) return Status(Code::kInvalidArgument, "outpost_rekey needs a path");
+      OUTPOST_ASSIGN_OR_RETURN(json o, ObjectArg(options_json, "the open options"));
+      OUTPOST_ASSIGN_OR_RETURN(json n, ObjectArg(new_key_json, "the new key"));
+      outpost::StoreOptions options;
+      OUTPOST_RETURN_IF_ERROR(KeyOption(o, &options.encryption));
+      std::optional<outpost::EncryptionKey> new_key;
+      OUTPOST_RETURN_IF_ERROR(KeyOption(n, &new_key));
+      return outpost::Store::Rekey(path, options, new_key);
+    } catch (const std::exception& e) {
+      return Status(Code::kInternal, std::string("unexpected exception: ") + e.what());
+    }
+  }();
+  if (!s.ok() && error_message) *error_message = outpost::capi::Export(s.message());
+  return static_cast<int>(s.code());
 }
 
 void outpost_close(outpost_db* db) {

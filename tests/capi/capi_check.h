@@ -34,5 +34,7 @@ void TestTransactions(void);
 void TestWatches(void);
 void TestClose(void);
 void TestSyncErrors(void);
+/* capi_encryption_test.c */
+void TestEncryption(void);
 
 #endif /* OUTPOST_TESTS_CAPI_CHECK_H_ */

@@ -250,6 +250,7 @@ int main(void) {
   TestWatches();
   TestClose();
   TestSyncErrors();
+  TestEncryption();
   if (capi_failures) {
     fprintf(stderr, "%d check(s) failed\n", capi_failures);
     return 1;
