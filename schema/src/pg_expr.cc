@@ -8,6 +8,7 @@
 // reports it instead of enforcing something else.
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <map>
 #include <set>
 
