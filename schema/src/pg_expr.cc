@@ -278,6 +278,7 @@ Result<Expr> Translator::ResolveType(const TypeName& type) {
   };
   Expr t;
   t.type.pg_type = type.name;
+  t.modifiers = type.modifiers;
   auto it = type.quoted ? kBuiltin.end() : kBuiltin.find(type.name);
   if (it != kBuiltin.end()) {
     t.type.kind = it->second.first;
@@ -323,6 +324,12 @@ Result<Expr> Translator::Cast(Expr a, const Expr& target) {
     return Unsupported("cast to domain " + name + " (its CHECKs are the server's)");
   }
   const TypeKind s = a.type.kind, t = target.type.kind;
+  if (target.modifiers &&
+      (t == TypeKind::kText || t == TypeKind::kNumeric || IsTimeKind(t) || t == TypeKind::kArray)) {
+    // varchar(n) truncates, numeric(p,s) and timestamp(p) round: not the value unchanged.
+    return Unsupported("cast of " + KindText(a) + " to " + name +
+                       " with a length or precision (it truncates or rounds)");
+  }
   Expr e = a;
   e.type = target.type;
   e.bpchar = target.bpchar;

@@ -257,8 +257,9 @@ Result<Expr> Translator::Match(const std::string& op, Expr subject, Expr pattern
 }
 
 Result<Expr> Translator::Call(const Node& n) {
+  // A quoted name is exact ("left" is quoted because LEFT is a keyword); function names are
+  // lowercase, so a quoted name with capitals matches none below.
   const std::string& f = n.text;
-  if (n.quoted) return Unsupported("function \"" + f + "\"()");
   std::vector<Expr> a;
   for (const auto& arg : n.args) {
     OUTPOST_ASSIGN_OR_RETURN(Expr e, Emit(arg));
@@ -278,17 +279,55 @@ Result<Expr> Translator::Call(const Node& n) {
     return Status::Ok();
   };
   auto json_kind = [](TypeKind k) { return k == TypeKind::kJson; };
+  auto text_or_bytes = [](TypeKind k) { return IsTextKind(k) || k == TypeKind::kBytea; };
+  // A constant integer argument at least `min`, or nullopt.
+  auto count = [&](size_t i, int64_t min) -> std::optional<int64_t> {
+    if (a[i].type.kind != TypeKind::kInteger || !a[i].pg_text) return std::nullopt;
+    const int64_t v = std::stoll(*a[i].pg_text);
+    if (v < min) return std::nullopt;
+    return v;
+  };
   auto array_kind = [](TypeKind k) { return k == TypeKind::kArray; };
-  if (f == "lower" || f == "upper" || f == "length" || f == "char_length" ||
-      f == "character_length" || f == "octet_length") {
+  if (f == "lower" || f == "upper" || f == "char_length" || f == "character_length") {
     OUTPOST_RETURN_IF_ERROR(arity(1, 1));
     OUTPOST_RETURN_IF_ERROR(want(0, IsTextKind, "text"));
-    if (f == "lower" || f == "upper")
+    if (f == "lower" || f == "upper") {
       return Typed(TypeKind::kText, "text", f + "(" + a[0].sql + ")");
+    }
+    return Typed(TypeKind::kInteger, "integer", "length(" + a[0].sql + ")");
+  }
+  if (f == "length" || f == "octet_length") {  // characters of text, bytes of bytea
+    OUTPOST_RETURN_IF_ERROR(arity(1, 1));
+    OUTPOST_RETURN_IF_ERROR(want(0, text_or_bytes, "text or bytea"));
     if (f == "octet_length") {
       return Typed(TypeKind::kInteger, "integer", "length(CAST(" + a[0].sql + " AS BLOB))");
     }
     return Typed(TypeKind::kInteger, "integer", "length(" + a[0].sql + ")");
+  }
+  if (f == "strpos") {  // also POSITION(sub IN s)
+    OUTPOST_RETURN_IF_ERROR(arity(2, 2));
+    OUTPOST_RETURN_IF_ERROR(want(0, IsTextKind, "text"));
+    OUTPOST_RETURN_IF_ERROR(want(1, IsTextKind, "text"));
+    return Typed(TypeKind::kInteger, "integer", "instr(" + a[0].sql + ", " + a[1].sql + ")");
+  }
+  if (f == "substr" || f == "left" || f == "right") {  // also SUBSTRING(s FROM a FOR b)
+    OUTPOST_RETURN_IF_ERROR(f == "substr" ? arity(2, 3) : arity(2, 2));
+    OUTPOST_RETURN_IF_ERROR(want(0, IsTextKind, "text"));
+    // Positions before the start and negative counts mean different things in SQLite's substr:
+    // constants from 1 only.
+    std::vector<std::optional<int64_t>> counts;
+    for (size_t i = 1; i < a.size(); ++i)
+      counts.push_back(count(i, f == "substr" && i == 2 ? 0 : 1));
+    for (const auto& c : counts) {
+      if (!c)
+        return Unsupported("function " + f + "() with positions that are not constants from 1");
+    }
+    std::string sql =
+        f == "left"    ? "substr(" + a[0].sql + ", 1, " + std::to_string(*counts[0]) + ")"
+        : f == "right" ? "substr(" + a[0].sql + ", -" + std::to_string(*counts[0]) + ")"
+                       : "substr(" + a[0].sql + ", " + std::to_string(*counts[0]) +
+                             (counts.size() > 1 ? ", " + std::to_string(*counts[1]) : "") + ")";
+    return Typed(TypeKind::kText, "text", sql);
   }
   if (f == "btrim" || f == "ltrim" || f == "rtrim") {
     OUTPOST_RETURN_IF_ERROR(arity(1, 2));

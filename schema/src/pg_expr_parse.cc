@@ -401,6 +401,7 @@ class Parser {
     while (true) {
       if (IsOp("(")) {
         OUTPOST_RETURN_IF_ERROR(SkipGroup("(", ")"));
+        type.modifiers = true;
       } else if (!type.quoted && t_[i_].kind == Tok::kIdent &&
                  kMoreWords.count(Lower(t_[i_].text))) {
         type.name += " " + Lower(t_[i_++].text);
@@ -462,6 +463,8 @@ class Parser {
       return Make(Node::Kind::kSpecial, {}, w);
     }
     if (w == "trim" && IsOp("(", 1)) return Trim();
+    if (w == "position" && IsOp("(", 1)) return Position();
+    if (w == "substring" && IsOp("(", 1)) return Substring();
     if (w == "exists" || w == "row" || w == "select") {
       return Unsupported(w == "row" ? "a row constructor" : "a subquery");
     }
@@ -558,6 +561,37 @@ class Parser {
     }
     OUTPOST_RETURN_IF_ERROR(Expect("end", true));
     return n;
+  }
+
+  // POSITION(sub IN s): strpos(s, sub). The operands are parsed above IN's level, so that
+  // "IN (s)" is not taken for an IN list.
+  Result<Node> Position() {
+    i_ += 2;  // POSITION (
+    OUTPOST_ASSIGN_OR_RETURN(Node sub, OtherOp());
+    OUTPOST_RETURN_IF_ERROR(Expect("in", true));
+    OUTPOST_ASSIGN_OR_RETURN(Node s, OtherOp());
+    OUTPOST_RETURN_IF_ERROR(Expect(")", false));
+    return Make(Node::Kind::kCall, {std::move(s), std::move(sub)}, "strpos");
+  }
+
+  // SUBSTRING(s FROM start [FOR count]) and SUBSTRING(s, start [, count]): substr(...).
+  Result<Node> Substring() {
+    i_ += 2;  // SUBSTRING (
+    Node call = Make(Node::Kind::kCall, {}, "substr");
+    OUTPOST_ASSIGN_OR_RETURN(Node s, Or());
+    call.args.push_back(std::move(s));
+    const bool standard = IsWord("from");
+    if (!standard && !IsOp(",")) return Unsupported("SUBSTRING without a start");
+    ++i_;
+    OUTPOST_ASSIGN_OR_RETURN(Node start, Or());
+    call.args.push_back(std::move(start));
+    if (standard ? IsWord("for") : IsOp(",")) {
+      ++i_;
+      OUTPOST_ASSIGN_OR_RETURN(Node count, Or());
+      call.args.push_back(std::move(count));
+    }
+    OUTPOST_RETURN_IF_ERROR(Expect(")", false));
+    return call;
   }
 
   // TRIM([BOTH | LEADING | TRAILING] [chars] FROM source) and TRIM(source): btrim/ltrim/rtrim.

@@ -27,10 +27,11 @@ std::string Lower(std::string s);
 
 // A type name after "::": the last component of a qualified name, lowercased unless quoted,
 // multi-word names joined by one space ("character varying", "timestamp without time zone"),
-// without its modifiers; `array_dims` counts trailing "[]".
+// without its modifiers (`modifiers` says there were some); `array_dims` counts trailing "[]".
 struct TypeName {
   std::string name;
   bool quoted = false;
+  bool modifiers = false;  // a length, precision or scale: (255), (10,2), (3)
   int array_dims = 0;
 };
 

@@ -38,6 +38,7 @@ struct Expr {
   bool bpchar = false;        // char(n) (or char(n)[] elements): trailing spaces do not count
   bool domain = false;        // a domain type: its own CHECKs are the server's
   bool binary_order = false;  // text under COLLATE "C": ordered by code point, as SQLite orders
+  bool modifiers = false;     // a cast target with a length, precision or scale
   TypeKind key_kind = TypeKind::kText;  // dates and times: the kind of outpost_pg_time_key
   std::optional<std::string> pg_text;   // a constant: PostgreSQL's text of its value
   std::string bare;                     // a plain column reference: the quoted column (for IS NULL)

@@ -243,8 +243,19 @@ TEST_CASE("string functions, coalesce, nullif, num_nonnulls", "[schema][pg_expr]
   Translates(t, "(num_nonnulls(qty, price) = 1)",
              R"(((("qty" IS NOT NULL) + ("price" IS NOT NULL)) = 1))");
   Translates(t, "(lower(name) = name)", R"((lower("name") = "name"))");
-  Refuses(t, "(SUBSTRING(name FROM 1 FOR 2) = 'ab'::text)", "function substring()");
-  Refuses(t, "(\"left\"(name, 1) = 'a'::text)", "function \"left\"()");
+  Translates(
+      t,
+      "((SUBSTRING(name FROM 1 FOR 2) = 'ab'::text) AND (POSITION(('a'::text) IN (name)) > 0) "
+      "AND (\"left\"(name, 1) = 'a'::text) AND (\"right\"(name, 2) <> 'zz'::text) AND "
+      "(SUBSTRING(name FROM 3) <> ''::text) AND (length(code) = 2))",
+      R"(((substr("name", 1, 2) = 'ab') AND (instr("name", 'a') > 0) AND )"
+      R"((substr("name", 1, 1) = 'a') AND (substr("name", -2) <> 'zz') AND )"
+      R"((substr("name", 3) <> '') AND (length(rtrim("code", ' ')) = 2)))");
+  Refuses(t, "(SUBSTRING(name FROM 0 FOR 2) = 'ab'::text)", "constants from 1");
+  Refuses(t, "(SUBSTRING(name FROM qty) = 'ab'::text)", "constants from 1");
+  Refuses(t, "(\"Left\"(name, 1) = 'a'::text)", "function Left()");
+  Refuses(t, "(((name)::character varying(3))::text = name)", "truncates or rounds");
+  Refuses(t, "((price)::numeric(4,1) = price)", "truncates or rounds");
   Refuses(t, "(EXTRACT(year FROM d) > (2000)::numeric)", "function extract()");
 }
 
