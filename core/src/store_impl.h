@@ -162,6 +162,9 @@ Result<std::unique_ptr<CryptVfs>> PrepareStoreEncryption(const std::string& path
 
 // capture.cc
 Status RegisterSqlFunctions(sqlite3* db, Store::Impl* impl);
+// The functions translated PostgreSQL rules call (pg_functions.cc); RegisterSqlFunctions
+// registers them too.
+Status RegisterPgFunctions(sqlite3* db);
 // The triggers that capture app writes to `table` (id = its index in Impl::captured).
 std::vector<std::string> CaptureTriggerSql(const Table& table, int table_id);
 
