@@ -1,18 +1,14 @@
-// The C API (outpost.h) over Store, SyncSession and SyncRound.
+// The C API (outpost.h): codes, opening and closing, errors, schema, SQL, transactions and the
+// sync state. Prepared statements, watches, rounds and outpost_sync are in their own files
+// (capi_internal.h lists them).
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <iterator>
-#include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "outpost.h"
-#include "outpost/store.h"
-#include "outpost/sync.h"
-#include "outpost/sync_round.h"
+#include "capi_internal.h"
 
 using nlohmann::json;
 using outpost::Code;
@@ -27,22 +23,12 @@ static_assert(OUTPOST_MALFORMED_REQUEST == static_cast<int>(Code::kMalformedRequ
 static_assert(OUTPOST_UNAVAILABLE == static_cast<int>(Code::kUnavailable));
 static_assert(OUTPOST_MALFORMED_ANSWER == static_cast<int>(Code::kMalformedAnswer));
 
-struct outpost_db {
-  std::unique_ptr<outpost::Store> store;
-  std::unique_ptr<outpost::SyncSession> session;
-  Status last;                       // the last failure ("ok" after a success)
-  std::vector<std::string> changes;  // tables changed since outpost_take_changes, sorted
-  bool round_open = false;
-};
+#ifndef OUTPOST_VERSION_STRING
+#error "OUTPOST_VERSION_STRING must be defined by the build (capi/CMakeLists.txt)"
+#endif
 
-struct outpost_round {
-  outpost_db* db = nullptr;
-  std::unique_ptr<outpost::SyncRound> round;
-};
+namespace outpost::capi {
 
-namespace {
-
-// A copy of `s` for a char** out parameter (released with outpost_free).
 char* Export(const std::string& s) {
   char* out = static_cast<char*>(std::malloc(s.size() + 1));
   if (out) std::memcpy(out, s.c_str(), s.size() + 1);
@@ -53,29 +39,6 @@ std::string Dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-int Fail(outpost_db* db, Status s) {
-  const int code = static_cast<int>(s.code());
-  if (db) db->last = std::move(s);
-  return code;
-}
-
-// Runs `body` with the handle's error bookkeeping and no exception escaping.
-template <typename Body>
-int Guard(outpost_db* db, Body&& body) {
-  if (!db) return OUTPOST_INVALID_ARGUMENT;
-  try {
-    Status s = body();
-    if (!s.ok()) return Fail(db, std::move(s));
-    db->last = Status::Ok();
-    return OUTPOST_OK;
-  } catch (const std::exception& e) {
-    return Fail(db, Status(Code::kInternal, std::string("unexpected exception: ") + e.what()));
-  } catch (...) {
-    return Fail(db, Status(Code::kInternal, "unexpected exception of an unknown type"));
-  }
-}
-
-// Parses an optional JSON object argument (NULL or "" is an empty object).
 Result<json> ObjectArg(const char* text, const char* what) {
   if (!text || !*text) return json::object();
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -83,6 +46,49 @@ Result<json> ObjectArg(const char* text, const char* what) {
     return Status(Code::kInvalidArgument, std::string(what) + " must be a JSON object");
   }
   return j;
+}
+
+// The encryption key of `o` (open options, or outpost_rekey's new key): "key" a passphrase,
+// "raw_key" 64 hexadecimal digits, "kdf_cost" "interactive" (default) or "moderate" for a
+// passphrase. Neither key: none. Wrong types and both keys at once are errors, never ignored.
+Status KeyOption(const json& o, std::optional<outpost::EncryptionKey>* key) {
+  key->reset();
+  const bool has_key = o.contains("key") && !o["key"].is_null();
+  const bool has_raw = o.contains("raw_key") && !o["raw_key"].is_null();
+  if (has_key && has_raw) {
+    return Status(Code::kInvalidArgument, "give either \"key\" or \"raw_key\", not both");
+  }
+  outpost::EncryptionCost cost = outpost::EncryptionCost::Interactive();
+  if (o.contains("kdf_cost") && !o["kdf_cost"].is_null()) {
+    const json& c = o["kdf_cost"];
+    if (c == "moderate") {
+      cost = outpost::EncryptionCost::Moderate();
+    } else if (c != "interactive") {
+      return Status(Code::kInvalidArgument, "\"kdf_cost\" must be \"interactive\" or \"moderate\"");
+    }
+  }
+  if (has_key) {
+    if (!o["key"].is_string() || o["key"].get_ref<const std::string&>().empty()) {
+      return Status(Code::kInvalidArgument, "\"key\" must be a non-empty string (a passphrase)");
+    }
+    *key = outpost::EncryptionKey::Passphrase(o["key"].get_ref<const std::string&>(), cost);
+  } else if (has_raw) {
+    if (!o["raw_key"].is_string()) {
+      return Status(Code::kInvalidArgument, "\"raw_key\" must be a string of 64 hex digits");
+    }
+    OUTPOST_ASSIGN_OR_RETURN(
+        *key, outpost::EncryptionKey::RawHex(o["raw_key"].get_ref<const std::string&>()));
+  }
+  return Status::Ok();
+}
+
+Result<json> ParamsArg(const char* text) {
+  if (!text || !*text) return json::array();
+  json params = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (params.is_discarded()) {
+    return Status(Code::kInvalidArgument, "the parameters are not valid JSON");
+  }
+  return params;
 }
 
 Status Out(char** out, const json& j) {
@@ -97,6 +103,58 @@ Status NeedsSession(outpost_db* db) {
   return Status::Ok();
 }
 
+bool IsUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int n;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p <= n) return false;
+    for (int i = 1; i <= n; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    p += n + 1;
+  }
+  return true;
+}
+
+void ReleaseIfClosed(outpost_db* db) {
+  if (!db->closed || db->depth > 0) return;
+  if (db->store) {
+    // Torn down in dependency order: what uses the store first. No call of the handle or its
+    // shells is running (depth == 0), so none of these objects is in use.
+    for (outpost_stmt* stmt : db->statements) stmt->statement.reset();
+    if (db->round) db->round->round.reset();
+    db->store->SetChangeListener(nullptr);
+    db->session.reset();
+    db->store.reset();  // closes the database (rolling back an open transaction)
+  }
+  if (db->statements.empty() && !db->round) delete db;
+}
+
+}  // namespace outpost::capi
+
+using namespace outpost::capi;
+
+namespace {
+
 json ReportJson(const outpost::MirrorReport& r) {
   json gaps = json::array();
   for (const auto& n : r.not_mirrored) {
@@ -109,11 +167,22 @@ json ReportJson(const outpost::MirrorReport& r) {
           {"not_mirrored", gaps}};
 }
 
+// Runs a transaction-control statement.
+Status RunSql(outpost_db* db, const char* sql) {
+  return db->store->Execute(sql).status();
+}
+
 }  // namespace
 
 extern "C" {
 
+const char* outpost_version(void) {
+  return OUTPOST_VERSION_STRING;
+}
+
 const char* outpost_code_name(int code) {
+  if (code == OUTPOST_ROW) return "row";
+  if (code == OUTPOST_DONE) return "done";
   if (code < 0 || code > OUTPOST_MALFORMED_ANSWER) return "unknown";
   return outpost::CodeName(static_cast<Code>(code)).data();  // names are static literals
 }
@@ -138,6 +207,7 @@ int outpost_open(const char* path, const char* options_json, outpost_db** out_db
     if (o.contains("cache_mib") && o["cache_mib"].is_number_integer()) {
       options.cache_mib = o["cache_mib"].get<int>();
     }
+    OUTPOST_RETURN_IF_ERROR(KeyOption(o, &options.encryption));
     OUTPOST_ASSIGN_OR_RETURN(db->store, outpost::Store::Open(path, options));
     OUTPOST_ASSIGN_OR_RETURN(db->session, outpost::SyncSession::Open(db->store.get()));
     db->store->SetChangeListener([db](const std::vector<std::string>& tables) {
@@ -150,12 +220,42 @@ int outpost_open(const char* path, const char* options_json, outpost_db** out_db
   });
 }
 
+int outpost_rekey(const char* path, const char* options_json, const char* new_key_json,
+                  char** error_message) {
+  using outpost::capi::KeyOption;
+  using outpost::capi::ObjectArg;
+  if (error_message) *error_message = nullptr;
+  Status s = [&]() -> Status {
+    try {
+      if (!path) return Status(Code::kInvalidArgument, "outpost_rekey needs a path");
+      OUTPOST_ASSIGN_OR_RETURN(json o, ObjectArg(options_json, "the open options"));
+      OUTPOST_ASSIGN_OR_RETURN(json n, ObjectArg(new_key_json, "the new key"));
+      outpost::StoreOptions options;
+      OUTPOST_RETURN_IF_ERROR(KeyOption(o, &options.encryption));
+      std::optional<outpost::EncryptionKey> new_key;
+      OUTPOST_RETURN_IF_ERROR(KeyOption(n, &new_key));
+      return outpost::Store::Rekey(path, options, new_key);
+    } catch (const std::exception& e) {
+      return Status(Code::kInternal, std::string("unexpected exception: ") + e.what());
+    }
+  }();
+  if (!s.ok() && error_message) *error_message = outpost::capi::Export(s.message());
+  return static_cast<int>(s.code());
+}
+
 void outpost_close(outpost_db* db) {
-  if (!db) return;
-  if (db->store) db->store->SetChangeListener(nullptr);
-  db->session.reset();
-  db->store.reset();
-  delete db;
+  if (!db || db->closed) return;
+  db->closed = true;
+  db->cancel_sync = true;  // an outpost_sync running under a callback stops at its next step
+  if (db->store) {
+    // No callback after this returns, even when the store outlives it (closed from a callback).
+    // The ids are the handle's live watches (outpost_unwatch forgets its own), so Unwatch finds
+    // each of them.
+    for (int64_t id : db->watches) (void)db->store->Unwatch(id);
+    db->store->SetChangeListener(nullptr);
+  }
+  db->watches.clear();
+  ReleaseIfClosed(db);
 }
 
 int outpost_errcode(const outpost_db* db) {
@@ -167,7 +267,35 @@ const char* outpost_errmsg(const outpost_db* db) {
 }
 
 int outpost_in_transaction(const outpost_db* db) {
-  return db && db->store && db->store->in_transaction() ? 1 : 0;
+  return db && !db->closed && db->store && db->store->in_transaction() ? 1 : 0;
+}
+
+int outpost_begin(outpost_db* db) {
+  return Guard(db, [&]() -> Status {
+    OUTPOST_RETURN_IF_ERROR(NeedsSession(db));
+    if (db->store->in_transaction()) {
+      return Status(Code::kInvalidArgument, "a transaction is already open");
+    }
+    return RunSql(db, "BEGIN IMMEDIATE");
+  });
+}
+
+int outpost_commit(outpost_db* db) {
+  return Guard(db, [&]() -> Status {
+    OUTPOST_RETURN_IF_ERROR(NeedsSession(db));
+    if (!db->store->in_transaction()) {
+      return Status(Code::kInvalidArgument, "no transaction is open");
+    }
+    return RunSql(db, "COMMIT");
+  });
+}
+
+int outpost_rollback(outpost_db* db) {
+  return Guard(db, [&]() -> Status {
+    OUTPOST_RETURN_IF_ERROR(NeedsSession(db));
+    if (!db->store->in_transaction()) return Status::Ok();
+    return RunSql(db, "ROLLBACK");
+  });
 }
 
 int outpost_set_role(outpost_db* db, const char* role) {
@@ -192,13 +320,7 @@ int outpost_execute(outpost_db* db, const char* sql, const char* params_json, ch
   return Guard(db, [&]() -> Status {
     OUTPOST_RETURN_IF_ERROR(NeedsSession(db));
     if (!sql) return Status(Code::kInvalidArgument, "no SQL given");
-    json params = json::array();
-    if (params_json && *params_json) {
-      params = json::parse(params_json, nullptr, /*allow_exceptions=*/false);
-      if (params.is_discarded()) {
-        return Status(Code::kInvalidArgument, "the parameters are not valid JSON");
-      }
-    }
+    OUTPOST_ASSIGN_OR_RETURN(json params, ParamsArg(params_json));
     OUTPOST_ASSIGN_OR_RETURN(auto r, db->store->Execute(sql, params));
     return Out(result_json, json{{"columns", r.columns},
                                  {"rows", std::move(r.rows)},
@@ -293,102 +415,6 @@ int outpost_take_remaps(outpost_db* db, char** remaps_json) {
     }
     return Out(remaps_json, out);
   });
-}
-
-int outpost_round_begin(outpost_db* db, const char* options_json, outpost_round** out_round) {
-  if (out_round) *out_round = nullptr;
-  return Guard(db, [&]() -> Status {
-    OUTPOST_RETURN_IF_ERROR(NeedsSession(db));
-    if (!out_round) return Status(Code::kInvalidArgument, "no place for the round");
-    if (db->round_open) {
-      return Status(Code::kInvalidArgument, "a round is already running on this handle");
-    }
-    OUTPOST_ASSIGN_OR_RETURN(json o, ObjectArg(options_json, "the round options"));
-    outpost::SyncOptions options;
-    auto number = [&](const char* key, int* out) {
-      if (o.contains(key) && o[key].is_number_integer()) *out = o[key].get<int>();
-    };
-    number("wait_seconds", &options.wait_seconds);
-    number("pull_limit", &options.pull_limit);
-    number("max_attempts", &options.max_attempts);
-    number("initial_backoff_ms", &options.initial_backoff_ms);
-    number("max_backoff_ms", &options.max_backoff_ms);
-    if (o.contains("push_batch") && o["push_batch"].is_number_unsigned()) {
-      options.push_batch = o["push_batch"].get<size_t>();
-    }
-    auto round = std::make_unique<outpost_round>();
-    round->db = db;
-    round->round = std::make_unique<outpost::SyncRound>(*db->session, options);
-    db->round_open = true;
-    *out_round = round.release();
-    return Status::Ok();
-  });
-}
-
-int outpost_round_next(outpost_round* round, char** step_json) {
-  if (step_json) *step_json = nullptr;
-  if (!round) return OUTPOST_INVALID_ARGUMENT;
-  return Guard(round->db, [&]() -> Status {
-    outpost::SyncStep step = round->round->Next();
-    json out;
-    switch (step.kind) {
-      case outpost::SyncStep::Kind::kSend:
-        out = {{"kind", "send"},
-               {"method", step.request.method},
-               {"target", step.request.target},
-               {"body", step.request.body}};
-        break;
-      case outpost::SyncStep::Kind::kWait: out = {{"kind", "wait"}, {"ms", step.wait_ms}}; break;
-      case outpost::SyncStep::Kind::kDone:
-        out = {{"kind", "done"},
-               {"code", static_cast<int>(step.status.code())},
-               {"code_name", std::string(step.status.code_name())},
-               {"message", step.status.message()},
-               {"report",
-                {{"pushed_transactions", step.report.pushed_transactions},
-                 {"rejected_transactions", step.report.rejected_transactions},
-                 {"rows_received", step.report.rows_received},
-                 {"deletes_received", step.report.deletes_received},
-                 {"bootstrapped_now", step.report.bootstrapped_now}}}};
-        break;
-    }
-    return Out(step_json, out);
-  });
-}
-
-int outpost_round_line(outpost_round* round, const char* line, size_t length) {
-  if (!round) return OUTPOST_INVALID_ARGUMENT;
-  return Guard(round->db, [&]() -> Status {
-    return round->round->OnLine(std::string_view(line ? line : "", line ? length : 0));
-  });
-}
-
-void outpost_round_answer(outpost_round* round, int http_status, const char* body, size_t length) {
-  if (!round) return;
-  (void)Guard(round->db, [&]() -> Status {
-    round->round->OnAnswer(http_status, std::string_view(body ? body : "", body ? length : 0));
-    return Status::Ok();
-  });
-}
-
-void outpost_round_failure(outpost_round* round, int code, const char* message) {
-  if (!round) return;
-  (void)Guard(round->db, [&]() -> Status {
-    Code c =
-        code > 0 && code <= OUTPOST_MALFORMED_ANSWER ? static_cast<Code>(code) : Code::kUnavailable;
-    round->round->OnFailure(Status(c, message ? message : "request failed"));
-    return Status::Ok();
-  });
-}
-
-void outpost_round_cancel(outpost_round* round) {
-  if (round) round->round->Cancel();
-}
-
-void outpost_round_free(outpost_round* round) {
-  if (!round) return;
-  if (round->db) round->db->round_open = false;
-  delete round;
 }
 
 }  // extern "C"

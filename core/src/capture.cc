@@ -274,7 +274,7 @@ Status RegisterSqlFunctions(sqlite3* db, Store::Impl* impl) {
                                         nullptr, nullptr);
     if (rc != SQLITE_OK) return SqliteStatus(rc, sqlite3_errmsg(db));
   }
-  return Status::Ok();
+  return RegisterPgFunctions(db);
 }
 
 std::vector<std::string> CaptureTriggerSql(const Table& t, int table_id) {

@@ -64,6 +64,16 @@ Status BindParams(sqlite3* db, sqlite3_stmt* stmt, const json& params) {
   return Status(Code::kInvalidArgument, "params must be a JSON array or object");
 }
 
+bool IsBooleanColumn(const Store::Impl& impl, sqlite3_stmt* stmt, int column) {
+  if (!impl.schema) return false;
+  const char* table = sqlite3_column_table_name(stmt, column);
+  const char* origin = sqlite3_column_origin_name(stmt, column);
+  if (!table || !origin) return false;
+  const Table* t = impl.schema->FindTable(table);
+  const Column* col = t ? t->FindColumn(origin) : nullptr;
+  return col && col->type.kind == TypeKind::kBoolean;
+}
+
 Statement::Statement(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 Statement::Statement(Statement&& other) noexcept = default;
 Statement& Statement::operator=(Statement&& other) noexcept = default;
@@ -97,6 +107,12 @@ Status Statement::BindDouble(int index, double value) {
 Status Statement::BindText(int index, std::string_view value) {
   return BindView(rep_->db, rep_->stmt, index, ValueView::MakeText(value), true);
 }
+Status Statement::BindBlob(int index, std::string_view bytes) {
+  return BindView(rep_->db, rep_->stmt, index, ValueView::MakeBlob(bytes), true);
+}
+int Statement::parameter_index(std::string_view name) const {
+  return sqlite3_bind_parameter_index(rep_->stmt, std::string(name).c_str());
+}
 Result<bool> Statement::Step() {
   int rc = sqlite3_step(rep_->stmt);
   if (rc == SQLITE_ROW) return true;
@@ -129,6 +145,12 @@ std::string Statement::column_name(int column) const {
 }
 Value Statement::column_value(int column) const {
   return ViewOfColumn(rep_->stmt, column).ToValue();
+}
+ValueView Statement::column_view(int column) const {
+  return ViewOfColumn(rep_->stmt, column);
+}
+bool Statement::column_boolean(int column) const {
+  return IsBooleanColumn(*rep_->store, rep_->stmt, column);
 }
 
 }  // namespace outpost

@@ -26,4 +26,8 @@ struct Statement::Rep {
 // ValueFromJson. Errors: kInvalidArgument (wrong count, missing or unused names).
 Status BindParams(sqlite3* db, sqlite3_stmt* stmt, const nlohmann::json& params);
 
+// Whether result column `column` of `stmt` is a boolean column of `impl`'s mirrored schema (its
+// values read back as true/false).
+bool IsBooleanColumn(const Store::Impl& impl, sqlite3_stmt* stmt, int column);
+
 }  // namespace outpost

@@ -83,6 +83,13 @@ Status SqliteStatus(int rc, std::string_view message) {
     code = Code::kIoError;
   }
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) code = Code::kCorruption;
+  if (rc == SQLITE_IOERR_DATA) {
+    // Raised by the encryption VFS (crypt_vfs.h) for a page that does not authenticate.
+    return Status(Code::kCorruption,
+                  "a page of the encrypted store failed authentication (the file was modified "
+                  "or damaged): " +
+                      std::string(message));
+  }
   if (primary == SQLITE_NOMEM || primary == SQLITE_MISUSE || primary == SQLITE_INTERNAL) {
     code = Code::kInternal;
   }
@@ -223,18 +230,30 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   impl->env = options.env ? options.env : Env::Default();
   impl->uuid = UuidV7Generator(impl->env);
   impl->clock = HybridLogicalClock(impl->env);
-  int rc =
-      sqlite3_open_v2(path.c_str(), &impl->db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  // Checks the key against the file before SQLite touches it (a wrong key changes nothing).
+  OUTPOST_ASSIGN_OR_RETURN(impl->crypt, PrepareStoreEncryption(path, options));
+  impl->options.encryption.reset();  // the VFS keeps the derived key; wipe this copy
+  int rc = sqlite3_open_v2(path.c_str(), &impl->db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           impl->crypt ? impl->crypt->name() : nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = impl->db ? sqlite3_errmsg(impl->db) : "out of memory";
+    if (impl->crypt && !impl->crypt->last_error().empty()) msg = impl->crypt->last_error();
     return SqliteStatus(rc, "cannot open " + path + ": " + msg);
   }
   sqlite3_extended_result_codes(impl->db, 1);
   sqlite3_busy_timeout(impl->db, 5000);
+  std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA recursive_triggers = OFF;";
+  if (impl->crypt) {
+    // Room for each page's nonce and tag, before the first write creates the file's pages (an
+    // existing file keeps what it has); temporary tables, indexes and sorts stay in memory.
+    int reserve = kCryptReserveBytes;
+    sqlite3_file_control(impl->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+    pragmas += "PRAGMA page_size = " + std::to_string(impl->crypt->page_size()) +
+               "; PRAGMA temp_store = MEMORY;";
+  }
   OUTPOST_RETURN_IF_ERROR(RegisterSqlFunctions(impl->db, impl.get()));
   impl->InstallHooks();
-  std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA recursive_triggers = OFF;";
   pragmas += "PRAGMA cache_size = -" + std::to_string(std::max(1, options.cache_mib) * 1024) + ";";
   impl->wal = options.wal && path != ":memory:";
   if (impl->wal) pragmas += "PRAGMA journal_mode = WAL;";
@@ -326,14 +345,7 @@ Result<QueryResult> Store::Execute(std::string_view sql, const json& params) {
     std::vector<bool> boolean(static_cast<size_t>(ncol), false);
     for (int c = 0; c < ncol; ++c) {
       result.columns.push_back(stmt.column_name(c));
-      const char* table = sqlite3_column_table_name(raw, c);
-      const char* origin = sqlite3_column_origin_name(raw, c);
-      if (table && origin && impl_->schema) {
-        if (const Table* t = impl_->schema->FindTable(table)) {
-          const Column* col = t->FindColumn(origin);
-          boolean[static_cast<size_t>(c)] = col && col->type.kind == TypeKind::kBoolean;
-        }
-      }
+      boolean[static_cast<size_t>(c)] = IsBooleanColumn(*impl_, raw, c);
     }
     while (true) {
       OUTPOST_ASSIGN_OR_RETURN(bool row, stmt.Step());

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "crypt_vfs.h"
 #include "outpost/ids.h"
 #include "outpost/mirror_writer.h"
 #include "outpost/store.h"
@@ -26,6 +27,10 @@ namespace outpost {
 
 class Store::Impl {
  public:
+  // The encryption VFS of an encrypted store (nullptr otherwise). First member, so destroyed
+  // last: the connection must be closed, even when statements delay closing it, before the VFS
+  // it uses goes away.
+  std::unique_ptr<CryptVfs> crypt;
   sqlite3* db = nullptr;
   Env* env = nullptr;
   StoreOptions options;
@@ -148,8 +153,18 @@ class Store::Impl {
 void CascadeParkingSql(const Schema& schema, const Table& t, const std::string& where,
                        std::vector<std::string>* out);
 
+// rekey.cc
+// The encryption VFS for opening `path` with `options.encryption`, or nullptr for a plain store.
+// Errors: kUnauthorized (wrong key; an encrypted file and no key), kInvalidArgument (a key for a
+// plain file, an in-memory store), kCorruption (a file that is neither).
+Result<std::unique_ptr<CryptVfs>> PrepareStoreEncryption(const std::string& path,
+                                                         const StoreOptions& options);
+
 // capture.cc
 Status RegisterSqlFunctions(sqlite3* db, Store::Impl* impl);
+// The functions translated PostgreSQL rules call (pg_functions.cc); RegisterSqlFunctions
+// registers them too.
+Status RegisterPgFunctions(sqlite3* db);
 // The triggers that capture app writes to `table` (id = its index in Impl::captured).
 std::vector<std::string> CaptureTriggerSql(const Table& table, int table_id);
 

@@ -16,10 +16,17 @@
 //   outpost status --db PATH [--json]            outbox, cursor, last sync, rejections
 //   outpost rejections --db PATH [--json] [--dismiss ID] [--dismiss-notice ID]
 //       the transactions the server refused and the notices of applied ones (docs/semantics.md)
+//   outpost rekey --db PATH (--new-key-file FILE | --decrypt)
+//       re-encrypt the store with the key in FILE, or decrypt it (docs/local-store.md)
 //
+// Encrypted stores: every command takes the store's key from --key-file FILE, else from the
+// environment (OUTPOST_KEY). The key is a passphrase, or "raw:" and 64 hexadecimal digits for
+// 32 raw bytes; a key file holds the same text (one trailing newline is ignored). Without a key a
+// new store is created unencrypted; an encrypted one does not open.
 // The token comes from --token, else the environment (OUTPOST_TOKEN), else the one stored by init;
 // its "role" claim becomes the store's role (local checks of column permissions).
 // Errors print "outpost: <code>: <message>" on stderr and exit 1; usage errors exit 2.
+#include <sodium.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -31,6 +38,7 @@
 
 #include "http_transport.h"
 #include "outpost/encoding.h"
+#include "outpost/encryption.h"
 #include "outpost/file.h"
 #include "outpost/store.h"
 #include "outpost/sync_round.h"
@@ -54,7 +62,9 @@ int Usage() {
                "  outpost sync --db PATH [--watch] [--wait S] [--progress] [--server URL] "
                "[--token TOKEN]\n"
                "  outpost status --db PATH [--json]\n"
-               "  outpost rejections --db PATH [--json] [--dismiss ID] [--dismiss-notice ID]\n";
+               "  outpost rejections --db PATH [--json] [--dismiss ID] [--dismiss-notice ID]\n"
+               "  outpost rekey --db PATH (--new-key-file FILE | --decrypt)\n"
+               "every command: [--key-file FILE] (or OUTPOST_KEY) for an encrypted store\n";
   return 2;
 }
 
@@ -68,7 +78,8 @@ Result<Args> ParseArgs(int argc, char** argv, int first) {
   Args a;
   for (int i = first; i < argc; ++i) {
     std::string s = argv[i];
-    if (s == "--json" || s == "--engine" || s == "--sync" || s == "--watch" || s == "--progress") {
+    if (s == "--json" || s == "--engine" || s == "--sync" || s == "--watch" || s == "--progress" ||
+        s == "--decrypt") {
       a.opts[s.substr(2)] = "1";
     } else if (s.rfind("--", 0) == 0 && s.size() > 2) {
       if (i + 1 >= argc) return Status(Code::kInvalidArgument, s + " needs a value");
@@ -78,6 +89,57 @@ Result<Args> ParseArgs(int argc, char** argv, int first) {
     }
   }
   return a;
+}
+
+// A key as the command line takes it: "raw:<64 hex>" or a passphrase. Empty: no key.
+Result<std::optional<EncryptionKey>> KeyFromText(std::string text, const std::string& source) {
+  std::optional<EncryptionKey> key;
+  if (text.empty()) return key;
+  if (text.rfind("raw:", 0) == 0) {
+    auto raw = EncryptionKey::RawHex(std::string_view(text).substr(4));
+    sodium_memzero(text.data(), text.size());
+    if (!raw.ok()) return raw.status().WithContext(source);
+    key = std::move(raw).value();
+  } else {
+    key = EncryptionKey::Passphrase(text);
+    sodium_memzero(text.data(), text.size());
+  }
+  return key;
+}
+
+// The key in the file at `path` (one trailing newline is not part of it).
+Result<std::optional<EncryptionKey>> KeyFromFile(const std::string& path) {
+  OUTPOST_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  size_t end = text.size();
+  if (end > 0 && text[end - 1] == '\n') --end;
+  if (end > 0 && text[end - 1] == '\r') --end;
+  std::string key = text.substr(0, end);
+  sodium_memzero(text.data(), text.size());
+  if (key.empty()) return Status(Code::kInvalidArgument, "the key file " + path + " is empty");
+  return KeyFromText(std::move(key), "key file " + path);
+}
+
+// Store options for --db: the key from --key-file, else OUTPOST_KEY.
+Result<StoreOptions> CliStoreOptions(const Args& a) {
+  StoreOptions options;
+  if (a.has("key-file")) {
+    OUTPOST_ASSIGN_OR_RETURN(options.encryption, KeyFromFile(a.opts.at("key-file")));
+  } else if (const char* env = std::getenv("OUTPOST_KEY"); env && *env) {
+    OUTPOST_ASSIGN_OR_RETURN(options.encryption, KeyFromText(env, "OUTPOST_KEY"));
+  }
+  return options;
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const Args& a) {
+  OUTPOST_ASSIGN_OR_RETURN(StoreOptions options, CliStoreOptions(a));
+  auto store = Store::Open(a.opts.at("db"), options);
+  if (!store.ok() && store.status().code() == Code::kUnauthorized) {
+    return Status(Code::kUnauthorized,
+                  store.status().message() +
+                      " (the key comes from --key-file FILE or OUTPOST_KEY; raw:<64 hex digits> "
+                      "for a raw key)");
+  }
+  return store;
 }
 
 std::string Cell(const json& v) {
@@ -124,7 +186,7 @@ int Mirror(const Args& a) {
   if (!text.ok()) return Fail(text.status());
   auto schema = SchemaFromJson(*text);
   if (!schema.ok()) return Fail(schema.status().WithContext(a.opts.at("schema")));
-  auto store = Store::Open(a.opts.at("db"));
+  auto store = OpenStore(a);
   if (!store.ok()) return Fail(store.status());
   auto report = (*store)->ApplySchema(*schema);
   if (!report.ok()) return Fail(report.status());
@@ -153,7 +215,7 @@ int Sql(const Args& a) {
       return Fail(Status(Code::kInvalidArgument, "PARAMS is not valid JSON"));
     }
   }
-  auto store = Store::Open(a.opts.at("db"));
+  auto store = OpenStore(a);
   if (!store.ok()) return Fail(store.status());
   Result<QueryResult> r = Status(Code::kInternal, "not run");
   if (a.has("engine")) {
@@ -177,7 +239,7 @@ int Sql(const Args& a) {
 
 int Outbox(const Args& a) {
   if (!a.has("db")) return Usage();
-  auto store = Store::Open(a.opts.at("db"));
+  auto store = OpenStore(a);
   if (!store.ok()) return Fail(store.status());
   auto txs = (*store)->PendingTransactions();
   if (!txs.ok()) return Fail(txs.status());
@@ -263,7 +325,7 @@ std::string TokenRole(const std::string& token) {
 
 Result<SyncContext> OpenSync(const Args& a, bool for_init) {
   SyncContext c;
-  OUTPOST_ASSIGN_OR_RETURN(c.store, Store::Open(a.opts.at("db")));
+  OUTPOST_ASSIGN_OR_RETURN(c.store, OpenStore(a));
   OUTPOST_ASSIGN_OR_RETURN(auto stored_url, c.store->GetMeta(kMetaServerUrl));
   OUTPOST_ASSIGN_OR_RETURN(auto stored_token, c.store->GetMeta(kMetaServerToken));
   std::string url = a.has("server") ? a.opts.at("server") : stored_url.value_or("");
@@ -407,7 +469,7 @@ int Sync(const Args& a) {
 
 int StatusCmd(const Args& a) {
   if (!a.has("db")) return Usage();
-  auto store = Store::Open(a.opts.at("db"));
+  auto store = OpenStore(a);
   if (!store.ok()) return Fail(store.status());
   auto session = SyncSession::Open(store->get());
   if (!session.ok()) return Fail(session.status());
@@ -447,7 +509,7 @@ int StatusCmd(const Args& a) {
 
 int RejectionsCmd(const Args& a) {
   if (!a.has("db")) return Usage();
-  auto store = Store::Open(a.opts.at("db"));
+  auto store = OpenStore(a);
   if (!store.ok()) return Fail(store.status());
   auto session = SyncSession::Open(store->get());
   if (!session.ok()) return Fail(session.status());
@@ -493,6 +555,24 @@ int RejectionsCmd(const Args& a) {
   return 0;
 }
 
+int Rekey(const Args& a) {
+  if (!a.has("db") || a.has("new-key-file") == a.has("decrypt")) return Usage();
+  auto options = CliStoreOptions(a);
+  if (!options.ok()) return Fail(options.status());
+  std::optional<EncryptionKey> new_key;
+  if (a.has("new-key-file")) {
+    auto key = KeyFromFile(a.opts.at("new-key-file"));
+    if (!key.ok()) return Fail(key.status());
+    new_key = std::move(key).value();
+  }
+  const std::string& path = a.opts.at("db");
+  Status s = Store::Rekey(path, *options, new_key);
+  if (!s.ok()) return Fail(s);
+  std::cout << (new_key ? "encrypted " : "decrypted ") << path
+            << (new_key ? " with the new key\n" : "\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -510,5 +590,6 @@ int main(int argc, char** argv) {
   if (command == "sync") return Sync(*args);
   if (command == "status") return StatusCmd(*args);
   if (command == "rejections") return RejectionsCmd(*args);
+  if (command == "rekey") return Rekey(*args);
   return Usage();
 }

@@ -46,6 +46,23 @@ bool CivilFromMicros(int64_t t, CivilTime* c) {
   return CivilFromDays(days, c);
 }
 
+int64_t DaysFromCivil(int year, int month, int day) {
+  // PostgreSQL's date2j.
+  int64_t y = year, m = month;
+  if (m > 2) {
+    m += 1;
+    y += 4800;
+  } else {
+    m += 13;
+    y += 4799;
+  }
+  const int64_t century = y / 100;
+  int64_t julian = y * 365 - 32167;
+  julian += y / 4 - century + century / 4;
+  julian += 7834 * m / 256 + day;
+  return julian - kPostgresEpochJulianDay;
+}
+
 std::string IsoUtcMillis(int64_t unix_micros) {
   CivilTime c;
   const int64_t t = unix_micros - kUnixToPostgresEpochDays * kMicrosPerDay;

@@ -9,8 +9,29 @@
 
 #include "outpost/encoding.h"
 #include "outpost/value.h"
+#include "pg_expr_translate.h"
 
 namespace outpost {
+
+std::string SqlLiteral(const Value& v) {
+  switch (v.index()) {
+    case 0: return "NULL";
+    case 1: return std::to_string(std::get<int64_t>(v));
+    case 2: {
+      auto text = ValueToPgText(ColumnType{TypeKind::kReal, "float8", TypeKind::kText, {}}, v);
+      if (!text.ok()) return "NULL";
+      if (*text == "Infinity") return "9e999";
+      if (*text == "-Infinity") return "-9e999";
+      return *text;
+    }
+    case 3: return QuoteLiteral(std::get<std::string>(v));
+    default: {
+      const auto& b = std::get<Blob>(v).bytes;
+      return "X'" + HexEncode(b.data(), b.size()) + "'";
+    }
+  }
+}
+
 namespace {
 
 std::string Lower(std::string_view s) {
@@ -36,25 +57,6 @@ std::string JoinIdents(const std::vector<std::string>& names) {
     out += QuoteIdent(names[i]);
   }
   return out;
-}
-
-std::string SqlLiteral(const Value& v) {
-  switch (v.index()) {
-    case 0: return "NULL";
-    case 1: return std::to_string(std::get<int64_t>(v));
-    case 2: {
-      auto text = ValueToPgText(ColumnType{TypeKind::kReal, "float8", TypeKind::kText, {}}, v);
-      if (!text.ok()) return "NULL";
-      if (*text == "Infinity") return "9e999";
-      if (*text == "-Infinity") return "-9e999";
-      return *text;
-    }
-    case 3: return QuoteLiteral(std::get<std::string>(v));
-    default: {
-      const auto& b = std::get<Blob>(v).bytes;
-      return "X'" + HexEncode(b.data(), b.size()) + "'";
-    }
-  }
 }
 
 // Strips one layer of redundant outer parentheses: "(x)" -> "x".
@@ -120,8 +122,8 @@ std::optional<std::string> LiteralDefault(std::string_view expr) {
   return std::string(head);
 }
 
-// The SQLite default for a column, or an error saying why it cannot be mirrored.
-Result<std::string> DefaultFor(const Column& c) {
+// The SQLite default for a column of `t`, or an error saying why it cannot be mirrored.
+Result<std::string> DefaultFor(const Table& t, const Column& c) {
   const std::string expr = c.default_expr.value_or("");  // identity columns have none
   std::string lower = Lower(expr);
   if (lower.rfind("nextval(", 0) == 0 || c.serial) {
@@ -156,7 +158,12 @@ Result<std::string> DefaultFor(const Column& c) {
   }
   if (lower == "null" || lower.rfind("null::", 0) == 0) return std::string("NULL");
   auto literal = LiteralDefault(expr);
-  if (!literal) return Status(Code::kUnsupported, "default expression " + expr);
+  if (!literal) {
+    auto translated = TranslatePgDefault(expr, t, c);
+    if (translated.ok()) return translated;
+    return Status(Code::kUnsupported,
+                  "default expression " + expr + ": " + translated.status().message());
+  }
   auto v = PgTextToValue(c.type, *literal);
   if (!v.ok()) return v.status().WithContext("default " + expr);
   return SqlLiteral(*v);
@@ -318,7 +325,7 @@ std::string ColumnSql(const Table& t, const Column& c, Gaps* gaps) {
   if (c.type.kind == TypeKind::kCitext) line += " COLLATE NOCASE";
   if (!c.nullable) line += " NOT NULL";
   if (c.default_expr || (c.serial && c.type.kind == TypeKind::kInteger)) {
-    auto d = DefaultFor(c);
+    auto d = DefaultFor(t, c);
     if (d.ok()) {
       line += " DEFAULT " + *d;
     } else {

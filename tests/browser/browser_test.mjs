@@ -457,6 +457,47 @@ const tests = {
     await shot(page, '7-indexeddb');
     await context.close();
   },
+
+  // open({key}): the database in OPFS is the encrypted file (its rows and the outbox unreadable in
+  // its bytes); a wrong key is refused with "unauthorized"; the right one reads everything back.
+  async encryptedStore() {
+    const context = await launchPersistent(join(scratch, 'profile-crypt'));
+    const page = context.pages()[0] ?? (await context.newPage());
+    await openApp(page, demo);
+    const marker = 'encrypted-marker-7d2f';
+    const r = await page.evaluate(
+      async ({ token, marker }) => {
+        const { open } = await import('/outpost/outpost.js');
+        const options = { name: 'crypt-test', serverUrl: location.origin, token, sync: { auto: false } };
+        const db = await open({ ...options, key: 'browser passphrase' });
+        await db.sync();
+        const [entry] = await db.query('SELECT id FROM timesheet_entries ORDER BY id LIMIT 1');
+        await db.execute('UPDATE timesheet_entries SET note = ? WHERE id = ?', [marker, entry.id]);
+        const rows = (await db.query('SELECT count(*) AS n FROM timesheet_entries'))[0].n;
+        await db.close();
+        const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('outpost');
+        const bytes = new Uint8Array(await (await (await dir.getFileHandle('crypt-test.db')).getFile()).arrayBuffer());
+        const text = new TextDecoder('latin1').decode(bytes);
+        let wrong = null;
+        try {
+          await (await open({ ...options, key: 'not it' })).close();
+        } catch (e) {
+          wrong = e.code;
+        }
+        const again = await open({ ...options, key: 'browser passphrase' });
+        const note = (await again.query('SELECT note FROM timesheet_entries WHERE id = ?', [entry.id]))[0].note;
+        await again.close();
+        return { rows, magic: text.slice(0, 16), markerInFile: text.includes(marker), wrong, note };
+      },
+      { token: alex.token, marker },
+    );
+    expect(r.rows > 0, `the encrypted database was bootstrapped (${r.rows} rows)`);
+    expectEqual(r.magic, 'Outpost crypt v1', 'the OPFS file is an encrypted store');
+    expectEqual(r.markerInFile, false, 'the edited note in the file bytes');
+    expectEqual(r.wrong, 'unauthorized', 'opening with a wrong key');
+    expectEqual(r.note, marker, 'the note read back with the right key');
+    await context.close();
+  },
 };
 
 // Every open page at a failure: its screenshot and the errors it shows.

@@ -1,23 +1,38 @@
 /* The C API (outpost.h), from C: open, schema, SQL with JSON parameters, errors per handle,
  * change notification, and a whole sync round driven step by step with scripted answers (as an
- * app with its own HTTP stack drives it). Exits non-zero on the first failed check. */
+ * app with its own HTTP stack drives it), with a watched query fired by the round's pull. The
+ * other files of capi_tests: capi_statement_test.c (prepared statements, transactions) and
+ * capi_watch_test.c (watched queries, closing, outpost_sync's errors). Exits non-zero when a
+ * check failed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "outpost.h"
+#include "capi_check.h"
 
-static int failures = 0;
+int capi_failures = 0;
 
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    if (!(cond)) {                                                       \
-      fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                        \
-    }                                                                    \
-  } while (0)
+long long JsonNumber(const char* json, const char* key) {
+  char pattern[128];
+  snprintf(pattern, sizeof pattern, "\"%s\":", key);
+  const char* at = json ? strstr(json, pattern) : NULL;
+  long long n = -1;
+  if (!at || sscanf(at + strlen(pattern), "%lld", &n) != 1) return -1;
+  return n;
+}
 
-#define CONTAINS(haystack, needle) ((haystack) && strstr((haystack), (needle)) != NULL)
+/* A watch callback that counts its calls and keeps the last result. */
+typedef struct {
+  int calls;
+  char last[512];
+} Seen;
+
+static void Remember(void* user_data, int code, const char* result_json, const char* message) {
+  Seen* seen = (Seen*)user_data;
+  ++seen->calls;
+  snprintf(seen->last, sizeof seen->last, "%d %s", code,
+           code == OUTPOST_OK ? result_json : message);
+}
 
 static const char* kDescriptor =
     "{\"format\":1,\"app\":\"capi\",\"roles\":[\"user\"],\"tables\":["
@@ -46,7 +61,7 @@ static void Line(outpost_round* round, const char* line) {
   CHECK(outpost_round_line(round, line, strlen(line)) == OUTPOST_OK);
 }
 
-int main(void) {
+static void TestBasicsAndRound(void) {
   CHECK(strcmp(outpost_code_name(OUTPOST_CONSTRAINT_VIOLATION), "constraint_violation") == 0);
   CHECK(strcmp(outpost_code_name(OUTPOST_MALFORMED_ANSWER), "malformed_answer") == 0);
 
@@ -115,7 +130,13 @@ int main(void) {
   CHECK(tables && strcmp(tables, "[]") == 0);
   outpost_free(tables);
 
-  /* A sync round with the app's own HTTP: push the insert, then a bootstrap. */
+  /* A sync round with the app's own HTTP: push the insert, then a bootstrap. A watched query of
+   * the table sees the pulled rows once the page commits. */
+  Seen seen = {0, ""};
+  int64_t watch = 0;
+  CHECK(outpost_watch(db, "SELECT count(*) FROM notes", NULL, Remember, &seen, &watch) ==
+        OUTPOST_OK);
+  CHECK(seen.calls == 1 && strcmp(seen.last, "0 {\"columns\":[\"count(*)\"],\"rows\":[[1]]}") == 0);
   outpost_round* round = NULL;
   CHECK(outpost_round_begin(db, "{\"wait_seconds\":0}", &round) == OUTPOST_OK);
   outpost_round* second = NULL;
@@ -149,9 +170,11 @@ int main(void) {
        "{\"type\":\"rows\",\"table\":\"notes\",\"columns\":[\"id\",\"text\",\"done\"],\"rows\":["
        "[\"0190a5d2-1c4e-7000-8000-000000000001\",\"caf\xc3\xa9\",true],"
        "[\"0190a5d2-1c4e-7000-8000-000000000002\",\"from the server\",false]]}");
+  CHECK(seen.calls == 1); /* nothing is applied before the page's cursor line */
   Line(round,
        "{\"type\":\"cursor\",\"cursor\":\"eyJ3IjoiMTAifQ\",\"bootstrap\":false,"
        "\"more\":false}");
+  CHECK(seen.calls == 2 && CONTAINS(seen.last, "[[2]]")); /* one call for the page */
   outpost_round_answer(round, 200, NULL, 0);
   step = Step(db, round, "done");
   CHECK(CONTAINS(step, "\"code\":0"));
@@ -160,6 +183,7 @@ int main(void) {
   CHECK(CONTAINS(step, "\"bootstrapped_now\":true"));
   outpost_free(step);
   outpost_round_free(round);
+  CHECK(outpost_unwatch(db, watch) == OUTPOST_OK);
 
   char* status = NULL;
   CHECK(outpost_sync_status(db, &status) == OUTPOST_OK);
@@ -217,8 +241,18 @@ int main(void) {
   CHECK(outpost_dismiss_notice(db, 1) == OUTPOST_OK);
 
   outpost_close(db);
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
+}
+
+int main(void) {
+  TestBasicsAndRound();
+  TestStatements();
+  TestTransactions();
+  TestWatches();
+  TestClose();
+  TestSyncErrors();
+  TestEncryption();
+  if (capi_failures) {
+    fprintf(stderr, "%d check(s) failed\n", capi_failures);
     return 1;
   }
   printf("capi tests passed\n");

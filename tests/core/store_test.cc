@@ -243,6 +243,52 @@ TEST_CASE("Execute without a statement cache", "[core]") {
   CHECK((*store)->Execute("SELECT count(*) FROM projects")->rows[0][0] == 3);
 }
 
+TEST_CASE("a prepared statement binds blobs by index or name and reads columns as views",
+          "[core]") {
+  auto store = OpenMirrored(":memory:");
+  auto ins = store->Prepare("INSERT INTO projects (id, name, active) VALUES (:id, :name, :active)");
+  REQUIRE(ins.ok());
+  CHECK(ins->parameter_index(":name") == 2);
+  CHECK(ins->parameter_index("name") == 0);  // the prefix is part of the name
+  CHECK(ins->BindText(ins->parameter_index(":id"), "0190a5d2-1c4e-7000-8000-000000000001").ok());
+  CHECK(ins->BindText(2, "p").ok());
+  CHECK(ins->BindInt(3, 1).ok());
+  REQUIRE(ins->Run().ok());
+  auto task = store->Prepare("INSERT INTO tasks (project_id, title, blob) VALUES (?, ?, ?)");
+  REQUIRE(task.ok());
+  CHECK(task->BindText(1, "0190a5d2-1c4e-7000-8000-000000000001").ok());
+  CHECK(task->BindText(2, "t").ok());
+  CHECK(task->BindBlob(3, std::string_view("\0\xff", 2)).ok());
+  REQUIRE(task->Run().ok());
+  CHECK(task->Reset().ok());
+  CHECK(task->BindText(1, "0190a5d2-1c4e-7000-8000-000000000001").ok());
+  CHECK(task->BindText(2, "empty").ok());
+  CHECK(task->BindBlob(3, "").ok());  // a zero-length BLOB, not NULL
+  REQUIRE(task->Run().ok());
+
+  auto q = store->Prepare(
+      "SELECT p.name, p.active, t.blob, p.active + 0 FROM projects p JOIN tasks t ON "
+      "t.project_id = p.id ORDER BY t.title DESC");
+  REQUIRE(q.ok());
+  CHECK(q->column_boolean(1));
+  CHECK_FALSE(q->column_boolean(0));
+  CHECK_FALSE(q->column_boolean(3));  // an expression, not the column
+  auto row = q->Step();
+  REQUIRE(row.ok());
+  REQUIRE(*row);
+  CHECK(q->column_view(0).kind == ValueView::Kind::kText);
+  CHECK(q->column_view(0).bytes == "p");
+  CHECK(q->column_view(0).bytes.data()[1] == '\0');  // NUL-terminated
+  CHECK(q->column_view(1).integer == 1);
+  CHECK(q->column_view(2).kind == ValueView::Kind::kBlob);
+  CHECK(q->column_view(2).bytes == std::string_view("\0\xff", 2));
+  row = q->Step();
+  REQUIRE(row.ok());
+  REQUIRE(*row);
+  CHECK(q->column_view(2).kind == ValueView::Kind::kBlob);
+  CHECK(q->column_view(2).bytes.empty());
+}
+
 TEST_CASE("dropping a table with unsynced changes is refused", "[core]") {
   auto store = OpenMirrored(":memory:");
   REQUIRE(store->Execute("INSERT INTO orders (total) VALUES ('3')").ok());

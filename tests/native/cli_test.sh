@@ -26,6 +26,53 @@ psql -X -q -v ON_ERROR_STOP=1 -v rows=50 "$db" -f "$root/schema/apps/gogotime/sa
 grep -q '"version":"sha256:' "$work/schema.json" || fail "descriptor has no version"
 if grep -q passwordHash "$work/schema.json"; then fail "secret column in descriptor"; fi
 
+# Every seed app's rules pass describe --strict against its schema: no table is global while
+# its rows reference a tenant's.
+for app in erp gemini_crm gogotime ncy8 selly; do
+  psql -X -q "$url" -c "CREATE DATABASE strict_$app"
+  psql -X -q -v ON_ERROR_STOP=1 "${url%/postgres}/strict_$app" -f "$root/schema/apps/$app/schema.sql" > /dev/null
+  "$server" describe --database "${url%/postgres}/strict_$app" --rules "$root/schema/apps/$app/rules.json" \
+    --strict > /dev/null 2> "$work/err" || fail "$app rules fail describe --strict: $(cat "$work/err")"
+  if grep -q "^warning:" "$work/err"; then fail "$app rules warn: $(cat "$work/err")"; fi
+done
+# Rules that make a table global while its rows reference a tenant's: a warning naming the
+# table, column and referenced table; --strict refuses them and prints no descriptor.
+sed 's/"timesheet_history":   { "scope": { "tenant_column": "companyId" },/"timesheet_history":   { "scope": "global",/' \
+  "$root/schema/apps/gogotime/rules.json" > "$work/leaky-rules.json"
+grep -q '"timesheet_history":   { "scope": "global"' "$work/leaky-rules.json" || fail "leaky rules not made"
+"$server" describe --database "$db" --rules "$work/leaky-rules.json" > "$work/leaky.json" 2> "$work/err" ||
+  fail "describe without --strict refused warned rules: $(cat "$work/err")"
+grep -q '^warning: global table "timesheet_history" references tenant-scoped table "companies" (column "companyId"' "$work/err" ||
+  fail "no warning for a global table referencing a tenant: $(cat "$work/err")"
+grep -q '"version":"sha256:' "$work/leaky.json" || fail "describe with warnings printed no descriptor"
+set +e
+"$server" describe --database "$db" --rules "$work/leaky-rules.json" --strict > "$work/leaky.json" 2> "$work/err"; strictrc=$?
+set -e
+[ "$strictrc" = 1 ] && grep -q "describe --strict: [0-9]* rule warning(s)" "$work/err" ||
+  fail "describe --strict accepted leaky rules ($strictrc): $(cat "$work/err")"
+[ ! -s "$work/leaky.json" ] || fail "describe --strict printed a descriptor for leaky rules"
+
+# PostgreSQL rules the mirror translates are enforced by the CLI's store too: an enum label, a
+# regular expression, a timestamp.
+psql -X -q -v ON_ERROR_STOP=1 "$db" > /dev/null <<'SQL'
+CREATE TYPE cli_mood AS ENUM ('calm', 'busy');
+CREATE TABLE cli_rules (id int PRIMARY KEY, mood cli_mood, code text, at timestamptz,
+  CHECK (mood <> 'busy'::cli_mood), CHECK (code ~ '^[A-Z]{3}-\d+$'),
+  CHECK (at >= '2020-01-01T00:00:00Z'));
+SQL
+"$server" describe --database "$db" > "$work/all.json"
+"$outpost" mirror --schema "$work/all.json" --db "$work/rules.db" > "$work/mirror.out"
+if grep -q "^  cli_rules\." "$work/mirror.out"; then fail "cli_rules not fully mirrored: $(cat "$work/mirror.out")"; fi
+"$outpost" sql --db "$work/rules.db" --engine \
+  "INSERT INTO cli_rules VALUES (1, 'calm', 'ABC-12', '2020-01-01T00:00:00.5Z')" > /dev/null ||
+  fail "a row PostgreSQL accepts was refused"
+for bad in "(2, 'busy', NULL, NULL)" "(3, NULL, 'abc-12', NULL)" "(4, NULL, NULL, '2020-01-01 01:00:00+02')"; do
+  set +e
+  "$outpost" sql --db "$work/rules.db" --engine "INSERT INTO cli_rules VALUES $bad" 2> "$work/err"; rc=$?
+  set -e
+  [ "$rc" = 1 ] && grep -q "constraint_violation" "$work/err" || fail "$bad was not refused: $(cat "$work/err")"
+done
+
 "$outpost" mirror --schema "$work/schema.json" --db "$work/local.db" > "$work/mirror.out"
 grep -q "created  timesheet_entries" "$work/mirror.out" || fail "mirror did not create tables"
 "$outpost" mirror --schema "$work/schema.json" --db "$work/local.db" | grep -q "up to date" ||
@@ -153,6 +200,55 @@ code=$(curl -s -o "$work/cors.out" -w '%{http_code}' -X OPTIONS -H "Origin: http
 [ "$code" = 403 ] && grep -q '"code":"permission_denied"' "$work/cors.out" || fail "foreign preflight answered $code"
 [ -z "$(header Access-Control-Allow-Origin -H "Origin: https://evil.example" "$web/healthz")" ] ||
   fail "a foreign origin may read answers"
+
+# Encrypted stores: the key from OUTPOST_KEY (a passphrase) or --key-file (raw:<64 hex>). The
+# server token init stores, and the pulled rows, are in the file only encrypted.
+enc="$work/enc.db"
+OUTPOST_KEY="field passphrase" "$outpost" init --server "http://127.0.0.1:$sport" --token "$token" \
+  --db "$enc" --sync > /dev/null 2> "$work/err" || fail "encrypted init --sync: $(cat "$work/err")"
+company_name=$(psql -X -At "$db" -c "SELECT name FROM companies WHERE id = '$company'")
+[ -n "$company_name" ] || fail "no company name to look for"
+"$outpost" sql --db "$work/field.db" "SELECT name FROM companies" | grep -qF "$company_name" ||
+  fail "the plain control store lacks the company name"
+grep -qF "$token" "$work/field.db" || fail "the plain control store lacks the token"
+for f in "$enc" "$enc-wal" "$enc-journal"; do
+  [ -e "$f" ] || continue
+  if grep -qF "$token" "$f"; then fail "the token is readable in $f"; fi
+  if grep -qF "$company_name" "$f"; then fail "pulled rows are readable in $f"; fi
+done
+[ "$(OUTPOST_KEY="field passphrase" "$outpost" sql --db "$enc" --json "SELECT count(*) FROM companies" |
+     sed -n 's/.*"rows":\[\[\([0-9]*\)\]\].*/\1/p')" = 1 ] || fail "encrypted store does not read back"
+cp "$enc" "$work/enc.before"
+set +e
+"$outpost" status --db "$enc" 2> "$work/err"; nokeyrc=$?
+OUTPOST_KEY="not the passphrase" "$outpost" status --db "$enc" 2> "$work/err2"; wrongrc=$?
+set -e
+[ "$nokeyrc" = 1 ] && grep -q "outpost: unauthorized: .*is encrypted.*OUTPOST_KEY" "$work/err" ||
+  fail "no key: $(cat "$work/err")"
+[ "$wrongrc" = 1 ] && grep -q "outpost: unauthorized: wrong encryption key" "$work/err2" ||
+  fail "wrong key: $(cat "$work/err2")"
+cmp -s "$enc" "$work/enc.before" || fail "a failed open changed the encrypted file"
+# Rekey to a raw key in a file; the passphrase then fails; sync still works; then decrypt.
+printf 'raw:%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$work/new.key"
+OUTPOST_KEY="field passphrase" "$outpost" rekey --db "$enc" --new-key-file "$work/new.key" |
+  grep -q "encrypted .* with the new key" || fail "rekey"
+set +e
+OUTPOST_KEY="field passphrase" "$outpost" status --db "$enc" 2> "$work/err"; oldrc=$?
+set -e
+[ "$oldrc" = 1 ] && grep -q "unauthorized" "$work/err" || fail "the old key still opens: $(cat "$work/err")"
+"$outpost" sql --db "$enc" --key-file "$work/new.key" \
+  "UPDATE timesheet_entries SET note = 'encrypted edit' WHERE id = (SELECT min(id) FROM timesheet_entries)" > /dev/null ||
+  fail "write with the new key"
+"$outpost" sync --db "$enc" --key-file "$work/new.key" > "$work/sync.out" 2> "$work/err" ||
+  fail "sync of the rekeyed store: $(cat "$work/err")"
+grep -q "pushed 1 transaction" "$work/sync.out" || fail "encrypted push: $(cat "$work/sync.out")"
+"$outpost" rekey --db "$enc" --key-file "$work/new.key" --decrypt | grep -q "decrypted" || fail "decrypt"
+grep -qF "$token" "$enc" || fail "the decrypted store does not hold the token in plain"
+"$outpost" status --db "$enc" > /dev/null || fail "the decrypted store does not open without a key"
+set +e
+"$outpost" rekey --db "$enc" 2> /dev/null; rekeyusage=$?
+set -e
+[ "$rekeyusage" = 2 ] || fail "rekey without --new-key-file or --decrypt exited $rekeyusage"
 
 kill "$spid"
 wait "$spid" || fail "the server did not stop cleanly"

@@ -31,8 +31,8 @@ TEST_CASE("PostgreSQL check and predicate expressions translate to SQLite", "[sc
   ok(R"((("durationMin" >= 0) AND ("durationMin" <= 1440)))",
      R"((("durationMin" >= 0) AND ("durationMin" <= 1440)))");
   ok(R"(((status)::text = ANY ((ARRAY['DRAFT'::character varying, 'SUBMITTED'::character varying])::text[])))",
-     R"((("status") IN ('DRAFT', 'SUBMITTED')))");
-  ok(R"((status)::text <> ALL (ARRAY['X'::text, 'Y'::text]))", R"(("status") NOT IN ('X', 'Y'))");
+     R"(("status" IN ('DRAFT', 'SUBMITTED')))");
+  ok(R"((status)::text <> ALL (ARRAY['X'::text, 'Y'::text]))", R"(("status" NOT IN ('X', 'Y')))");
   ok("(deleted_at IS NULL)", R"(("deleted_at" IS NULL))");
   ok("(length(name) > 2)", R"((length("name") > 2))");
   ok("(name = 'it''s'::text)", R"(("name" = 'it''s'))");
@@ -43,11 +43,10 @@ TEST_CASE("PostgreSQL check and predicate expressions translate to SQLite", "[sc
     CHECK(r.status().code() == Code::kUnsupported);
     CHECK_THAT(r.status().message(), Catch::Contains(fragment));
   };
-  bad("(name ~ '^[a-z]+$'::text)", "operator ~");
-  bad("(name ~~ 'a%'::text)", "operator ~~");
+  bad(R"((name ~ '\w+'::text))", "\\w");
   bad("(deleted_at > now())", "now");
   bad("(missing > 1)", "missing");
-  bad("(deleted_at > '2020-01-01 00:00:00'::timestamp without time zone)", "timestamp");
+  bad("(name > 'a'::text)", "collation");
 }
 
 TEST_CASE("generated DDL mirrors types, defaults and constraints and reports the rest",
@@ -55,7 +54,7 @@ TEST_CASE("generated DDL mirrors types, defaults and constraints and reports the
   Schema s;
   Table t = Entries();
   t.checks = {{"dur", R"((("durationMin" >= 0) AND ("durationMin" <= 1440)))"},
-              {"re", "(name ~ '^a'::text)"}};
+              {"re", R"((name ~ '\ya'::text))"}};
   t.indexes = {{"trgm", false, "gin", {"name"}, {false}, {false}, std::nullopt},
                {"live", false, "btree", {"status"}, {false}, {false}, "(deleted_at IS NULL)"}};
   t.foreign_keys = {{"fk_missing",

@@ -153,7 +153,7 @@ TEST_CASE("a database Outpost has never seen is described and mirrored, gaps rep
       qty posint,
       total numeric GENERATED ALWAYS AS (qty * 2) STORED,
       during tstzrange,
-      lower_name text CHECK (lower_name ~ '^[a-z]+$'));
+      lower_name text CHECK (lower_name ~ '^\w+$'));
     CREATE UNIQUE INDEX weird_lower ON "Weird ""Name""" (lower(lower_name));
     CREATE TABLE nopk (a int);
     CREATE TABLE parted (id int, region text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
@@ -161,7 +161,7 @@ TEST_CASE("a database Outpost has never seen is described and mirrored, gaps rep
     CREATE TABLE child (
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
       weird_id bigint REFERENCES "Weird ""Name""" ON DELETE SET NULL,
-      note text DEFAULT ('x' || 'y'));
+      note text DEFAULT md5('x'));
   )sql");
   auto pg = server::PgConnection::Connect(url);
   REQUIRE(pg.ok());
@@ -191,7 +191,7 @@ TEST_CASE("a database Outpost has never seen is described and mirrored, gaps rep
   INFO(reported);
   CHECK_THAT(reported, Catch::Contains("Weird \"Name\".total: generated column"));
   CHECK_THAT(reported, Catch::Contains("Weird \"Name\".during"));
-  CHECK_THAT(reported, Catch::Contains("operator ~"));
+  CHECK_THAT(reported, Catch::Contains("regular expression: \\w"));
   CHECK_THAT(reported, Catch::Contains("child.note: default"));
   CHECK(reported.find("weird_lower") == std::string::npos);  // lower() translates
 

@@ -61,5 +61,48 @@ TEST_CASE("sync rules make the client view of a described database", "[rules]") 
   CHECK(carried->FindTable("child")->sync.may_set("employee", "amount", WriteKind::kUpdate));
 }
 
+TEST_CASE("a global table referencing a tenant-scoped table is warned about", "[rules]") {
+  Schema described = SampleSchema();
+  auto parse = [](const char* json) {
+    auto r = ParseSyncRules(json);
+    INFO(r.status().ToString());
+    REQUIRE(r.ok());
+    return *r;
+  };
+  // child's rows reference parent rows (a tenant): as a global table every tenant gets them all.
+  SyncRules leaky = parse(R"({"app":"a","roles":[],"tables":{
+      "parent":{"scope":{"tenant_key":"id"}},
+      "child":{"scope":"global","exclude":["parent_id"]}}})");
+  REQUIRE(server::ApplySyncRules(described, leaky, nullptr).ok());  // valid, yet leaky
+  auto warnings = server::RuleWarnings(described, leaky);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].table == "child");
+  CHECK(warnings[0].columns == std::vector<std::string>{"parent_id"});
+  CHECK(warnings[0].ref_table == "parent");
+  CHECK_THAT(warnings[0].message, Catch::Contains("global table \"child\"") &&
+                                      Catch::Contains("\"parent_id\"") &&
+                                      Catch::Contains("tenant-scoped table \"parent\""));
+  // Every tenant-scoped kind of the referenced table counts.
+  for (const char* scope :
+       {R"({"tenant_column":"name"})", R"({"referenced_by":"child.parent_id"})"}) {
+    SyncRules r = parse((std::string(R"({"app":"a","roles":[],"tables":{"parent":{"scope":)") +
+                         scope + R"(},"child":{"scope":"global"}}})")
+                            .c_str());
+    CHECK(server::RuleWarnings(described, r).size() == 1);
+  }
+  // Not when the child follows its parent, when both are global or the app is single-tenant, or
+  // when the referenced table is not synced at all.
+  for (const char* tables :
+       {R"("parent":{"scope":{"tenant_key":"id"}},"child":{"scope":{"via":"parent_id"}})",
+        R"("parent":{"scope":"global"},"child":{"scope":"global"})",
+        R"("parent":{"scope":"all"},"child":{"scope":"global"})",
+        R"("child":{"scope":"global"})"}) {
+    SyncRules r =
+        parse((std::string(R"({"app":"a","roles":[],"tables":{)") + tables + "}}").c_str());
+    INFO(tables);
+    CHECK(server::RuleWarnings(described, r).empty());
+  }
+}
+
 }  // namespace
 }  // namespace outpost

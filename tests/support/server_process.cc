@@ -1,6 +1,7 @@
 #include "server_process.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -72,7 +73,10 @@ std::string ServerProcess::log() const {
 void ServerProcess::Start() {
   if (reader_.joinable()) reader_.join();
   int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  // Close-on-exec: a server started later (another instance, possibly from another thread)
+  // must not inherit this one's pipe, or this reader would wait for its EOF until that server
+  // exits too (the dup2s below clear the flag on the child's own stdout and stderr).
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   // A fault to inject needs the build with fault hooks; the production binary has none.
   const bool faults = std::any_of(env_.begin(), env_.end(), [](const std::string& e) {
     return e.rfind("OUTPOST_FAULT=", 0) == 0;

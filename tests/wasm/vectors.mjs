@@ -219,5 +219,23 @@ for (const file of readdirSync(vectorDir).sort()) {
     }
   }
 }
+
+// The WebAssembly build has no HTTP client: outpost_sync says so instead of failing obscurely
+// (the browser drives the step-driven round with fetch).
+{
+  const engine = new Engine(inMemory);
+  engine.open(':memory:');
+  const code = inMemory._outpost_sync(engine.db, 0, 0, 0, 0);
+  const message = inMemory.UTF8ToString(inMemory._outpost_errmsg(engine.db));
+  const version = inMemory.UTF8ToString(inMemory._outpost_version());
+  const unsupported = codeNumber(engine, 'unsupported');
+  engine.close();
+  if (code === unsupported && message.includes('no HTTP client') && /^\d+\.\d+\.\d+$/.test(version)) {
+    passed++;
+  } else {
+    failed++;
+    console.error(`outpost_sync in WebAssembly: code ${code}, "${message}", version "${version}"`);
+  }
+}
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -102,7 +102,8 @@ export class Engine {
 
   // --- The store ----------------------------------------------------------------------------
 
-  // Opens the store at `path` (a path of the module's file system, or ":memory:").
+  // Opens the store at `path` (a path of the module's file system, or ":memory:") with the C API's
+  // open options (wal, durable, cache_mib; key or raw_key for an encrypted store).
   open(path, options = {}) {
     if (this.db) throw new OutpostError('invalid_argument', 'the engine is already open');
     const p = this.cString(path);

@@ -35,6 +35,12 @@ export interface OpenOptions {
     /** A request that receives nothing for this long fails (default 30). */
     stallSeconds?: number;
   };
+  /** Encrypts the database at rest with a key derived from this passphrase (Argon2id): a new
+   * database is created encrypted; an existing one opens only with the key it was created with
+   * (open() rejects with code "unauthorized" otherwise, changing nothing). */
+  key?: string;
+  /** ...or with 32 raw bytes given as 64 hexadecimal digits (no key derivation). */
+  rawKey?: string;
   /** An idle transaction() is rolled back after this long (default 10000). */
   transactionTimeoutMs?: number;
   /** Where worker.js is served, when a bundler moves it. */

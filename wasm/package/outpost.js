@@ -231,9 +231,20 @@ export async function open(options) {
   if (options.serverUrl && !options.token && !options.getToken) {
     throw new OutpostError('invalid_argument', 'open() with a serverUrl needs token or getToken');
   }
+  if (options.key !== undefined && options.rawKey !== undefined) {
+    throw new OutpostError('invalid_argument', 'open() takes key or rawKey, not both');
+  }
+  if (options.key !== undefined && (typeof options.key !== 'string' || options.key === '')) {
+    throw new OutpostError('invalid_argument', 'open() needs key to be a non-empty passphrase');
+  }
+  if (options.rawKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(options.rawKey)) {
+    throw new OutpostError('invalid_argument', 'open() needs rawKey to be 64 hexadecimal digits');
+  }
   const url = options.workerUrl ?? new URL('./worker.js', import.meta.url);
   const worker = new Worker(url, { type: 'module' });
-  const db = new Database(worker, options);
+  // The page keeps no copy of the key: only the worker, which opens the store with it.
+  const { key, rawKey, ...kept } = options;
+  const db = new Database(worker, kept);
   const { getToken, token, workerUrl, ...forWorker } = options;
   try {
     const online = typeof navigator === 'undefined' ? true : navigator.onLine;

@@ -388,6 +388,15 @@ function requestLeadership() {
     .catch((e) => leaderReady.reject(e));
 }
 
+// The open options that encrypt the store (docs/local-store.md, "Encryption at rest"): the
+// page's `key` (a passphrase) or `rawKey` (64 hex digits). Every worker of the database keeps it,
+// since any of them may become the leader that opens the store.
+function storeKey(options) {
+  if (options.key !== undefined) return { key: options.key };
+  if (options.rawKey !== undefined) return { raw_key: options.rawKey };
+  return {};
+}
+
 async function becomeLeader(released) {
   const files = await openFiles(settings.name, settings.storage ?? 'auto');
   let engine;
@@ -399,7 +408,7 @@ async function becomeLeader(released) {
     const rc = module._outpost_wasm_use_js_files();
     if (rc !== 0) throw new OutpostError('io_error', `cannot register the storage (SQLite ${rc})`);
     engine = new Engine(module);
-    engine.open(`/${settings.name}.db`, { wal: false, durable: true });
+    engine.open(`/${settings.name}.db`, { wal: false, durable: true, ...storeKey(settings) });
   } catch (e) {
     files.dispose();
     throw e;

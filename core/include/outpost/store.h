@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "outpost/encryption.h"
 #include "outpost/env.h"
 #include "outpost/ids.h"
 #include "outpost/mirror.h"
@@ -49,6 +50,12 @@ struct StoreOptions {
   // Execute keeps this many prepared single statements, keyed by their SQL text, so that an app
   // running the same SQL again skips SQLite's parser and planner. 0: none.
   int statement_cache = 32;
+  // Encryption at rest (encryption.h, docs/local-store.md): a new file is created encrypted with
+  // this key, an existing one must have been encrypted with it. Open fails with kUnauthorized,
+  // changing nothing, when the key does not open the file or when the file is encrypted and no
+  // key is given; with kInvalidArgument when a key is given for a file that is not encrypted
+  // (Store::Rekey encrypts it). Open keeps only the derived page key, not this.
+  std::optional<EncryptionKey> encryption;
 };
 
 struct QueryResult {
@@ -103,12 +110,16 @@ class Statement {
   ~Statement();
 
   int parameter_count() const;
-  // Binds 1-based parameter `index`.
+  // The 1-based index of the named parameter `name`, prefix included (":id", "@id", "$id"); 0 when
+  // the statement has no parameter of that name.
+  int parameter_index(std::string_view name) const;
+  // Binds 1-based parameter `index` (text and blobs are copied).
   Status Bind(int index, const Value& value);
   Status BindNull(int index);
   Status BindInt(int index, int64_t value);
   Status BindDouble(int index, double value);
   Status BindText(int index, std::string_view value);
+  Status BindBlob(int index, std::string_view bytes);  // empty: a zero-length BLOB, not NULL
   // Runs one step: true when a row is available, false when done.
   Result<bool> Step();
   // Runs to completion, discarding rows.
@@ -118,6 +129,13 @@ class Statement {
   int column_count() const;
   std::string column_name(int column) const;
   Value column_value(int column) const;
+  // Column `column` of the current row without a copy; only while the last Step returned a row.
+  // Text (NUL-terminated) and blob bytes stay valid until the statement steps again, is reset or
+  // destroyed.
+  ValueView column_view(int column) const;
+  // Whether result column `column` is a mirrored boolean column, whose 0/1 reads back as
+  // false/true in the JSON mapping (as in Execute's rows).
+  bool column_boolean(int column) const;
 
  private:
   friend class Store;
@@ -134,6 +152,14 @@ class Store {
   // If the database already holds a mirror, its schema is loaded and capture is active at once.
   static Result<std::unique_ptr<Store>> Open(const std::string& path,
                                              const StoreOptions& options = {});
+  // Re-encrypts the store file at `path`, which `options.encryption` opens (none: a plain file),
+  // with `new_key` (none: decrypts it). Writes a complete copy next to it (`path`.rekey, with
+  // VACUUM INTO, synced) and renames it over `path`, so that a crash at any point leaves either
+  // the old file with the old key or the new file with the new key. The store must not be open
+  // anywhere else (kBusy when SQLite sees another connection). Native builds; the browser's
+  // storage cannot rename files (kUnsupported there).
+  static Status Rekey(const std::string& path, const StoreOptions& options,
+                      const std::optional<EncryptionKey>& new_key);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;

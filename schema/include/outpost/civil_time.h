@@ -25,6 +25,9 @@ struct CivilTime {
 bool CivilFromDays(int64_t days, CivilTime* c);
 // Microseconds since 2000-01-01 00:00 -> date and time of day (the day floored).
 bool CivilFromMicros(int64_t t, CivilTime* c);
+// Date (astronomical year, month 1-12, day) -> days since 2000-01-01: PostgreSQL's date2j, the
+// inverse of CivilFromDays. Meaningful for years from -4713 on.
+int64_t DaysFromCivil(int year, int month, int day);
 
 // "YYYY-MM-DDTHH:MM:SS.mmmZ" for microseconds since the Unix epoch (years 1..9999).
 std::string IsoUtcMillis(int64_t unix_micros);

@@ -8,10 +8,11 @@
 // expressions translate). Everything it cannot mirror is listed in MirrorDdl::not_mirrored by name
 // with the reason; nothing is dropped silently.
 //
-// Generated defaults call three SQL functions that the local store registers on every connection:
-// outpost_uuid() (UUIDv7), outpost_temp_key() (a negative temporary key for server-assigned
-// integer keys, docs/local-store.md, "Keys") and none other; plain SQLite tools can read the
-// database but inserting rows that need those defaults requires the Outpost store.
+// Generated defaults call SQL functions that the local store registers on every connection:
+// outpost_uuid() (UUIDv7) and outpost_temp_key() (a negative temporary key for server-assigned
+// integer keys, docs/local-store.md, "Keys"); translated rules may call regexp() and the
+// outpost_pg_* functions of outpost/pg_eval.h (core/src/pg_functions.cc). Plain SQLite tools can
+// read the database, but writing rows that need those functions requires the Outpost store.
 #pragma once
 
 #include <string>
@@ -65,11 +66,18 @@ struct ColumnDefault {
 ColumnDefault DefaultOf(const Column& column);
 
 // Translates a PostgreSQL expression (as pg_get_expr prints CHECK constraints, index predicates
-// and index expressions) into an equivalent SQLite expression over the local columns of `table`.
-// Supported: column references, literals and casts between text, numeric, boolean and enum types,
-// comparison, arithmetic and boolean operators, IS [NOT] NULL, IN lists, x = ANY (ARRAY[...]),
-// x <> ALL (ARRAY[...]), BETWEEN, CASE, and the functions lower, upper, length, char_length,
-// btrim, abs, coalesce, nullif. Anything else is kUnsupported with the offending token named.
+// and index expressions) into an equivalent SQLite expression over the local columns of `table`:
+// its value in the form that compares as PostgreSQL's does (numeric as REAL, dates and times as
+// outpost_pg_time_key()). Supported (docs/types.md, "CHECK constraints, index predicates and
+// defaults", has the details): column references; literals; casts between text, citext, char(n),
+// numbers, booleans, uuids, dates and times (not across time zones), to the enums and domains the
+// table's columns use; comparisons (text ordering only under COLLATE "C"), arithmetic, ||,
+// AND/OR/NOT, IS [NOT] NULL/TRUE/FALSE, IS [NOT] DISTINCT FROM, [NOT] IN, [NOT] BETWEEN
+// [SYMMETRIC], CASE; ANY/ALL over array literals and = ANY / <> ALL over array values; ~ ~* !~ !~*
+// and LIKE/ILIKE with constant patterns in PgRegex's subset; lower, upper, length, char_length,
+// octet_length, btrim/ltrim/rtrim/TRIM, abs, coalesce, nullif, num_nulls, num_nonnulls,
+// json[b]_typeof, json[b]_array_length, cardinality, array_length(x, 1). Anything else is
+// kUnsupported with the offending construct named.
 Result<std::string> TranslatePgExpression(std::string_view expression, const Table& table);
 
 // Column names a PostgreSQL expression refers to (best effort: identifiers that are not keywords,

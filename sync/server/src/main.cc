@@ -8,9 +8,11 @@
 //       static files (a web app) when asked.
 //   outpost-server token --secret S --sub U --role R [--tenant T] [--ttl SECONDS] [--claims JSON]
 //       Prints an HS256 token (demos and tests). --ttl may be negative (an expired token).
-//   outpost-server describe --database URL [--rules FILE] [--pg-schema NAME] [--pretty]
+//   outpost-server describe --database URL [--rules FILE] [--pg-schema NAME] [--pretty] [--strict]
 //       Reads the PostgreSQL catalog and prints the schema descriptor JSON (with its version).
-//       With --rules, only the synced tables, with their rules, secrets removed.
+//       With --rules, only the synced tables, with their rules, secrets removed; rules that would
+//       send tenants' rows to every tenant are warned about (RuleWarnings), and --strict refuses
+//       them (exit 1, nothing printed on stdout).
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -45,7 +47,7 @@ int Usage() {
                "  outpost-server token --secret S --sub U --role R [--tenant T] [--ttl SECONDS] "
                "[--claims JSON]\n"
                "  outpost-server describe --database URL [--rules FILE] [--pg-schema NAME] "
-               "[--pretty]\n";
+               "[--pretty] [--strict]\n";
   return 2;
 }
 
@@ -58,6 +60,7 @@ int Describe(std::map<std::string, std::string>& opts) {
   auto described = server::DescribeDatabase(pg->get(), pg_schema, &notes);
   if (!described.ok()) return Fail(described.status());
   Schema schema = std::move(described).value();
+  std::vector<server::RuleWarning> warnings;
   if (opts.count("rules")) {
     auto text = ReadFileToString(opts["rules"]);
     if (!text.ok()) return Fail(text.status());
@@ -65,9 +68,17 @@ int Describe(std::map<std::string, std::string>& opts) {
     if (!rules.ok()) return Fail(rules.status().WithContext(opts["rules"]));
     auto applied = server::ApplySyncRules(schema, *rules, &notes);
     if (!applied.ok()) return Fail(applied.status().WithContext(opts["rules"]));
+    warnings = server::RuleWarnings(schema, *rules);
     schema = std::move(applied).value();
   }
   for (const auto& n : notes) std::cerr << "note: " << n << "\n";
+  for (const auto& w : warnings) std::cerr << "warning: " << w.message << "\n";
+  if (!warnings.empty() && opts.count("strict")) {
+    return Fail(
+        Status(Code::kInvalidArgument, "describe --strict: " + std::to_string(warnings.size()) +
+                                           " rule warning(s) above; fix " + opts["rules"] +
+                                           " or describe without --strict"));
+  }
   std::cout << SchemaToJson(schema, opts.count("pretty") > 0) << "\n";
   return 0;
 }
@@ -139,7 +150,7 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a.rfind("--", 0) != 0) return Usage();
     std::string key = a.substr(2);
-    if (key == "pretty") {
+    if (key == "pretty" || key == "strict") {
       opts[key] = "1";
     } else if (i + 1 < argc) {
       opts[key] = argv[++i];

@@ -135,4 +135,39 @@ Result<Schema> ApplySyncRules(const Schema& described, const SyncRules& rules,
   return out;
 }
 
+std::vector<RuleWarning> RuleWarnings(const Schema& described, const SyncRules& rules) {
+  auto tenant_scoped = [&](const std::string& table) {
+    auto it = rules.tables.find(table);
+    if (it == rules.tables.end()) return false;
+    const ScopeKind k = it->second.scope.kind;
+    return k == ScopeKind::kTenantColumn || k == ScopeKind::kTenantKey || k == ScopeKind::kVia ||
+           k == ScopeKind::kReferencedBy;
+  };
+  std::vector<RuleWarning> out;
+  for (const auto& t : described.tables) {
+    auto it = rules.tables.find(t.name);
+    if (it == rules.tables.end() || it->second.scope.kind != ScopeKind::kGlobal) continue;
+    for (const auto& fk : t.foreign_keys) {
+      if (!tenant_scoped(fk.ref_table)) continue;
+      RuleWarning w{t.name, fk.columns, fk.ref_table, {}};
+      std::string cols;
+      for (const auto& c : fk.columns) cols += (cols.empty() ? "" : ", ") + ("\"" + c + "\"");
+      // The scope that would follow the reference: the tenant column itself when it points at
+      // the tenant table, the parent's tenant otherwise (via takes a single-column key).
+      const bool to_tenant = rules.tables.at(fk.ref_table).scope.kind == ScopeKind::kTenantKey;
+      std::string fix = "stop syncing it";
+      if (fk.columns.size() == 1) {
+        fix = std::string("scope it as {\"") + (to_tenant ? "tenant_column" : "via") + "\": \"" +
+              fk.columns[0] + "\"} or stop syncing it";
+      }
+      w.message = "global table \"" + t.name + "\" references tenant-scoped table \"" +
+                  fk.ref_table + "\" (column" + (fk.columns.size() > 1 ? "s " : " ") + cols +
+                  ", foreign key \"" + fk.name + "\"): its rows belong to tenants, yet every " +
+                  "tenant would receive every tenant's rows; " + fix;
+      out.push_back(std::move(w));
+    }
+  }
+  return out;
+}
+
 }  // namespace outpost::server

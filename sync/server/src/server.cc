@@ -448,6 +448,9 @@ Status StartServices(App* app) {
     if (!rules.ok()) return rules.status().WithContext(config.rules_path);
     auto model = ServerModel::Build(described, *rules, config.pg_schema);
     if (!model.ok()) return model.status().WithContext(config.rules_path);
+    for (const auto& w : RuleWarnings(described, *rules)) {
+      std::cerr << "outpost-server: warning: " << w.message << std::endl;
+    }
     app->model = std::move(model).value();
     OUTPOST_RETURN_IF_ERROR(Install(*conn, *app->model));
   }
