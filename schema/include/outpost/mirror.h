@@ -75,9 +75,10 @@ ColumnDefault DefaultOf(const Column& column);
 // AND/OR/NOT, IS [NOT] NULL/TRUE/FALSE, IS [NOT] DISTINCT FROM, [NOT] IN, [NOT] BETWEEN
 // [SYMMETRIC], CASE; ANY/ALL over array literals and = ANY / <> ALL over array values; ~ ~* !~ !~*
 // and LIKE/ILIKE with constant patterns in PgRegex's subset; lower, upper, length, char_length,
-// octet_length, btrim/ltrim/rtrim/TRIM, abs, coalesce, nullif, num_nulls, num_nonnulls,
-// json[b]_typeof, json[b]_array_length, cardinality, array_length(x, 1). Anything else is
-// kUnsupported with the offending construct named.
+// octet_length, btrim/ltrim/rtrim/TRIM, POSITION/strpos, SUBSTRING/left/right (constant
+// positions), abs, coalesce, nullif, num_nulls, num_nonnulls, json[b]_typeof,
+// json[b]_array_length, cardinality, array_length(x, 1). Anything else is kUnsupported with the
+// offending construct named.
 Result<std::string> TranslatePgExpression(std::string_view expression, const Table& table);
 
 // Column names a PostgreSQL expression refers to (best effort: identifiers that are not keywords,
